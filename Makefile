@@ -1,0 +1,64 @@
+# minecs: the two commands a newcomer needs are `make up` and `make test`.
+# Both do all of their own set-up (venv, Docker Engine, offline images) and are safe to re-run.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help up test venv docker images lint typecheck layers pytest unit integration clean
+
+help:
+	@echo "make up     run minecs's main job on this host (sets up everything it needs)"
+	@echo "make test   lint, types, import layers, then every unit and integration test"
+	@echo "make unit   only the fast tests that need no Docker"
+
+# ------------------------------------------------------------------ set-up
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	    { echo "minecs needs Python >= 3.11 (found $$($(PYTHON) --version 2>&1)); set PYTHON=python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+docker:
+	@bash scripts/ensure-docker
+
+images: docker
+	@bash scripts/ensure-images
+
+# ------------------------------------------------------------------ the main job
+up: venv images
+	$(BIN)/minecs smoke --publish-address 127.0.0.1
+
+# ------------------------------------------------------------------ checks
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy minecs agent tests
+
+layers: venv
+	$(BIN)/lint-imports
+
+pytest: venv images
+	MINECS_REQUIRE_DOCKER=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck layers pytest
+
+unit: venv
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: venv images
+	MINECS_REQUIRE_DOCKER=1 $(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

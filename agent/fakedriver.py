@@ -1,0 +1,206 @@
+"""An in-memory ``Driver`` for fast unit tests of the logic above the seam.
+
+It keeps containers in a dict and emits the same events the engine emits (create, start, die,
+health_status, destroy), so event-driven code can be exercised without Docker. Tests steer it with
+the ``exit``, ``set_health`` and ``vanish`` helpers, which stand for things that happen inside a real
+container or behind the agent's back.
+
+It honours the parts of the engine contract that ``tests/driver_contract.py`` checks against both
+drivers: unique names, errors for unknown ids and missing images, stop of a stopped container is a
+no-op, dynamic host ports are assigned on start. It does not simulate resource limits or networking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from agent.runtime import (
+    ContainerEvent,
+    ContainerInfo,
+    ContainerSpec,
+    Health,
+    RunState,
+)
+from minecs.errors import ContainerConflictError, ContainerNotFoundError, ImageNotFoundError
+
+# What a killed process exits with: 128 + SIGKILL, and 128 + SIGTERM for a graceful stop.
+_EXIT_SIGTERM = 143
+
+
+class FakeDriver:
+    """``Driver`` twin; ``images`` lists what is "cached", ``pullable`` what a registry would give."""
+
+    def __init__(self, images: set[str] | None = None, pullable: set[str] | None = None) -> None:
+        self.images = set(images or ())
+        self.pullable = set(pullable or ())
+        self.calls: list[tuple[str, str]] = []
+        self._containers: dict[str, ContainerInfo] = {}
+        self._specs: dict[str, ContainerSpec] = {}
+        self._subscribers: list[tuple[Mapping[str, str], asyncio.Queue[ContainerEvent]]] = []
+        self._ports = itertools.count(32768)
+
+    # ------------------------------------------------------------------ Driver
+    async def version(self) -> str:
+        return "fake"
+
+    async def image_present(self, image: str) -> bool:
+        return image in self.images
+
+    async def pull(self, image: str) -> None:
+        self.calls.append(("pull", image))
+        if image not in self.pullable:
+            raise ImageNotFoundError(f"pull {image}: repository does not exist or no registry")
+        self.images.add(image)
+
+    async def create(self, spec: ContainerSpec) -> str:
+        self.calls.append(("create", spec.name))
+        if spec.image not in self.images:
+            raise ImageNotFoundError(f"create container {spec.name}: No such image: {spec.image}")
+        if any(c.name == spec.name for c in self._containers.values()):
+            raise ContainerConflictError(
+                f'create container {spec.name}: Conflict. The container name "/{spec.name}" is already in use'
+            )
+        container_id = secrets.token_hex(32)
+        self._specs[container_id] = spec
+        self._containers[container_id] = ContainerInfo(
+            id=container_id,
+            name=spec.name,
+            image=spec.image,
+            state=RunState.CREATED,
+            labels=dict(spec.labels),
+        )
+        self._emit("create", container_id)
+        return container_id
+
+    async def start(self, container_id: str) -> None:
+        self.calls.append(("start", container_id))
+        info = self._get(container_id)
+        if info.running:
+            return
+        spec = self._specs[info.id]
+        self._containers[info.id] = replace(
+            info,
+            state=RunState.RUNNING,
+            exit_code=None,
+            pid=4242,
+            started_at=datetime.now(UTC),
+            health=Health.STARTING if spec.health else Health.NONE,
+            ports=tuple(replace(p, host_port=p.host_port or next(self._ports)) for p in spec.ports),
+        )
+        self._emit("start", info.id)
+
+    async def inspect(self, container: str) -> ContainerInfo:
+        return self._get(container)
+
+    async def list(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        return [c for c in self._containers.values() if _matches(c.labels, labels)]
+
+    async def stop(self, container_id: str, grace: float) -> None:
+        self.calls.append(("stop", container_id))
+        if self._get(container_id).running:
+            self.exit(container_id, _EXIT_SIGTERM)
+
+    async def remove(self, container_id: str, *, force: bool = False) -> None:
+        info = self._get(container_id)
+        if info.running and not force:
+            raise ContainerConflictError(
+                f"remove container {container_id}: You cannot remove a running container"
+            )
+        if info.running:
+            self.exit(info.id, 137)
+        del self._containers[info.id]
+        del self._specs[info.id]
+        self._emit("destroy", info.id, info=info)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, labels: Mapping[str, str]) -> AsyncIterator[AsyncIterator[ContainerEvent]]:
+        queue: asyncio.Queue[ContainerEvent] = asyncio.Queue()
+        entry = (dict(labels), queue)
+        self._subscribers.append(entry)
+        try:
+            yield _drain(queue)
+        finally:
+            self._subscribers.remove(entry)
+
+    async def close(self) -> None:
+        self._subscribers.clear()
+
+    # ------------------------------------------------------------------ test steering
+    def exit(self, container_id: str, code: int, *, oom: bool = False) -> None:
+        """The container's main process ends with ``code`` (as if it exited or was killed)."""
+        info = self._get(container_id)
+        self._containers[info.id] = replace(
+            info,
+            state=RunState.EXITED,
+            exit_code=code,
+            oom_killed=oom,
+            pid=0,
+            finished_at=datetime.now(UTC),
+            ports=(),
+        )
+        if oom:
+            self._emit("oom", info.id)
+        self._emit("die", info.id, exit_code=code)
+
+    def set_health(self, container_id: str, health: Health) -> None:
+        info = self._get(container_id)
+        self._containers[info.id] = replace(info, health=health)
+        self._emit("health_status", info.id, health=health)
+
+    def vanish(self, container_id: str) -> None:
+        """The container is removed behind the agent's back, with no event seen."""
+        del self._containers[self._get(container_id).id]
+
+    def spec_of(self, container_id: str) -> ContainerSpec:
+        return self._specs[self._get(container_id).id]
+
+    # ------------------------------------------------------------------ internals
+    def _get(self, container: str) -> ContainerInfo:
+        if container in self._containers:
+            return self._containers[container]
+        for info in self._containers.values():
+            if info.name == container or (len(container) >= 12 and info.id.startswith(container)):
+                return info
+        raise ContainerNotFoundError(f"inspect container {container}: No such container")
+
+    def _emit(
+        self,
+        action: str,
+        container_id: str,
+        *,
+        info: ContainerInfo | None = None,
+        exit_code: int | None = None,
+        health: Health | None = None,
+    ) -> None:
+        known = info or self._containers[container_id]
+        event = ContainerEvent(
+            action=action,
+            container_id=known.id,
+            name=known.name,
+            labels=dict(known.labels),
+            time_ns=_now_ns(),
+            exit_code=exit_code,
+            health=health,
+        )
+        for labels, queue in self._subscribers:
+            if _matches(known.labels, labels):
+                queue.put_nowait(event)
+
+
+async def _drain(queue: asyncio.Queue[ContainerEvent]) -> AsyncIterator[ContainerEvent]:
+    while True:
+        yield await queue.get()
+
+
+def _matches(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
+    return all(have.get(k) == v for k, v in want.items())
+
+
+def _now_ns() -> int:
+    return int(datetime.now(UTC).timestamp() * 1_000_000_000)

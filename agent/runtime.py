@@ -1,0 +1,195 @@
+"""The container-runtime seam: our own types for containers and events, and the ``Driver`` Protocol.
+
+Everything above this seam (the task engine, health, networking, the smoke run) speaks only these
+frozen dataclasses. Two implementations sit below it:
+
+* ``agent.driver.DockerDriver``: the real Docker Engine, the only module that imports the docker SDK;
+* ``agent.fakedriver.FakeDriver``: an in-memory twin for fast unit tests of pure logic.
+
+A shared contract (``tests/driver_contract.py``) runs the same assertions against both, so the fake
+cannot drift from the engine's behaviour that the engine relies on.
+
+Design decision: every Driver error is a ``minecs.errors.DriverError`` subclass. A missing object is
+``ContainerNotFoundError`` (or ``ImageNotFoundError``); a taken name or a wrong state is
+``ContainerConflictError``. Callers never see docker-py or requests exceptions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+# Docker writes "0001-01-01T00:00:00Z" for a time that never happened.
+_ZERO_TIME_PREFIX = "0001-01-01"
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_docker_time(text: str | None) -> datetime | None:
+    """Parse Docker's RFC 3339 nanosecond timestamps; the zero time and empty text give None."""
+    if not text or text.startswith(_ZERO_TIME_PREFIX):
+        return None
+    # Python keeps microseconds: cut the fraction to 6 digits, keep the zone suffix.
+    trimmed = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
+    parsed = datetime.fromisoformat(trimmed.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class PortProtocol(StrEnum):
+    """A port's transport protocol, spelled as Docker and ECS spell it."""
+
+    TCP = "tcp"
+    UDP = "udp"
+
+
+@dataclass(frozen=True, slots=True)
+class PortBinding:
+    """A container port published on the host. ``host_port`` 0 asks the engine for any free port."""
+
+    container_port: int
+    host_port: int = 0
+    protocol: PortProtocol = PortProtocol.TCP
+    host_ip: str = "0.0.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """Docker's health check, in seconds (the driver converts to nanoseconds).
+
+    ``test`` starts with ``CMD`` (exec form) or ``CMD-SHELL`` (run by ``/bin/sh -c``).
+    """
+
+    test: tuple[str, ...]
+    interval: float = 30.0
+    timeout: float = 5.0
+    retries: int = 3
+    start_period: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """What to create. Grows with the task engine; every member maps to one Docker setting."""
+
+    name: str
+    image: str
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[PortBinding, ...] = ()
+    health: HealthConfig | None = None
+    network_mode: str = "bridge"
+    hostname: str | None = None
+    working_dir: str | None = None
+    user: str | None = None
+
+
+class RunState(StrEnum):
+    """Docker's ``State.Status`` values."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESTARTING = "restarting"
+    REMOVING = "removing"
+    EXITED = "exited"
+    DEAD = "dead"
+
+
+class Health(StrEnum):
+    """Docker's ``State.Health.Status``; NONE when the container has no health check."""
+
+    NONE = "none"
+    STARTING = "starting"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerInfo:
+    """What the engine says about one container right now (never cached by the driver)."""
+
+    id: str
+    name: str
+    image: str
+    state: RunState
+    labels: Mapping[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+    oom_killed: bool = False
+    error: str = ""
+    pid: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    health: Health = Health.NONE
+    ports: tuple[PortBinding, ...] = ()
+    restart_count: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.state in (RunState.RUNNING, RunState.PAUSED, RunState.RESTARTING)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerEvent:
+    """One Docker container event, e.g. ``start``, ``die`` (with ``exit_code``), ``oom``,
+    ``health_status`` (with ``health``), ``destroy``."""
+
+    action: str
+    container_id: str
+    name: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    time_ns: int = 0
+    exit_code: int | None = None
+    health: Health | None = None
+
+
+class Driver(Protocol):
+    """The operations minecs needs from a container engine, in our own types."""
+
+    async def version(self) -> str:
+        """The engine's version; raises ``EngineUnavailableError`` when none answers."""
+        ...
+
+    async def image_present(self, image: str) -> bool: ...
+
+    async def pull(self, image: str) -> None:
+        """Pull ``image``; ``ImageNotFoundError`` when no registry has it."""
+        ...
+
+    async def create(self, spec: ContainerSpec) -> str:
+        """Create a container and return its id; the name must be free."""
+        ...
+
+    async def start(self, container_id: str) -> None: ...
+
+    async def inspect(self, container: str) -> ContainerInfo:
+        """Look a container up by id or name."""
+        ...
+
+    async def list(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        """Every container (running or not) carrying all of ``labels``."""
+        ...
+
+    async def stop(self, container_id: str, grace: float) -> None:
+        """Send the stop signal, then SIGKILL after ``grace`` seconds (at least 1).
+
+        Stopping a container that is not running is not an error."""
+        ...
+
+    async def remove(self, container_id: str, *, force: bool = False) -> None: ...
+
+    def subscribe(
+        self, labels: Mapping[str, str]
+    ) -> AbstractAsyncContextManager[AsyncIterator[ContainerEvent]]:
+        """Container events for containers carrying all of ``labels``, from the moment of entry.
+
+        The subscription is live when ``async with`` enters, so a caller can subscribe, then list or
+        inspect, and miss nothing in between (list-then-watch). Leaving the block ends the stream.
+        """
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,135 @@
+"""One exception tree for minecs, shared by the controller, the agent and the CLI.
+
+Every error minecs raises on purpose is a ``MinecsError``. Foreign errors (the docker SDK, sqlite,
+aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for Docker) with
+``raise Ours(...) from exc``, so callers never catch a library's exception type.
+
+    MinecsError
+    ├── SettingsError             bad configuration value; the daemon refuses to start
+    ├── EcsError                  an error with an ECS error code; the API sends it as a 4xx
+    │   ├── ClientError                     ClientException
+    │   │   └── ValidationError            every problem found in one document, with field paths
+    │   ├── InvalidParameterError           InvalidParameterException
+    │   ├── UnsupportedFeatureError         UnsupportedFeatureException
+    │   └── NotFoundError                   the *NotFoundException family (code given per instance)
+    └── DriverError               the container engine refused or failed an operation
+        ├── EngineUnavailableError          no Docker Engine answers
+        ├── ImageNotFoundError              the image is neither cached nor pullable
+        ├── ContainerNotFoundError          no container with that id or name
+        └── ContainerConflictError          the name is taken, or the container is in the wrong state
+
+Design decision: an ``EcsError`` carries its wire ``code`` and HTTP ``status`` as data, so both API
+front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handler ever maps errors
+by hand. ``ValidationError`` keeps *all* problems (``FieldProblem``), because ECS users fix a task
+definition faster when they see every error at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MinecsError(Exception):
+    """Base of every error minecs raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SettingsError(MinecsError):
+    """A setting (file or ``MINECS_*`` variable) has a bad value."""
+
+
+# ---------------------------------------------------------------------------- ECS-coded errors
+
+
+class EcsError(MinecsError):
+    """An error the API reports with an ECS error code (``__type``) and an HTTP status."""
+
+    code: str = "ServerException"
+    status: int = 400
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ClientError(EcsError):
+    """The request is wrong in a way ECS reports as ``ClientException``."""
+
+    code = "ClientException"
+
+
+class InvalidParameterError(EcsError):
+    """A parameter has a bad value (``InvalidParameterException``)."""
+
+    code = "InvalidParameterException"
+
+
+class UnsupportedFeatureError(EcsError):
+    """The feature exists in ECS but not on a minecs host (``UnsupportedFeatureException``)."""
+
+    code = "UnsupportedFeatureException"
+
+
+class NotFoundError(EcsError):
+    """An object is missing; ``code`` says which kind (``ClusterNotFoundException``, ...)."""
+
+    code = "ResourceNotFoundException"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem in one field of one document.
+
+    ``path`` is the ECS member path (``containerDefinitions[1].dependsOn[0].containerName``);
+    ``source`` names the document (``file.yaml:doc#2``) when it came from a file.
+    """
+
+    path: str
+    message: str
+    code: str = "ClientException"
+    source: str = ""
+
+    def render(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}{field}{self.message} ({self.code})"
+
+
+class ValidationError(ClientError):
+    """A document breaks one or more ECS rules; ``problems`` lists every one found."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        if not problems:
+            raise ValueError("ValidationError needs at least one problem")
+        self.problems = tuple(problems)
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        field = f"{first.path}: " if first.path else ""
+        super().__init__(f"{field}{first.message}{more}", code=first.code)
+
+
+# ---------------------------------------------------------------------------- container engine
+
+
+class DriverError(MinecsError):
+    """The container engine refused or failed an operation."""
+
+
+class EngineUnavailableError(DriverError):
+    """No Docker Engine answers on the configured socket."""
+
+
+class ImageNotFoundError(DriverError):
+    """The image is not cached locally and could not be pulled."""
+
+
+class ContainerNotFoundError(DriverError):
+    """No container has that id or name."""
+
+
+class ContainerConflictError(DriverError):
+    """The container name is already in use, or the container is in a conflicting state."""

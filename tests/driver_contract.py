@@ -1,0 +1,132 @@
+"""The ``Driver`` contract: one set of assertions that the real and the fake driver both pass.
+
+Subclass ``DriverContract`` in a test module and provide a ``driver`` fixture. The real engine runs
+it in ``tests/integration/test_driver.py``, the fake in ``tests/unit/agent/test_fakedriver.py``, so
+the fake cannot quietly drift from what the engine does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agent.runtime import ContainerEvent, ContainerSpec, Driver, PortBinding, RunState
+from minecs.errors import ContainerConflictError, ContainerNotFoundError, ImageNotFoundError
+from tests.conftest import LOOPBACK, TEST_IMAGE, TEST_LABELS
+
+# Exits 143 promptly on SIGTERM, as a well-behaved service does (sleep as PID 1 would ignore it).
+SERVICE_COMMAND = ("sh", "-c", "trap 'exit 143' TERM; sleep 300 & wait")
+# An image reference whose registry is a closed loopback port: a pull fails without leaving the host.
+UNPULLABLE_IMAGE = "127.0.0.1:9/minecs/no-such-image:1"
+
+
+def spec(**overrides: object) -> ContainerSpec:
+    fields: dict[str, object] = {
+        "name": f"minecs-test-{secrets.token_hex(5)}",
+        "image": TEST_IMAGE,
+        "command": SERVICE_COMMAND,
+        "labels": dict(TEST_LABELS),
+    }
+    fields.update(overrides)
+    return ContainerSpec(**fields)  # type: ignore[arg-type]
+
+
+async def next_event(events: AsyncIterator[ContainerEvent], container_id: str, action: str) -> ContainerEvent:
+    async with asyncio.timeout(30):
+        async for event in events:
+            if event.container_id == container_id and event.action == action:
+                return event
+    raise AssertionError(f"stream ended before {action} of {container_id[:12]}")
+
+
+class DriverContract:
+    async def test_create_start_inspect_reports_a_running_container(self, driver: Driver) -> None:
+        s = spec(labels={**TEST_LABELS, "purpose": "contract"})
+        container_id = await driver.create(s)
+        await driver.start(container_id)
+        info = await driver.inspect(container_id)
+        assert info.id == container_id
+        assert info.name == s.name
+        assert info.state is RunState.RUNNING
+        assert info.running
+        assert info.exit_code is None
+        assert info.started_at is not None
+        assert info.labels["purpose"] == "contract"
+        assert (await driver.inspect(s.name)).id == container_id
+
+    async def test_created_container_is_not_running_and_has_no_exit_code(self, driver: Driver) -> None:
+        info = await driver.inspect(await driver.create(spec()))
+        assert info.state is RunState.CREATED
+        assert not info.running
+        assert info.exit_code is None
+        assert info.started_at is None
+
+    async def test_a_taken_name_is_a_conflict(self, driver: Driver) -> None:
+        s = spec()
+        await driver.create(s)
+        with pytest.raises(ContainerConflictError, match=s.name):
+            await driver.create(s)
+
+    async def test_a_missing_image_is_image_not_found_naming_the_image(self, driver: Driver) -> None:
+        with pytest.raises(ImageNotFoundError, match="no-such-image"):
+            await driver.create(spec(image=UNPULLABLE_IMAGE))
+        assert not await driver.image_present(UNPULLABLE_IMAGE)
+        assert await driver.image_present(TEST_IMAGE)
+
+    async def test_pull_of_an_unreachable_image_is_image_not_found(self, driver: Driver) -> None:
+        with pytest.raises(ImageNotFoundError, match="no-such-image"):
+            await driver.pull(UNPULLABLE_IMAGE)
+
+    async def test_unknown_container_is_not_found(self, driver: Driver) -> None:
+        with pytest.raises(ContainerNotFoundError):
+            await driver.inspect("minecs-test-never-created")
+        with pytest.raises(ContainerNotFoundError):
+            await driver.start("minecs-test-never-created")
+
+    async def test_stop_records_the_exit_and_a_second_stop_is_harmless(self, driver: Driver) -> None:
+        container_id = await driver.create(spec())
+        await driver.start(container_id)
+        await driver.stop(container_id, grace=5)
+        info = await driver.inspect(container_id)
+        assert info.state is RunState.EXITED
+        assert info.exit_code == 143
+        assert info.finished_at is not None
+        await driver.stop(container_id, grace=5)
+
+    async def test_remove_forgets_the_container_and_running_needs_force(self, driver: Driver) -> None:
+        container_id = await driver.create(spec())
+        await driver.start(container_id)
+        with pytest.raises(ContainerConflictError):
+            await driver.remove(container_id)
+        await driver.remove(container_id, force=True)
+        with pytest.raises(ContainerNotFoundError):
+            await driver.inspect(container_id)
+
+    async def test_list_selects_by_every_label(self, driver: Driver) -> None:
+        mark = secrets.token_hex(4)
+        wanted = await driver.create(spec(labels={**TEST_LABELS, "mark": mark, "role": "a"}))
+        await driver.create(spec(labels={**TEST_LABELS, "mark": mark, "role": "b"}))
+        found = await driver.list({"mark": mark, "role": "a"})
+        assert [c.id for c in found] == [wanted]
+
+    async def test_dynamic_host_port_is_assigned_on_start(self, driver: Driver) -> None:
+        container_id = await driver.create(spec(ports=(PortBinding(8080, host_ip=LOOPBACK),)))
+        await driver.start(container_id)
+        (binding,) = (await driver.inspect(container_id)).ports
+        assert binding.container_port == 8080
+        assert binding.host_port > 0
+        assert binding.host_ip == LOOPBACK
+
+    async def test_events_show_start_then_die_with_the_exit_code(self, driver: Driver) -> None:
+        mark = secrets.token_hex(4)
+        async with driver.subscribe({"mark": mark}) as events:
+            container_id = await driver.create(spec(labels={**TEST_LABELS, "mark": mark}))
+            await driver.start(container_id)
+            started = await next_event(events, container_id, "start")
+            assert started.labels["mark"] == mark
+            await driver.stop(container_id, grace=5)
+            died = await next_event(events, container_id, "die")
+            assert died.exit_code == 143

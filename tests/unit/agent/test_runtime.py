@@ -1,0 +1,110 @@
+"""Pure parsing at the runtime seam: Docker timestamps, inspect payloads and event payloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from agent.driver import _event, _info
+from agent.runtime import Health, PortBinding, PortProtocol, RunState, parse_docker_time
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-25T17:20:01.123456789Z", datetime(2026, 11, 25, 17, 20, 1, 123456, tzinfo=UTC)),
+        ("2026-11-25T17:20:01.5Z", datetime(2026, 11, 25, 17, 20, 1, 500000, tzinfo=UTC)),
+        ("2026-11-25T17:20:01Z", datetime(2026, 11, 25, 17, 20, 1, tzinfo=UTC)),
+        ("0001-01-01T00:00:00Z", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_docker_time(text: str | None, expected: datetime | None) -> None:
+    assert parse_docker_time(text) == expected
+
+
+def test_parse_docker_time_keeps_a_non_utc_offset() -> None:
+    parsed = parse_docker_time("2026-11-25T18:20:01.000000001+01:00")
+    assert parsed is not None
+    assert parsed.astimezone(UTC) == datetime(2026, 11, 25, 17, 20, 1, tzinfo=UTC)
+
+
+def test_inspect_payload_of_an_exited_container() -> None:
+    info = _info(
+        {
+            "Id": "abc",
+            "Name": "/web",
+            "RestartCount": 2,
+            "Config": {"Image": "minecs/busybox:latest", "Labels": {"a": "1"}},
+            "State": {
+                "Status": "exited",
+                "Running": False,
+                "ExitCode": 137,
+                "OOMKilled": True,
+                "Pid": 0,
+                "StartedAt": "2026-11-25T17:20:01.1Z",
+                "FinishedAt": "2026-11-25T17:20:02.2Z",
+                "Health": {"Status": "unhealthy"},
+            },
+            "NetworkSettings": {"Ports": {"80/tcp": None}},
+        }
+    )
+    assert info.name == "web"
+    assert (info.state, info.exit_code, info.oom_killed) == (RunState.EXITED, 137, True)
+    assert info.health is Health.UNHEALTHY
+    assert info.ports == ()
+    assert info.restart_count == 2
+    assert not info.running
+
+
+def test_inspect_payload_of_a_running_container_has_no_exit_code_and_bound_ports() -> None:
+    info = _info(
+        {
+            "Id": "abc",
+            "Name": "/web",
+            "Config": {"Image": "x", "Labels": None},
+            "State": {"Status": "running", "Running": True, "ExitCode": 0, "Pid": 99},
+            "NetworkSettings": {
+                "Ports": {
+                    "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}],
+                    "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32768"}],
+                }
+            },
+        }
+    )
+    assert info.exit_code is None
+    assert info.health is Health.NONE
+    assert info.labels == {}
+    assert info.ports == (
+        PortBinding(53, 5353, PortProtocol.UDP, "127.0.0.1"),
+        PortBinding(80, 32768, PortProtocol.TCP, "0.0.0.0"),
+    )
+
+
+def test_health_status_event_splits_action_and_status() -> None:
+    event = _event(
+        {
+            "Type": "container",
+            "Action": "health_status: healthy",
+            "Actor": {"ID": "abc", "Attributes": {"name": "web", "image": "x", "k": "v"}},
+            "timeNano": 5,
+        }
+    )
+    assert event is not None
+    assert (event.action, event.health, event.name, event.labels) == (
+        "health_status",
+        Health.HEALTHY,
+        "web",
+        {"k": "v"},
+    )
+
+
+def test_die_event_carries_the_exit_code_and_other_types_are_ignored() -> None:
+    died = _event(
+        {"Type": "container", "Action": "die", "Actor": {"ID": "a", "Attributes": {"exitCode": "3"}}}
+    )
+    assert died is not None
+    assert died.exit_code == 3
+    assert _event({"Type": "network", "Action": "connect"}) is None

@@ -1,0 +1,69 @@
+"""Settings: defaults < file < MINECS_* environment, and loud errors that name the member."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from minecs import settings
+from minecs.errors import SettingsError
+
+
+def test_defaults() -> None:
+    loaded = settings.load(environ={})
+    assert loaded.log.level == "info"
+    assert loaded.docker.publish_address == "0.0.0.0"
+    assert loaded.docker.workers == 16
+
+
+def test_file_then_environment_override(tmp_path: Path) -> None:
+    config = tmp_path / "minecs.yaml"
+    config.write_text("log: {level: debug}\ndocker: {publish_address: 127.0.0.1, workers: 4}\n")
+    loaded = settings.load(config, environ={"MINECS_DOCKER_WORKERS": "8", "MINECS_DATA_DIR": str(tmp_path)})
+    assert loaded.log.level == "debug"
+    assert loaded.docker.publish_address == "127.0.0.1"
+    assert loaded.docker.workers == 8
+    assert loaded.data_dir == tmp_path
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("log:\n  format: json\n")
+    assert settings.load(environ={"MINECS_CONFIG": str(config)}).log.format == "json"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"MINECS_DOCKER_WORKERS": "many"}, "MINECS_DOCKER_WORKERS: 'many' is not a valid int"),
+        ({"MINECS_DOCKER_WORKERS": "0"}, "docker.workers: 0 is not in 1..256"),
+        ({"MINECS_LOG_LEVEL": "chatty"}, "log.level: 'chatty' is not one of"),
+        ({"MINECS_LOG_FORMAT": "xml"}, "log.format: 'xml' is not one of"),
+    ],
+)
+def test_bad_environment_values_are_loud(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings.load(environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("dokker: {}\n", "unknown setting dokker"),
+        ("docker: {wrkers: 2}\n", "unknown setting docker.wrkers"),
+        ("docker: 3\n", "docker must be a mapping"),
+        ("- a\n", "must hold a mapping"),
+        ("a: [\n", "is not valid YAML"),
+    ],
+)
+def test_bad_files_are_loud(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        settings.load(config, environ={})
+
+
+def test_missing_file_is_loud(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read settings file"):
+        settings.load(tmp_path / "absent.yaml", environ={})
