@@ -1,0 +1,49 @@
+"""ECS rules for task definitions, as pure functions: JSON in, a normalised spec or every problem out.
+
+``parse_task_definition`` is the one entry point the CLI, the native API and the ECS front end call:
+
+1. structure (``minecs.model.codec``): unknown members, missing required members, wrong types, enum
+   values. If anything is wrong here we stop, because the values are stand-ins;
+2. rules (``containers``, ``graph``, ``network``, ``task``): every ECS rule, all run, all reported;
+3. normalisation: task cpu/memory strings become integers (``"1 vCPU"`` -> ``"1024"``), as ECS does
+   at registration.
+
+A bad document raises ``ValidationError`` whose ``problems`` carry the ECS code
+(``ClientException`` or ``InvalidParameterException``), the member path and the document source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from minecs.model.taskdef import TaskDefinitionSpec
+from minecs.validation.containers import check_containers
+from minecs.validation.graph import check_cycles, check_references
+from minecs.validation.network import check_network
+from minecs.validation.report import Report, decode_or_raise
+from minecs.validation.task import check_family, check_task_members, check_volumes, task_size
+
+
+def parse_task_definition(data: Any, source: str = "") -> TaskDefinitionSpec:
+    """Decode, validate and normalise a ``RegisterTaskDefinition`` body."""
+    return check_task_definition(decode_or_raise(TaskDefinitionSpec, data, source), source)
+
+
+def check_task_definition(spec: TaskDefinitionSpec, source: str = "") -> TaskDefinitionSpec:
+    """Run every rule on a decoded spec; return it normalised, or raise with all problems."""
+    report = Report(source)
+    check_family(spec, report)
+    check_containers(spec, report)
+    check_references(spec, report)
+    check_cycles(spec, report)
+    check_network(spec, report)
+    check_volumes(spec, report)
+    check_task_members(spec, report)
+    cpu, memory = task_size(spec, report)
+    report.raise_if_any()
+    return dataclasses.replace(
+        spec,
+        cpu=str(cpu) if cpu is not None else None,
+        memory=str(memory) if memory is not None else None,
+    )

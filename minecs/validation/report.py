@@ -1,0 +1,46 @@
+"""The problem collector every validation rule writes to, and the paths rules build."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from minecs.errors import FieldProblem, ValidationError
+from minecs.model.codec import Decoder
+
+T = TypeVar("T")
+
+CLIENT = "ClientException"
+INVALID_PARAMETER = "InvalidParameterException"
+
+
+class Report:
+    """Collects every problem found in one document, tagged with where the document came from."""
+
+    def __init__(self, source: str = "") -> None:
+        self.source = source
+        self.problems: list[FieldProblem] = []
+
+    def add(self, path: str, message: str, code: str = CLIENT) -> None:
+        self.problems.append(FieldProblem(path, message, code, self.source))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ValidationError(self.problems)
+
+
+def decode_or_raise(cls: type[T], data: Any, source: str = "") -> T:
+    """Decode a request body into ``cls``; structural problems raise before any rule runs."""
+    decoder = Decoder(source)
+    decoded = decoder.decode(cls, data)
+    if decoder.problems:
+        raise ValidationError(decoder.problems)
+    return decoded
+
+
+def container_path(index: int, member: str = "") -> str:
+    base = f"containerDefinitions[{index}]"
+    return f"{base}.{member}" if member else base
+
+
+def in_range(value: int, low: int, high: int) -> bool:
+    return low <= value <= high
