@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 import requests.exceptions
+from docker.types import LogConfig
+from docker.types import Ulimit as DockerUlimit
 from docker.utils import kwargs_from_env, parse_repository_tag
 
 from agent.runtime import (
@@ -152,9 +154,7 @@ class DockerDriver:
             bindings.setdefault(f"{p.container_port}/{p.protocol.value}", []).append(
                 (p.host_ip, p.host_port or None)
             )
-        host_config = self._api.create_host_config(
-            port_bindings=bindings or None, network_mode=spec.network_mode
-        )
+        host_config = self._api.create_host_config(**_host_config_args(spec, bindings))
         return {
             "image": spec.image,
             "name": spec.name,
@@ -167,6 +167,10 @@ class DockerDriver:
             "hostname": spec.hostname,
             "working_dir": spec.working_dir,
             "user": spec.user,
+            "network_disabled": spec.network_disabled,
+            "tty": spec.tty,
+            "stdin_open": spec.stdin_open,
+            "stop_timeout": spec.stop_timeout,
             "host_config": host_config,
         }
 
@@ -198,6 +202,31 @@ class DockerDriver:
             container_id,
             force=force,
         )
+
+    async def volume_exists(self, name: str) -> bool:
+        try:
+            await self._call(f"inspect volume {name}", self._api.inspect_volume, name)
+        except ContainerNotFoundError:
+            return False
+        return True
+
+    async def create_volume(
+        self, name: str, *, driver: str = "local", driver_opts: Mapping[str, str], labels: Mapping[str, str]
+    ) -> None:
+        if await self.volume_exists(name):
+            raise ContainerConflictError(f"create volume {name}: a volume with that name exists")
+        await self._call(
+            f"create volume {name}",
+            self._api.create_volume,
+            name,
+            driver=driver,
+            driver_opts=dict(driver_opts) or None,
+            labels=dict(labels) or None,
+        )
+
+    async def remove_volume(self, name: str) -> None:
+        with contextlib.suppress(ContainerNotFoundError):
+            await self._call(f"remove volume {name}", self._api.remove_volume, name)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, labels: Mapping[str, str]) -> AsyncIterator[AsyncIterator[ContainerEvent]]:
@@ -258,6 +287,40 @@ def _pump_events(
             put(EngineUnavailableError(f"docker event stream broke: {exc}"))
     finally:
         put(_EVENT_END)
+
+
+def _host_config_args(spec: ContainerSpec, bindings: dict[int | str, Any]) -> dict[str, Any]:
+    """docker-py ``create_host_config`` keywords; unset members are left out so Docker's defaults hold."""
+    args: dict[str, Any] = {
+        "port_bindings": bindings or None,
+        "network_mode": spec.network_mode,
+        "cpu_shares": spec.cpu_shares,
+        "mem_limit": spec.memory,
+        "mem_reservation": spec.memory_reservation,
+        "memswap_limit": spec.memory_swap,
+        "mem_swappiness": spec.swappiness,
+        "cgroup_parent": spec.cgroup_parent,
+        "links": dict(spec.links) or None,
+        "volumes_from": list(spec.volumes_from) or None,
+        "binds": list(spec.binds) or None,
+        "tmpfs": dict(spec.tmpfs) or None,
+        "dns": list(spec.dns) or None,
+        "dns_search": list(spec.dns_search) or None,
+        "extra_hosts": dict(spec.extra_hosts) or None,
+        "privileged": spec.privileged or None,
+        "read_only": spec.read_only or None,
+        "init": spec.init,
+        "cap_add": list(spec.cap_add) or None,
+        "cap_drop": list(spec.cap_drop) or None,
+        "security_opt": list(spec.security_opt) or None,
+        "sysctls": dict(spec.sysctls) or None,
+        "ulimits": [DockerUlimit(name=u.name, soft=u.soft, hard=u.hard) for u in spec.ulimits] or None,
+        "devices": list(spec.devices) or None,
+        "shm_size": spec.shm_size,
+    }
+    if spec.log_driver:
+        args["log_config"] = LogConfig(type=spec.log_driver, config=dict(spec.log_options))
+    return {k: v for k, v in args.items() if v is not None}
 
 
 def _health_args(spec: ContainerSpec) -> dict[str, Any] | None:

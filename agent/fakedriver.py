@@ -44,6 +44,7 @@ class FakeDriver:
         self._specs: dict[str, ContainerSpec] = {}
         self._subscribers: list[tuple[Mapping[str, str], asyncio.Queue[ContainerEvent]]] = []
         self._ports = itertools.count(32768)
+        self.volumes: dict[str, dict[str, object]] = {}
 
     # ------------------------------------------------------------------ Driver
     async def version(self) -> str:
@@ -117,6 +118,19 @@ class FakeDriver:
         del self._containers[info.id]
         del self._specs[info.id]
         self._emit("destroy", info.id, info=info)
+
+    async def volume_exists(self, name: str) -> bool:
+        return name in self.volumes
+
+    async def create_volume(
+        self, name: str, *, driver: str = "local", driver_opts: Mapping[str, str], labels: Mapping[str, str]
+    ) -> None:
+        if name in self.volumes:
+            raise ContainerConflictError(f"create volume {name}: a volume with that name exists")
+        self.volumes[name] = {"driver": driver, "driver_opts": dict(driver_opts), "labels": dict(labels)}
+
+    async def remove_volume(self, name: str) -> None:
+        self.volumes.pop(name, None)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, labels: Mapping[str, str]) -> AsyncIterator[AsyncIterator[ContainerEvent]]:

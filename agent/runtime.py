@@ -71,8 +71,15 @@ class HealthConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Ulimit:
+    name: str
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True, slots=True)
 class ContainerSpec:
-    """What to create. Grows with the task engine; every member maps to one Docker setting."""
+    """What to create. Every member maps to one Docker setting; defaults leave Docker's own."""
 
     name: str
     image: str
@@ -83,9 +90,48 @@ class ContainerSpec:
     ports: tuple[PortBinding, ...] = ()
     health: HealthConfig | None = None
     network_mode: str = "bridge"
+    """``bridge``, ``host``, ``none``, or ``container:<id>`` to join another container's namespace."""
     hostname: str | None = None
     working_dir: str | None = None
     user: str | None = None
+    # resources
+    cpu_shares: int | None = None
+    memory: int | None = None
+    """Hard limit in bytes."""
+    memory_reservation: int | None = None
+    """Soft limit in bytes."""
+    memory_swap: int | None = None
+    swappiness: int | None = None
+    cgroup_parent: str | None = None
+    # links and storage
+    links: Mapping[str, str] = field(default_factory=dict)
+    """Docker container name -> alias."""
+    volumes_from: tuple[str, ...] = ()
+    """``<container>`` or ``<container>:ro``."""
+    binds: tuple[str, ...] = ()
+    """``<host path or volume name>:<container path>[:ro]``."""
+    tmpfs: Mapping[str, str] = field(default_factory=dict)
+    # networking details
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    extra_hosts: Mapping[str, str] = field(default_factory=dict)
+    network_disabled: bool = False
+    # security and process
+    privileged: bool = False
+    read_only: bool = False
+    init: bool | None = None
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    ulimits: tuple[Ulimit, ...] = ()
+    devices: tuple[str, ...] = ()
+    shm_size: int | None = None
+    tty: bool = False
+    stdin_open: bool = False
+    stop_timeout: int | None = None
+    log_driver: str | None = None
+    log_options: Mapping[str, str] = field(default_factory=dict)
 
 
 class RunState(StrEnum):
@@ -181,6 +227,18 @@ class Driver(Protocol):
         ...
 
     async def remove(self, container_id: str, *, force: bool = False) -> None: ...
+
+    async def volume_exists(self, name: str) -> bool: ...
+
+    async def create_volume(
+        self, name: str, *, driver: str = "local", driver_opts: Mapping[str, str], labels: Mapping[str, str]
+    ) -> None:
+        """Create a named volume; an existing one with that name is a ``ContainerConflictError``."""
+        ...
+
+    async def remove_volume(self, name: str) -> None:
+        """Remove a named volume; a missing one is fine, one in use is a ``ContainerConflictError``."""
+        ...
 
     def subscribe(
         self, labels: Mapping[str, str]

@@ -130,3 +130,14 @@ class DriverContract:
             await driver.stop(container_id, grace=5)
             died = await next_event(events, container_id, "die")
             assert died.exit_code == 143
+
+    async def test_volumes_are_created_once_and_removed_quietly(self, driver: Driver) -> None:
+        name = f"minecs-test-{secrets.token_hex(4)}"
+        assert not await driver.volume_exists(name)
+        await driver.create_volume(name, driver_opts={}, labels=TEST_LABELS)
+        assert await driver.volume_exists(name)
+        with pytest.raises(ContainerConflictError):
+            await driver.create_volume(name, driver_opts={}, labels=TEST_LABELS)
+        await driver.remove_volume(name)
+        assert not await driver.volume_exists(name)
+        await driver.remove_volume(name)

@@ -1,0 +1,226 @@
+"""The agent's task engine: desired tasks in, ordered state changes out, Docker in between.
+
+``Engine`` is the in-process API that the agent daemon (and the integration tests) drive:
+
+* ``apply(assignment)`` makes one task's desired state known; it starts a ``TaskRunner`` for a new
+  task or wakes the existing one;
+* ``snapshot``/``history``/``wait_for`` and ``subscribe()`` give the task's state changes, each with
+  a per-task sequence number (ordered, deduplicated, replayable from any ``seq``);
+* ``running()`` is the lifetime: it subscribes to Docker events for this instance's containers
+  *before* anything starts (so no event is missed) and routes each event to the task's runner.
+  Leaving it cancels the runners but never stops a container: an agent that goes away leaves its
+  tasks running, as the ECS agent does.
+
+Image pulls follow ``ECS_IMAGE_PULL_BEHAVIOR`` (see ``ImageManager``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from agent.ports import PortTable
+from agent.resources import ProvisionSettings
+from agent.runner import TaskRunner
+from agent.runtime import ContainerEvent, Driver
+from agent.secrets import LocalSecretStore, SecretResolver
+from minecs.errors import DriverError, ImageNotFoundError
+from minecs.logs import get_logger
+from minecs.model.task import TaskAssignment, TaskSnapshot
+
+log = get_logger(__name__)
+
+
+class PullBehavior(StrEnum):
+    """``ECS_IMAGE_PULL_BEHAVIOR``."""
+
+    DEFAULT = "default"
+    ALWAYS = "always"
+    ONCE = "once"
+    PREFER_CACHED = "prefer-cached"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    instance_id: str = "local"
+    cluster: str = "default"
+    publish_address: str = "0.0.0.0"
+    default_stop_timeout: int = 30
+    dependency_wait_timeout: float = 600.0
+    resync_interval: float = 30.0
+    cleanup_wait: float = 3 * 3600.0
+    pull_behavior: PullBehavior = PullBehavior.DEFAULT
+    pause_image: str = "minecs/busybox:latest"
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+    reserved_ports: tuple[int, ...] = ()
+    port_range: tuple[int, int] | None = None
+    secrets_dir: Path | None = None
+    history_limit: int = 500
+
+
+class ImageManager:
+    """Makes an image available per the pull behaviour.
+
+    * ``default``: pull; if the pull fails and the image is cached, run the cached one (logged);
+    * ``always``: pull; a failed pull fails the container;
+    * ``once``: pull only when the image is not cached;
+    * ``prefer-cached``: use the cached image; pull only when it is missing.
+
+    A failure is ``ImageNotFoundError`` (the container's reason becomes ``CannotPullContainerError``).
+    Concurrent requests for one image share a single pull: no retry storm.
+    """
+
+    def __init__(self, driver: Driver, behavior: PullBehavior) -> None:
+        self.driver = driver
+        self.behavior = behavior
+        self._pulls: dict[str, asyncio.Future[None]] = {}
+
+    async def ensure(self, image: str) -> None:
+        cached = await self.driver.image_present(image)
+        if cached and self.behavior in (PullBehavior.ONCE, PullBehavior.PREFER_CACHED):
+            return
+        try:
+            await self._pull_once(image)
+        except ImageNotFoundError as exc:
+            if cached and self.behavior is PullBehavior.DEFAULT:
+                log.warning("pull failed, using cached image", image=image, error=exc.message)
+                return
+            raise
+
+    async def _pull_once(self, image: str) -> None:
+        pending = self._pulls.get(image)
+        if pending is None:
+            pending = asyncio.ensure_future(self.driver.pull(image))
+            self._pulls[image] = pending
+            pending.add_done_callback(lambda _: self._pulls.pop(image, None))
+        await asyncio.shield(pending)
+
+
+class Engine:
+    def __init__(
+        self,
+        driver: Driver,
+        settings: EngineSettings,
+        *,
+        secrets: SecretResolver | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.driver = driver
+        self.settings = settings
+        self.now = clock
+        self.secrets = secrets or (LocalSecretStore(settings.secrets_dir) if settings.secrets_dir else None)
+        self.images = ImageManager(driver, settings.pull_behavior)
+        self.ports = PortTable(
+            settings.port_range, settings.reserved_ports, probe_address=settings.publish_address
+        )
+        self.provision_settings = ProvisionSettings(
+            instance_id=settings.instance_id,
+            publish_address=settings.publish_address,
+            pause_image=settings.pause_image,
+            default_stop_timeout=settings.default_stop_timeout,
+            extra_labels=settings.extra_labels,
+        )
+        self._runners: dict[str, TaskRunner] = {}
+        self._by_id: dict[str, TaskRunner] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._history: dict[str, list[TaskSnapshot]] = {}
+        self._changed = asyncio.Condition()
+        self._subscribers: list[asyncio.Queue[TaskSnapshot]] = []
+        self._live = False
+
+    # ------------------------------------------------------------------ lifetime
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Engine]:
+        labels = {"minecs.instance-id": self.settings.instance_id}
+        async with self.driver.subscribe(labels) as events:
+            pump = asyncio.create_task(self._route(events), name="engine events")
+            self._live = True
+            for runner in self._runners.values():
+                self._launch(runner)
+            try:
+                yield self
+            finally:
+                self._live = False
+                pump.cancel()
+                tasks = list(self._tasks.values())
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(pump, *tasks, return_exceptions=True)
+
+    async def _route(self, events: AsyncIterator[ContainerEvent]) -> None:
+        async for event in events:
+            runner = self._by_id.get(event.labels.get("minecs.task-id", ""))
+            if runner is not None:
+                runner.touch(event.labels.get("minecs.container-name", ""))
+
+    # ------------------------------------------------------------------ desired state in
+    def apply(self, assignment: TaskAssignment) -> None:
+        runner = self._runners.get(assignment.task_arn)
+        if runner is not None:
+            runner.update(assignment)
+            return
+        runner = TaskRunner(self, assignment)
+        self._runners[assignment.task_arn] = runner
+        self._by_id[assignment.task_id] = runner
+        if self._live:
+            self._launch(runner)
+
+    def _launch(self, runner: TaskRunner) -> None:
+        async def supervised() -> None:
+            try:
+                await runner.run()
+            except asyncio.CancelledError:
+                raise
+            except (DriverError, Exception):
+                log.exception("task runner crashed", task=runner.task_arn)
+
+        self._tasks[runner.task_arn] = asyncio.create_task(supervised(), name=f"runner {runner.task_arn}")
+
+    # ------------------------------------------------------------------ state changes out
+    def publish(self, snapshot: TaskSnapshot) -> None:
+        history = self._history.setdefault(snapshot.task_arn, [])
+        history.append(snapshot)
+        del history[: -self.settings.history_limit]
+        for queue in self._subscribers:
+            queue.put_nowait(snapshot)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def subscribe(self) -> asyncio.Queue[TaskSnapshot]:
+        queue: asyncio.Queue[TaskSnapshot] = asyncio.Queue()
+        self._subscribers.append(queue)
+        return queue
+
+    def snapshot(self, task_arn: str) -> TaskSnapshot | None:
+        history = self._history.get(task_arn)
+        return history[-1] if history else None
+
+    def history(self, task_arn: str, after_seq: int = 0) -> list[TaskSnapshot]:
+        return [s for s in self._history.get(task_arn, []) if s.seq > after_seq]
+
+    async def wait_for(
+        self, task_arn: str, predicate: Callable[[TaskSnapshot], bool], within: float = 60.0
+    ) -> TaskSnapshot:
+        """The first snapshot (current or future) that satisfies ``predicate``."""
+
+        def match() -> TaskSnapshot | None:
+            for snapshot in self._history.get(task_arn, []):
+                if predicate(snapshot):
+                    return snapshot
+            return None
+
+        async with asyncio.timeout(within), self._changed:
+            while (found := match()) is None:
+                await self._changed.wait()
+            return found
+
+    def runner(self, task_arn: str) -> TaskRunner | None:
+        return self._runners.get(task_arn)

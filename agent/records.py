@@ -1,0 +1,139 @@
+"""The engine's mutable bookkeeping for one container, and how observations update it.
+
+Only the task runner that owns a ``ContainerRecord`` writes to it, always on the event loop, so no
+lock is needed. ``observe`` folds a fresh ``docker inspect`` into the record; it is idempotent, so an
+event, the start chain's own inspect and the periodic resync may all report the same fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from agent.ordering import ContainerView
+from agent.runtime import ContainerInfo, Health, RunState
+from agent.taskstatus import ContainerFacts
+from minecs.model.task import (
+    ContainerSnapshot,
+    DesiredStatus,
+    HealthStatus,
+    KnownStatus,
+    NetworkBinding,
+)
+from minecs.model.taskdef import ContainerDefinition
+
+MAX_REASON = 255
+OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+VANISHED_REASON = "ContainerVanishedError: No container matching saved ID found"
+
+_HEALTH = {Health.HEALTHY: HealthStatus.HEALTHY, Health.UNHEALTHY: HealthStatus.UNHEALTHY}
+
+
+def reason(error_name: str, message: str) -> str:
+    """``<ErrorName>: <message>`` cut to ECS's 255 characters."""
+    return f"{error_name}: {message}"[:MAX_REASON]
+
+
+@dataclass
+class ContainerRecord:
+    definition: ContainerDefinition
+    docker_name: str
+    known: KnownStatus = KnownStatus.NONE
+    desired_stopped: bool = False
+    in_flight: bool = False
+    runtime_id: str | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    health: HealthStatus = HealthStatus.UNKNOWN
+    bindings: tuple[NetworkBinding, ...] = ()
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    restart_count: int = 0
+    last_restart_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.definition.name or ""
+
+    def view(self) -> ContainerView:
+        return ContainerView(
+            name=self.name,
+            image=self.definition.image or "",
+            known=self.known,
+            desired_stopped=self.desired_stopped,
+            exit_code=self.exit_code,
+            health=self.health,
+            started_at=self.started_at,
+            start_timeout=self.definition.start_timeout,
+            in_flight=self.in_flight,
+        )
+
+    def facts(self) -> ContainerFacts:
+        return ContainerFacts(
+            name=self.name,
+            essential=self.definition.essential,
+            known=self.known,
+            in_flight=self.in_flight,
+            ever_started=self.started_at is not None,
+            has_health_check=self.definition.health_check is not None,
+            health=self.health,
+            reason=self.reason,
+            exit_code=self.exit_code,
+        )
+
+    def snapshot(self) -> ContainerSnapshot:
+        return ContainerSnapshot(
+            name=self.name,
+            known_status=self.known,
+            desired_status=DesiredStatus.STOPPED if self.desired_stopped else DesiredStatus.RUNNING,
+            essential=self.definition.essential,
+            runtime_id=self.runtime_id,
+            docker_name=self.docker_name,
+            image=self.definition.image,
+            exit_code=self.exit_code,
+            reason=self.reason,
+            health_status=self.health,
+            network_bindings=self.bindings,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            restart_count=self.restart_count,
+        )
+
+    def fail(self, why: str, *, exit_code: int | None = None, now: datetime) -> None:
+        """The container will never run (or run again): STOPPED with ``why`` as its reason."""
+        self.known = KnownStatus.STOPPED
+        self.desired_stopped = True
+        self.reason = why[:MAX_REASON]
+        self.exit_code = exit_code if exit_code is not None else self.exit_code
+        self.finished_at = self.finished_at or now
+
+    def observe_running(self, info: ContainerInfo) -> None:
+        self.runtime_id = info.id
+        self.known = KnownStatus.RUNNING
+        self.started_at = info.started_at or self.started_at
+        self.health = _HEALTH.get(info.health, HealthStatus.UNKNOWN)
+        self.exit_code = None
+
+    def observe_created(self, info: ContainerInfo) -> None:
+        self.runtime_id = info.id
+        self.known = max(self.known, KnownStatus.CREATED)
+
+    def observe_exited(self, info: ContainerInfo, now: datetime) -> None:
+        self.runtime_id = info.id
+        self.known = KnownStatus.STOPPED
+        self.desired_stopped = True
+        self.exit_code = info.exit_code
+        self.started_at = info.started_at or self.started_at
+        self.finished_at = info.finished_at or now
+        if info.oom_killed:
+            self.reason = OOM_REASON
+
+    def observe_vanished(self, now: datetime) -> None:
+        if self.known is not KnownStatus.STOPPED:
+            self.fail(VANISHED_REASON, now=now)
+
+
+def is_exited(info: ContainerInfo) -> bool:
+    return info.state in (RunState.EXITED, RunState.DEAD)
