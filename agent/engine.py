@@ -29,6 +29,7 @@ from agent.resources import ProvisionSettings
 from agent.runner import TaskRunner
 from agent.runtime import ContainerEvent, Driver
 from agent.secrets import LocalSecretStore, SecretResolver
+from agent.state import STATE_VERSION, StateFile, restore_runner, runner_to_json
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
@@ -61,6 +62,8 @@ class EngineSettings:
     port_range: tuple[int, int] | None = None
     secrets_dir: Path | None = None
     history_limit: int = 500
+    state_path: Path | None = None
+    """Where the agent's state is persisted; None keeps it in memory only (tests, static runs)."""
 
 
 class ImageManager:
@@ -132,6 +135,9 @@ class Engine:
         self._changed = asyncio.Condition()
         self._subscribers: list[asyncio.Queue[TaskSnapshot]] = []
         self._live = False
+        self.state = StateFile(settings.state_path) if settings.state_path else None
+        self._saver: asyncio.Task[None] | None = None
+        self._save_wanted = False
 
     # ------------------------------------------------------------------ lifetime
     @contextlib.asynccontextmanager
@@ -139,6 +145,7 @@ class Engine:
         labels = {"minecs.instance-id": self.settings.instance_id}
         async with self.driver.subscribe(labels) as events:
             pump = asyncio.create_task(self._route(events), name="engine events")
+            self._restore()
             self._live = True
             for runner in self._runners.values():
                 self._launch(runner)
@@ -151,6 +158,49 @@ class Engine:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(pump, *tasks, return_exceptions=True)
+                if self._saver is not None:
+                    await asyncio.gather(self._saver, return_exceptions=True)
+                await self.persist()
+
+    def _restore(self) -> None:
+        if self.state is None:
+            return
+        saved = self.state.load()
+        if saved.get("instanceId") not in (None, self.settings.instance_id):
+            raise ValueError(
+                f"{self.state.path} belongs to instance {saved['instanceId']}, not {self.settings.instance_id}; "
+                "move it away to register as a new instance"
+            )
+        for data in saved["tasks"]:
+            runner = restore_runner(self, data)
+            self._runners[runner.task_arn] = runner
+            self._by_id[runner.assignment.task_id] = runner
+            log.info("task restored", task=runner.task_arn, containers=len(runner.records))
+
+    # ------------------------------------------------------------------ persistence
+    def _state_json(self) -> dict[str, object]:
+        tasks = [runner_to_json(r) for r in self._runners.values() if not r.cleaned]
+        return {"version": STATE_VERSION, "instanceId": self.settings.instance_id, "tasks": tasks}
+
+    async def persist(self) -> None:
+        """Write the state now (and wait for it); a no-op without a state file."""
+        if self.state is not None:
+            await self.state.save(self._state_json())
+
+    def _schedule_save(self) -> None:
+        if self.state is None:
+            return
+        self._save_wanted = True
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.get_running_loop().create_task(self._save_loop(), name="state saver")
+
+    async def _save_loop(self) -> None:
+        while self._save_wanted:
+            self._save_wanted = False
+            try:
+                await self.persist()
+            except OSError:
+                log.exception("agent state not saved")
 
     async def _route(self, events: AsyncIterator[ContainerEvent]) -> None:
         async for event in events:
@@ -188,7 +238,8 @@ class Engine:
         del history[: -self.settings.history_limit]
         for queue in self._subscribers:
             queue.put_nowait(snapshot)
-        asyncio.get_running_loop().create_task(self._notify())
+        self._schedule_save()
+        self._notifier = asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
         async with self._changed:

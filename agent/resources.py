@@ -83,7 +83,7 @@ async def provision(
         c.name or "": docker_name(td.family, td.revision, c.name or "", suffix)
         for c in td.container_definitions
     }
-    file_env, secret_env = _environment(assignment, resolver)
+    file_env, secret_env = resolve_environment(assignment, resolver)
     bound = _allocate_ports(assignment, ports, settings.publish_address, resources)
     volume_sources = await _volumes(assignment, driver, suffix, settings, resources)
     network_mode = td.network_mode.value
@@ -105,7 +105,7 @@ async def provision(
     )
 
 
-def _environment(
+def resolve_environment(
     assignment: TaskAssignment, resolver: SecretResolver | None
 ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     file_env: dict[str, dict[str, str]] = {}

@@ -126,12 +126,13 @@ class TaskRunner:
         names, self.dirty = self.dirty, set()
         for name in names:
             record = self.records.get(name)
-            if record is None or record.runtime_id is None:
+            if record is None or not (record.runtime_id or record.docker_name):
                 continue
             try:
-                info = await self.engine.driver.inspect(record.runtime_id)
+                info = await self.engine.driver.inspect(record.runtime_id or record.docker_name)
             except ContainerNotFoundError:
-                record.observe_vanished(self.engine.now())
+                if record.runtime_id is not None:
+                    record.observe_vanished(self.engine.now())
                 continue
             except DriverError as exc:
                 log.warning("inspect failed", task=self.task_arn, container=name, error=exc.message)
@@ -236,6 +237,7 @@ class TaskRunner:
         if _abandoned(record):
             return
         spec = container_spec(record.definition, self.context)
+        await self.engine.persist()  # the name is on disk before the create: a crash here is found again
         try:
             record.runtime_id = await driver.create(spec)
         except DriverError as exc:

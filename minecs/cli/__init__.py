@@ -45,6 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("-o", "--output", choices=("summary", "json"), default="summary")
 
+    static = commands.add_parser(
+        "agent-static",
+        help="run the agent on task files from a directory, without a controller (like static pods)",
+    )
+    static.add_argument(
+        "--tasks", type=Path, required=True, metavar="DIR", help="directory of task JSON files"
+    )
+    static.add_argument("--data-dir", type=Path, required=True, help="where the agent keeps its state")
+    static.add_argument("--instance-id", default="static")
+    static.add_argument("--publish-address", default=None, help="address task ports are published on")
+    static.add_argument(
+        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+    )
+    static.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
+    )
+
     smoke = commands.add_parser(
         "smoke", help="run one web container from the offline image and keep it up until Ctrl-C"
     )
@@ -73,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from minecs.cli.validate import run_validate
 
             return run_validate(args.filename, args.output, sys.stdin, sys.stdout, sys.stderr)
+        if args.command == "agent-static":
+            import asyncio
+
+            from minecs.cli.smoke import run_static_command
+
+            return asyncio.run(run_static_command(args, config))
         if args.command == "smoke":
             import asyncio
 

@@ -1,0 +1,193 @@
+"""The agent's persisted state, so that an agent restart touches no running container.
+
+What is saved (``<data-dir>/agent-state.json``), per task: the assignment, the desired status and
+stop reason, the task's timestamps and sequence number, what provisioning made (docker names, network
+mode, volume sources, the pause container, task volumes, the host ports it holds) and, per container,
+its docker name, id, known status, exit code, reason, health and timestamps. Secret values are never
+saved; they are resolved again if a container still has to be created after a restart.
+
+When: after every state change, and *before* every container create (the docker name is known then),
+so a create in flight at a crash is found again by name (ECS does the same). Writes are atomic
+(temporary file, fsync, rename) and run off the event loop; a newer snapshot of the state replaces an
+older one still waiting to be written.
+
+On start the engine restores each task: ports are claimed again, every container with an id or a name
+is re-inspected (by id, else by name) and adopted as it is, never restarted or stopped. One that is
+gone becomes STOPPED with ``ContainerVanishedError``; an essential container that died meanwhile
+stops its task by the normal rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.containerconfig import TaskContext
+from agent.records import ContainerRecord
+from agent.runtime import PortBinding, PortProtocol
+from minecs.logs import get_logger
+from minecs.model.task import DesiredStatus, HealthStatus, KnownStatus, StopCode
+from minecs.model.wire import (
+    assignment_from_json,
+    assignment_to_json,
+    binding_from_json,
+    binding_to_json,
+    time_from_json,
+    time_to_json,
+)
+
+if TYPE_CHECKING:
+    from agent.engine import Engine
+    from agent.runner import TaskRunner
+
+log = get_logger(__name__)
+STATE_VERSION = 1
+_RECORD_TIMES = ("created_at", "started_at", "finished_at", "last_restart_at")
+
+
+class StateFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {"version": STATE_VERSION, "tasks": []}
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError(f"{self.path}: not an agent state file of version {STATE_VERSION}")
+        return data
+
+    async def save(self, data: dict[str, Any]) -> None:
+        text = json.dumps(data, separators=(",", ":"))
+        async with self._lock:
+            await asyncio.to_thread(self._write, text)
+
+    def _write(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        with open(temporary, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+
+def runner_to_json(runner: TaskRunner) -> dict[str, Any]:
+    ctx = runner.context
+    return {
+        "assignment": assignment_to_json(runner.assignment),
+        "desired": runner.desired.value,
+        "stopCode": runner.stop_code.value if runner.stop_code else None,
+        "stoppedReason": runner.stopped_reason,
+        "times": {k: time_to_json(v) for k, v in runner.times.items()},
+        "seq": runner.seq,
+        "provisionFailed": runner.provision_failed,
+        "waitingSince": time_to_json(runner.waiting_since),
+        "context": None
+        if ctx is None
+        else {
+            "dockerNames": dict(ctx.docker_names),
+            "networkMode": ctx.network_mode,
+            "volumeSources": dict(ctx.volume_sources),
+            "ports": {
+                n: [[p.container_port, p.host_port, p.protocol.value, p.host_ip] for p in ps]
+                for n, ps in ctx.ports.items()
+            },
+        },
+        "resources": {
+            "pauseId": runner.resources.pause_id,
+            "taskVolumes": list(runner.resources.task_volumes),
+            "claims": runner.engine.ports.owned_by(runner.task_arn),
+        },
+        "containers": {name: _record_to_json(r) for name, r in runner.records.items()},
+    }
+
+
+def _record_to_json(r: ContainerRecord) -> dict[str, Any]:
+    return {
+        "dockerName": r.docker_name,
+        "runtimeId": r.runtime_id,
+        "known": r.known.name,
+        "desiredStopped": r.desired_stopped,
+        "exitCode": r.exit_code,
+        "reason": r.reason,
+        "health": r.health.value,
+        "restartCount": r.restart_count,
+        "bindings": [binding_to_json(b) for b in r.bindings],
+        **{t: time_to_json(getattr(r, t)) for t in _RECORD_TIMES},
+    }
+
+
+def restore_runner(engine: Engine, data: dict[str, Any]) -> TaskRunner:
+    from agent.runner import TaskRunner
+
+    runner = TaskRunner(engine, assignment_from_json(data["assignment"]))
+    runner.desired = DesiredStatus(data["desired"])
+    runner.stop_code = StopCode(data["stopCode"]) if data.get("stopCode") else None
+    runner.stopped_reason = data.get("stoppedReason")
+    runner.times = {k: time_from_json(v) for k, v in data["times"].items()}
+    runner.seq = data["seq"]
+    runner.provision_failed = data["provisionFailed"]
+    runner.waiting_since = time_from_json(data.get("waitingSince"))
+    resources = data["resources"]
+    runner.resources.pause_id = resources["pauseId"]
+    runner.resources.task_volumes = list(resources["taskVolumes"])
+    for port, protocol in resources["claims"]:
+        engine.ports.claim(runner.task_arn, port, protocol)
+    for name, saved in data["containers"].items():
+        _restore_record(runner.records[name], saved)
+        runner.dirty.add(name)
+    if data["context"] is not None:
+        runner.context = _restore_context(runner, data["context"])
+    return runner
+
+
+def _restore_record(r: ContainerRecord, saved: dict[str, Any]) -> None:
+    r.docker_name = saved["dockerName"]
+    r.runtime_id = saved["runtimeId"]
+    r.known = KnownStatus[saved["known"]]
+    r.desired_stopped = saved["desiredStopped"]
+    r.exit_code = saved["exitCode"]
+    r.reason = saved["reason"]
+    r.health = HealthStatus(saved["health"])
+    r.restart_count = saved["restartCount"]
+    r.bindings = tuple(binding_from_json(b) for b in saved["bindings"])
+    # A create that was in flight at a crash is looked up by name; if it never happened, start over.
+    if r.runtime_id is None and r.known in (KnownStatus.PULLED, KnownStatus.CREATED):
+        r.known = KnownStatus.NONE
+    for t in _RECORD_TIMES:
+        setattr(r, t, time_from_json(saved.get(t)))
+
+
+def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
+    from agent.resources import resolve_environment
+
+    engine = runner.engine
+    ports = {
+        name: tuple(PortBinding(cp, hp, PortProtocol(proto), ip) for cp, hp, proto, ip in bindings)
+        for name, bindings in saved["ports"].items()
+    }
+    file_env: dict[str, dict[str, str]] = {}
+    secrets: dict[str, dict[str, str]] = {}
+    if any(r.known is KnownStatus.NONE and not r.desired_stopped for r in runner.records.values()):
+        # Containers that still have to be created need their environment again.
+        with contextlib.suppress(Exception):
+            file_env, secrets = resolve_environment(runner.assignment, engine.secrets)
+    return TaskContext(
+        assignment=runner.assignment,
+        instance_id=engine.settings.instance_id,
+        docker_names=saved["dockerNames"],
+        network_mode=saved["networkMode"],
+        ports=ports,
+        volume_sources=saved["volumeSources"],
+        file_env=file_env,
+        secrets=secrets,
+        extra_labels=engine.settings.extra_labels,
+        default_stop_timeout=engine.settings.default_stop_timeout,
+    )

@@ -1,0 +1,117 @@
+"""Persisted agent state: restore re-adopts by id, finds an in-flight create by name, never restarts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.fakedriver import FakeDriver
+from minecs.model.registered import register
+from minecs.model.task import TaskAssignment, TaskSnapshot, TaskStatus
+from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
+from minecs.validation import parse_task_definition
+
+IMAGE = "minecs/busybox:latest"
+
+
+def task(arn: str = "arn:aws:ecs:r:1:task/default/t1", **extra: Any) -> TaskAssignment:
+    spec = parse_task_definition(
+        {
+            "family": "f",
+            "containerDefinitions": [
+                {"name": "app", "image": IMAGE, "memory": 16, "portMappings": [{"containerPort": 80}]},
+                {"name": "side", "image": IMAGE, "memory": 16, "essential": False},
+            ],
+            **extra,
+        }
+    )
+    td = register(
+        spec, arn="arn:aws:ecs:r:1:task-definition/f:1", revision=1, registered_at=datetime.now(UTC)
+    )
+    return TaskAssignment(task_arn=arn, cluster="default", definition=td)
+
+
+def running(s: TaskSnapshot) -> bool:
+    return s.last_status is TaskStatus.RUNNING
+
+
+def settings(path: Path) -> EngineSettings:
+    return EngineSettings(
+        instance_id="i-1",
+        publish_address="127.0.0.1",
+        resync_interval=0.05,
+        pull_behavior=PullBehavior.PREFER_CACHED,
+        port_range=(46000, 46100),
+        state_path=path,
+    )
+
+
+async def test_restore_adopts_the_same_containers_and_ports(tmp_path: Path) -> None:
+    fake = FakeDriver(images={IMAGE})
+    path = tmp_path / "agent-state.json"
+    t = task()
+    first = Engine(fake, settings(path))
+    async with first.running():
+        first.apply(t)
+        before = await first.wait_for(t.task_arn, running, within=5)
+    creates = [c for c in fake.calls if c[0] == "create"]
+    second = Engine(fake, settings(path))
+    async with second.running():
+        after = await second.wait_for(t.task_arn, lambda s: s.seq > before.seq and running(s), within=5)
+        assert second.ports.owned_by(t.task_arn) == first.ports.owned_by(t.task_arn)
+    assert [c for c in fake.calls if c[0] == "create"] == creates
+    assert [c.runtime_id for c in after.containers] == [c.runtime_id for c in before.containers]
+    assert after.container("app").network_bindings == before.container("app").network_bindings
+    assert after.started_at == before.started_at
+
+
+async def test_a_create_in_flight_at_a_crash_is_found_by_name(tmp_path: Path) -> None:
+    fake = FakeDriver(images={IMAGE})
+    path = tmp_path / "agent-state.json"
+    t = task()
+    first = Engine(fake, settings(path))
+    async with first.running():
+        first.apply(t)
+        await first.wait_for(t.task_arn, running, within=5)
+    saved = json.loads(path.read_text())
+    app = saved["tasks"][0]["containers"]["app"]
+    existing = app["runtimeId"]
+    app.update(runtimeId=None, known="PULLED")  # as if the agent died between create and its answer
+    path.write_text(json.dumps(saved))
+    second = Engine(fake, settings(path))
+    async with second.running():
+        after = await second.wait_for(
+            t.task_arn, lambda s: running(s) and s.container("app").runtime_id is not None, within=5
+        )
+    assert after.container("app").runtime_id == existing
+    assert len([c for c in fake.calls if c[0] == "create"]) == 2
+
+
+async def test_state_of_another_instance_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "agent-state.json"
+    path.write_text(json.dumps({"version": 1, "instanceId": "someone-else", "tasks": []}))
+    engine = Engine(FakeDriver(), settings(path))
+    with pytest.raises(ValueError, match="belongs to instance someone-else"):
+        async with engine.running():
+            pass
+
+
+def test_wire_forms_round_trip() -> None:
+    a = dataclasses.replace(task(), group="service:web", started_by="ecs-svc/1")
+    assert assignment_from_json(json.loads(json.dumps(assignment_to_json(a)))) == a
+
+
+async def test_snapshot_wire_form_round_trips() -> None:
+    fake = FakeDriver(images={IMAGE})
+    engine = Engine(fake, dataclasses.replace(settings(Path("/nonexistent")), state_path=None))
+    t = task()
+    async with engine.running():
+        engine.apply(t)
+        snapshot = await engine.wait_for(t.task_arn, running, within=5)
+    assert snapshot_from_json(json.loads(json.dumps(snapshot_to_json(snapshot)))) == snapshot
