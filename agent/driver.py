@@ -119,6 +119,10 @@ class DockerDriver:
         info = await self._call("version", self._api.version)
         return str(info.get("Version", "unknown"))
 
+    async def cgroup_driver(self) -> str:
+        info = await self._call("info", self._api.info)
+        return str(info.get("CgroupDriver") or "none")
+
     async def image_present(self, image: str) -> bool:
         try:
             await self._call(f"inspect image {image}", self._api.inspect_image, image)
@@ -181,7 +185,7 @@ class DockerDriver:
         raw = await self._call(f"inspect container {container}", self._api.inspect_container, container)
         return _info(raw)
 
-    async def list(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+    async def find(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
         rows = await self._call("list containers", self._api.containers, all=True, filters=filters)
         infos = []
@@ -202,6 +206,16 @@ class DockerDriver:
             container_id,
             force=force,
         )
+
+    async def logs(self, container_id: str, *, tail: int | None = None) -> list[str]:
+        def read() -> bytes:
+            raw = self._api.logs(
+                container_id, stdout=True, stderr=True, stream=False, tail=tail if tail else "all"
+            )
+            return raw if isinstance(raw, bytes) else b""
+
+        text = await self._call(f"logs of container {container_id}", read)
+        return text.decode(errors="replace").splitlines()
 
     async def volume_exists(self, name: str) -> bool:
         try:

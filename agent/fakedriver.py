@@ -45,10 +45,14 @@ class FakeDriver:
         self._subscribers: list[tuple[Mapping[str, str], asyncio.Queue[ContainerEvent]]] = []
         self._ports = itertools.count(32768)
         self.volumes: dict[str, dict[str, object]] = {}
+        self.output: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ Driver
     async def version(self) -> str:
         return "fake"
+
+    async def cgroup_driver(self) -> str:
+        return "none"
 
     async def image_present(self, image: str) -> bool:
         return image in self.images
@@ -99,7 +103,7 @@ class FakeDriver:
     async def inspect(self, container: str) -> ContainerInfo:
         return self._get(container)
 
-    async def list(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+    async def find(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         return [c for c in self._containers.values() if _matches(c.labels, labels)]
 
     async def stop(self, container_id: str, grace: float) -> None:
@@ -118,6 +122,10 @@ class FakeDriver:
         del self._containers[info.id]
         del self._specs[info.id]
         self._emit("destroy", info.id, info=info)
+
+    async def logs(self, container_id: str, *, tail: int | None = None) -> list[str]:
+        lines = self.output.get(self._get(container_id).id, [])
+        return lines[-tail:] if tail else list(lines)
 
     async def volume_exists(self, name: str) -> bool:
         return name in self.volumes

@@ -26,6 +26,7 @@ import secrets as random_hex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from agent.cgroups import TaskLimits, create_task_cgroup
 from agent.containerconfig import TaskContext, docker_name
 from agent.ports import PortsExhaustedError, PortTable
 from agent.runtime import ContainerSpec, Driver, PortBinding, PortProtocol
@@ -86,6 +87,8 @@ async def provision(
     file_env, secret_env = resolve_environment(assignment, resolver)
     bound = _allocate_ports(assignment, ports, settings.publish_address, resources)
     volume_sources = await _volumes(assignment, driver, suffix, settings, resources)
+    limits = TaskLimits(int(td.cpu) if td.cpu else None, int(td.memory) if td.memory else None)
+    parent = await create_task_cgroup(assignment.task_id, limits, cgroup_driver=await driver.cgroup_driver())
     network_mode = td.network_mode.value
     if td.network_mode is NetworkMode.AWSVPC:
         resources.pause_id = await _start_pause(assignment, driver, bound, suffix, settings)
@@ -102,6 +105,7 @@ async def provision(
         secrets=secret_env,
         extra_labels=settings.extra_labels,
         default_stop_timeout=settings.default_stop_timeout,
+        cgroup_parent=parent,
     )
 
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agent.containerconfig import TaskContext, container_spec
+from agent.cgroups import remove_task_cgroup
+from agent.containerconfig import LOCAL_LOG_DRIVERS, TaskContext, container_spec
 from agent.ordering import GiveUp, Start, decide_start, may_stop
 from agent.records import ContainerRecord, is_exited, reason
 from agent.resources import ResourceInitError, TaskResources, deprovision, provision, remove_task_volumes
@@ -193,6 +194,14 @@ class TaskRunner:
         for name, record in self.records.items():
             record.docker_name = self.context.docker_names[name]
             record.bindings = self.resources.bindings.get(name, ())
+            config = record.definition.log_configuration
+            if config is not None and config.log_driver in LOCAL_LOG_DRIVERS:
+                log.warning(
+                    "log driver has no local meaning; writing json-file logs",
+                    task=self.task_arn,
+                    container=name,
+                    log_driver=config.log_driver.value,
+                )
 
     def _start_what_may_start(self) -> None:
         views = {name: r.view() for name, r in self.records.items()}
@@ -366,6 +375,8 @@ class TaskRunner:
                 except DriverError as exc:
                     log.info("container cleanup skipped", container=record.docker_name, error=exc.message)
         await remove_task_volumes(self.engine.driver, self.resources)
+        if self.context is not None and self.context.cgroup_parent:
+            await remove_task_cgroup(self.assignment.task_id)
         self.cleaned = True
         log.info("task cleaned up", task=self.task_arn)
 

@@ -200,6 +200,10 @@ class Driver(Protocol):
         """The engine's version; raises ``EngineUnavailableError`` when none answers."""
         ...
 
+    async def cgroup_driver(self) -> str:
+        """The engine's cgroup driver: ``cgroupfs``, ``systemd``, or ``none`` when there is none."""
+        ...
+
     async def image_present(self, image: str) -> bool: ...
 
     async def pull(self, image: str) -> None:
@@ -216,7 +220,7 @@ class Driver(Protocol):
         """Look a container up by id or name."""
         ...
 
-    async def list(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+    async def find(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         """Every container (running or not) carrying all of ``labels``."""
         ...
 
@@ -227,6 +231,10 @@ class Driver(Protocol):
         ...
 
     async def remove(self, container_id: str, *, force: bool = False) -> None: ...
+
+    async def logs(self, container_id: str, *, tail: int | None = None) -> list[str]:
+        """The container's log lines (stdout and stderr, in order), the last ``tail`` when given."""
+        ...
 
     async def volume_exists(self, name: str) -> bool: ...
 

@@ -95,6 +95,7 @@ def runner_to_json(runner: TaskRunner) -> dict[str, Any]:
             "dockerNames": dict(ctx.docker_names),
             "networkMode": ctx.network_mode,
             "volumeSources": dict(ctx.volume_sources),
+            "cgroupParent": ctx.cgroup_parent,
             "ports": {
                 n: [[p.container_port, p.host_port, p.protocol.value, p.host_ip] for p in ps]
                 for n, ps in ctx.ports.items()
@@ -190,4 +191,5 @@ def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
         secrets=secrets,
         extra_labels=engine.settings.extra_labels,
         default_stop_timeout=engine.settings.default_stop_timeout,
+        cgroup_parent=saved.get("cgroupParent"),
     )

@@ -109,7 +109,7 @@ class DriverContract:
         mark = secrets.token_hex(4)
         wanted = await driver.create(spec(labels={**TEST_LABELS, "mark": mark, "role": "a"}))
         await driver.create(spec(labels={**TEST_LABELS, "mark": mark, "role": "b"}))
-        found = await driver.list({"mark": mark, "role": "a"})
+        found = await driver.find({"mark": mark, "role": "a"})
         assert [c.id for c in found] == [wanted]
 
     async def test_dynamic_host_port_is_assigned_on_start(self, driver: Driver) -> None:
@@ -141,3 +141,9 @@ class DriverContract:
         await driver.remove_volume(name)
         assert not await driver.volume_exists(name)
         await driver.remove_volume(name)
+
+    async def test_logs_of_a_container_that_printed_nothing_are_empty(self, driver: Driver) -> None:
+        container_id = await driver.create(spec(command=("true",)))
+        assert await driver.logs(container_id) == []
+        with pytest.raises(ContainerNotFoundError):
+            await driver.logs("minecs-test-never-created")

@@ -97,3 +97,14 @@ async def test_a_container_that_exits_by_itself_reports_its_code(docker_driver: 
     assert died.exit_code == 3
     info = await docker_driver.inspect(container_id)
     assert (info.state, info.exit_code, info.oom_killed) == (RunState.EXITED, 3, False)
+
+
+async def test_logs_return_the_lines_in_order_and_tail(docker_driver: DockerDriver) -> None:
+    async with docker_driver.subscribe(TEST_LABELS) as events:
+        container_id = await docker_driver.create(
+            spec(command=("sh", "-c", "echo one; echo two; sleep 0.2; echo three >&2"))
+        )
+        await docker_driver.start(container_id)
+        await next_event(events, container_id, "die")
+    assert await docker_driver.logs(container_id) == ["one", "two", "three"]
+    assert await docker_driver.logs(container_id, tail=1) == ["three"]
