@@ -154,8 +154,10 @@ class FakeDriver:
         self._subscribers.clear()
 
     # ------------------------------------------------------------------ test steering
-    def exit(self, container_id: str, code: int, *, oom: bool = False) -> None:
-        """The container's main process ends with ``code`` (as if it exited or was killed)."""
+    def exit(self, container_id: str, code: int, *, oom: bool = False, quiet: bool = False) -> None:
+        """The container's main process ends with ``code`` (as if it exited or was killed).
+
+        ``quiet`` drops the events, as when the agent's event stream missed them."""
         info = self._get(container_id)
         self._containers[info.id] = replace(
             info,
@@ -166,6 +168,8 @@ class FakeDriver:
             finished_at=datetime.now(UTC),
             ports=(),
         )
+        if quiet:
+            return
         if oom:
             self._emit("oom", info.id)
         self._emit("die", info.id, exit_code=code)

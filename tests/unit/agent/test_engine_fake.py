@@ -17,8 +17,17 @@ import pytest
 
 from agent.engine import Engine, EngineSettings, PullBehavior
 from agent.fakedriver import FakeDriver
+from agent.runtime import Health
 from minecs.model.registered import register
-from minecs.model.task import DesiredStatus, KnownStatus, StopCode, TaskAssignment, TaskSnapshot, TaskStatus
+from minecs.model.task import (
+    DesiredStatus,
+    HealthStatus,
+    KnownStatus,
+    StopCode,
+    TaskAssignment,
+    TaskSnapshot,
+    TaskStatus,
+)
 from minecs.validation import parse_task_definition
 
 IMAGE = "minecs/busybox:latest"
@@ -262,3 +271,22 @@ async def test_stopping_the_agent_leaves_containers_running(fake: FakeDriver, cl
         engine.apply(t)
         snapshot = await engine.wait_for(t.task_arn, running, within=5)
     assert (await fake.inspect(snapshot.container("app").runtime_id or "")).running
+
+
+async def test_a_missed_event_is_healed_by_the_periodic_resync(engine: Engine, fake: FakeDriver) -> None:
+    t = task(c("app"))
+    engine.apply(t)
+    first = await engine.wait_for(t.task_arn, running, within=5)
+    fake.exit(first.container("app").runtime_id or "", 2, quiet=True)
+    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    assert done.container("app").exit_code == 2
+
+
+async def test_an_unhealthy_standalone_task_keeps_running(engine: Engine, fake: FakeDriver) -> None:
+    t = task(c("app", healthCheck={"command": ["CMD", "true"]}))
+    engine.apply(t)
+    first = await engine.wait_for(t.task_arn, running, within=5)
+    fake.set_health(first.container("app").runtime_id or "", Health.UNHEALTHY)
+    sick = await engine.wait_for(t.task_arn, lambda s: s.health_status is HealthStatus.UNHEALTHY, within=5)
+    assert sick.last_status is TaskStatus.RUNNING
+    assert sick.desired_status is DesiredStatus.RUNNING
