@@ -26,6 +26,7 @@ from minecs.aiotasks import sleep_or_wake
 from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import (
+    TASK_TIMES,
     USER_STOP_REASON,
     DesiredStatus,
     KnownStatus,
@@ -56,16 +57,7 @@ class TaskRunner:
         self.desired = assignment.desired_status
         self.stop_code: StopCode | None = None
         self.stopped_reason: str | None = None
-        self.times: dict[str, datetime | None] = dict.fromkeys(
-            (
-                "pull_started_at",
-                "pull_stopped_at",
-                "started_at",
-                "stopping_at",
-                "execution_stopped_at",
-                "stopped_at",
-            )
-        )
+        self.times: dict[str, datetime | None] = dict.fromkeys(TASK_TIMES)
         self.provision_failed = False
         self.waiting_since: datetime | None = None
         self.wake = asyncio.Event()

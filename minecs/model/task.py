@@ -127,6 +127,17 @@ class ContainerSnapshot:
     restart_count: int = 0
 
 
+# The task timestamps ECS reports, in lifecycle order (TaskSnapshot members of the same names).
+TASK_TIMES = (
+    "pull_started_at",
+    "pull_stopped_at",
+    "started_at",
+    "stopping_at",
+    "execution_stopped_at",
+    "stopped_at",
+)
+
+
 @dataclass(frozen=True)
 class TaskSnapshot:
     """The whole task as the agent knows it, after change number ``seq``."""

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from minecs.errors import ValidationError
+from minecs.model.codec import camel
 from minecs.model.registered import from_json as taskdef_from_json
 from minecs.model.registered import to_json as taskdef_to_json
 from minecs.model.task import (
+    TASK_TIMES,
     ContainerOverride,
     ContainerSnapshot,
     DesiredStatus,
@@ -102,19 +104,6 @@ def binding_from_json(d: dict[str, Any]) -> NetworkBinding:
 
 
 _CONTAINER_TIMES = ("created_at", "started_at", "finished_at")
-_TASK_TIMES = (
-    "pull_started_at",
-    "pull_stopped_at",
-    "started_at",
-    "stopping_at",
-    "execution_stopped_at",
-    "stopped_at",
-)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
 
 
 def container_to_json(c: ContainerSnapshot) -> dict[str, Any]:
@@ -132,7 +121,7 @@ def container_to_json(c: ContainerSnapshot) -> dict[str, Any]:
         "healthStatus": c.health_status.value,
         "networkBindings": [binding_to_json(b) for b in c.network_bindings],
         "restartCount": c.restart_count,
-        **{_camel(t): time_to_json(getattr(c, t)) for t in _CONTAINER_TIMES},
+        **{camel(t): time_to_json(getattr(c, t)) for t in _CONTAINER_TIMES},
     }
 
 
@@ -150,7 +139,7 @@ def container_from_json(d: dict[str, Any]) -> ContainerSnapshot:
         health_status=HealthStatus(d.get("healthStatus", "UNKNOWN")),
         network_bindings=tuple(binding_from_json(b) for b in d.get("networkBindings") or ()),
         restart_count=d.get("restartCount", 0),
-        **{t: time_from_json(d.get(_camel(t))) for t in _CONTAINER_TIMES},
+        **{t: time_from_json(d.get(camel(t))) for t in _CONTAINER_TIMES},
     )
 
 
@@ -164,7 +153,7 @@ def snapshot_to_json(s: TaskSnapshot) -> dict[str, Any]:
         "stopCode": s.stop_code.value if s.stop_code else None,
         "stoppedReason": s.stopped_reason,
         "containers": [container_to_json(c) for c in s.containers],
-        **{_camel(t): time_to_json(getattr(s, t)) for t in _TASK_TIMES},
+        **{camel(t): time_to_json(getattr(s, t)) for t in TASK_TIMES},
     }
 
 
@@ -178,5 +167,5 @@ def snapshot_from_json(d: dict[str, Any]) -> TaskSnapshot:
         stop_code=StopCode(d["stopCode"]) if d.get("stopCode") else None,
         stopped_reason=d.get("stoppedReason"),
         containers=tuple(container_from_json(c) for c in d["containers"]),
-        **{t: time_from_json(d.get(_camel(t))) for t in _TASK_TIMES},
+        **{t: time_from_json(d.get(camel(t))) for t in TASK_TIMES},
     )

@@ -12,9 +12,10 @@ import pytest
 
 from agent.driver import DockerDriver
 from agent.engine import Engine, EngineSettings, PullBehavior
-from minecs.model.task import DesiredStatus, StopCode, TaskSnapshot, TaskStatus
+from minecs.model.task import DesiredStatus, StopCode
 from tests.conftest import TEST_IMAGE
 from tests.integration.agent.conftest import assignment, container, rid
+from tests.snapshots import is_running, is_stopped
 
 # A registry on a closed loopback port: every pull fails at once and no traffic leaves the host.
 CACHED = "127.0.0.1:9/minecs/busybox:cached"
@@ -34,14 +35,6 @@ def _task_cgroup_limits(task_id: str) -> tuple[str, str] | None:
     return (memory / "memory.limit_in_bytes").read_text().strip(), (
         cpu / "cpu.cfs_quota_us"
     ).read_text().strip()
-
-
-def _stopped(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.STOPPED
-
-
-def _running(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.RUNNING
 
 
 @pytest.fixture
@@ -66,7 +59,7 @@ async def test_default_pull_behaviour_runs_the_cached_image_when_no_registry_ans
 ) -> None:
     task = assignment(container("app", image=cached_tag))
     quick.apply(task)
-    running = await quick.wait_for(task.task_arn, _running, within=60)
+    running = await quick.wait_for(task.task_arn, is_running, within=60)
     assert running.pull_started_at is not None
     assert running.pull_stopped_at is not None
 
@@ -74,7 +67,7 @@ async def test_default_pull_behaviour_runs_the_cached_image_when_no_registry_ans
 async def test_a_missing_image_fails_the_task_to_start(quick: Engine) -> None:
     task = assignment(container("app", image=ABSENT))
     quick.apply(task)
-    stopped = await quick.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await quick.wait_for(task.task_arn, is_stopped, within=60)
     assert stopped.stop_code is StopCode.TASK_FAILED_TO_START
     assert stopped.stopped_reason is not None
     assert stopped.stopped_reason.startswith("CannotPullContainerError: pull 127.0.0.1:9/minecs/absent:1")
@@ -92,13 +85,13 @@ async def test_task_level_limits_use_the_task_cgroup_and_cleanup_removes_everyth
         volumes=[{"name": "scratch"}],
     )
     quick.apply(task)
-    running = await quick.wait_for(task.task_arn, _running, within=60)
+    running = await quick.wait_for(task.task_arn, is_running, within=60)
     host_config = docker_client.api.inspect_container(rid(running, "app"))["HostConfig"]
     assert host_config["CgroupParent"] == f"/ecs/{task.task_id}"
     assert _task_cgroup_limits(task.task_id) == (str(128 * 1024 * 1024), "25000")
     ids = {rid(running, "app"), rid(running, "side")}
     quick.apply(dataclasses.replace(task, desired_status=DesiredStatus.STOPPED))
-    await quick.wait_for(task.task_arn, _stopped, within=60)
+    await quick.wait_for(task.task_arn, is_stopped, within=60)
     runner = quick.runner(task.task_arn)
     assert runner is not None
     for _ in range(100):

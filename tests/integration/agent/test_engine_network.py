@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 import urllib.request
 
 import docker
 
 from agent.engine import Engine
-from minecs.model.task import DesiredStatus, KnownStatus, TaskAssignment, TaskSnapshot, TaskStatus
+from minecs.model.task import KnownStatus
 from tests.conftest import LOOPBACK, free_port
 from tests.integration.agent.conftest import assignment, container, rid
+from tests.snapshots import is_running, is_stopped, stop_task
 
 HTTPD = ["httpd", "-f", "-p", "8080", "-h", "/var/www"]
-
-
-def _running(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.RUNNING
-
-
-def _stopped(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.STOPPED
 
 
 async def _get(url: str) -> str:
@@ -31,11 +23,6 @@ async def _get(url: str) -> str:
             return str(response.read().decode())
 
     return await asyncio.to_thread(fetch)
-
-
-async def _stop(engine: Engine, task: TaskAssignment) -> TaskSnapshot:
-    engine.apply(dataclasses.replace(task, desired_status=DesiredStatus.STOPPED))
-    return await engine.wait_for(task.task_arn, _stopped, within=60)
 
 
 async def test_bridge_dynamic_and_static_ports_answer_on_loopback(
@@ -47,7 +34,7 @@ async def test_bridge_dynamic_and_static_ports_answer_on_loopback(
         container("admin", command=HTTPD, portMappings=[{"containerPort": 8080, "hostPort": static}]),
     )
     engine.apply(task)
-    running = await engine.wait_for(task.task_arn, _running, within=60)
+    running = await engine.wait_for(task.task_arn, is_running, within=60)
     (dynamic,) = running.container("web").network_bindings
     (fixed,) = running.container("admin").network_bindings
     assert (fixed.host_port, fixed.bind_ip, fixed.container_port) == (static, LOOPBACK, 8080)
@@ -66,7 +53,7 @@ async def test_bridge_dynamic_and_static_ports_answer_on_loopback(
     assert labels["com.amazonaws.ecs.task-definition-version"] == "1"
     assert labels["com.amazonaws.ecs.cluster"] == "default"
     assert inspected["Name"].startswith("/ecs-it-1-web-")
-    await _stop(engine, task)
+    await stop_task(engine, task)
 
 
 async def test_links_resolve_by_alias_in_bridge_mode(engine: Engine) -> None:
@@ -85,7 +72,7 @@ async def test_links_resolve_by_alias_in_bridge_mode(engine: Engine) -> None:
         task.task_arn, lambda s: s.container("client").known_status is KnownStatus.STOPPED, within=60
     )
     assert done.container("client").exit_code == 0
-    await _stop(engine, task)
+    await stop_task(engine, task)
 
 
 async def test_host_mode_uses_the_host_network(engine: Engine) -> None:
@@ -99,7 +86,7 @@ async def test_host_mode_uses_the_host_network(engine: Engine) -> None:
         networkMode="host",
     )
     engine.apply(task)
-    running = await engine.wait_for(task.task_arn, _running, within=60)
+    running = await engine.wait_for(task.task_arn, is_running, within=60)
     assert running.container("web").network_bindings[0].host_port == port
     deadline = time.monotonic() + 10
     while True:
@@ -110,7 +97,7 @@ async def test_host_mode_uses_the_host_network(engine: Engine) -> None:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.2)
-    await _stop(engine, task)
+    await stop_task(engine, task)
 
 
 async def test_none_mode_has_only_loopback(engine: Engine, docker_client: docker.DockerClient) -> None:
@@ -119,7 +106,7 @@ async def test_none_mode_has_only_loopback(engine: Engine, docker_client: docker
         networkMode="none",
     )
     engine.apply(task)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=60)
     logs = docker_client.api.logs(rid(stopped, "probe")).decode()
     assert [line.strip() for line in logs.splitlines() if line.strip()] == ["lo"]
 
@@ -156,7 +143,7 @@ async def test_awsvpc_emulation_shares_localhost_and_publishes_on_the_pause_cont
         docker_client.api.inspect_container(pause_id)["Config"]["Labels"]["com.amazonaws.ecs.container-name"]
         == "~internal~ecs~pause"
     )
-    await _stop(engine, task)
+    await stop_task(engine, task)
     assert not docker_client.containers.list(all=True, filters={"id": pause_id})
 
 
@@ -165,12 +152,12 @@ async def test_independent_containers_start_in_parallel(engine: Engine) -> None:
     one = assignment(container("only"))
     started = time.monotonic()
     engine.apply(one)
-    await engine.wait_for(one.task_arn, _running, within=60)
+    await engine.wait_for(one.task_arn, is_running, within=60)
     single = time.monotonic() - started
     six = assignment(*(container(f"c{i}") for i in range(6)))
     started = time.monotonic()
     engine.apply(six)
-    running = await engine.wait_for(six.task_arn, _running, within=120)
+    running = await engine.wait_for(six.task_arn, is_running, within=120)
     sixfold = time.monotonic() - started
     assert all(c.known_status is KnownStatus.RUNNING for c in running.containers)
     history = engine.history(six.task_arn)
@@ -182,5 +169,5 @@ async def test_independent_containers_start_in_parallel(engine: Engine) -> None:
         f"parallel start: 1 container {single:.2f}s, 6 containers {sixfold:.2f}s, ratio {sixfold / single:.2f}x"
     )
     assert in_flight_together >= 2
-    await _stop(engine, one)
-    await _stop(engine, six)
+    await stop_task(engine, one)
+    await stop_task(engine, six)

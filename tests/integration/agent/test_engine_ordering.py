@@ -11,30 +11,16 @@ from minecs.model.task import (
     HealthStatus,
     KnownStatus,
     StopCode,
-    TaskAssignment,
     TaskSnapshot,
     TaskStatus,
 )
 from tests.integration.agent.conftest import assignment, container, rid
-
-
-def _stopped(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.STOPPED
-
-
-def _running(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.RUNNING
+from tests.snapshots import is_running, is_stopped, stop_task
 
 
 def _times(client: docker.DockerClient, snapshot: TaskSnapshot, name: str) -> tuple[object, object]:
     state = client.api.inspect_container(rid(snapshot, name))["State"]
     return parse_docker_time(state["StartedAt"]), parse_docker_time(state["FinishedAt"])
-
-
-def _stop(engine: Engine, task: TaskAssignment) -> None:
-    from dataclasses import replace
-
-    engine.apply(replace(task, desired_status=DesiredStatus.STOPPED))
 
 
 async def test_success_dependency_starts_app_only_after_migration_exits_zero(
@@ -45,14 +31,13 @@ async def test_success_dependency_starts_app_only_after_migration_exits_zero(
         container("app", dependsOn=[{"containerName": "db-migration", "condition": "SUCCESS"}]),
     )
     engine.apply(task)
-    running = await engine.wait_for(task.task_arn, _running, within=60)
+    running = await engine.wait_for(task.task_arn, is_running, within=60)
     migration = running.container("db-migration")
     assert (migration.known_status, migration.exit_code) == (KnownStatus.STOPPED, 0)
     _, migration_finished = _times(docker_client, running, "db-migration")
     app_started, _ = _times(docker_client, running, "app")
     assert migration_finished <= app_started  # type: ignore[operator]
-    _stop(engine, task)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await stop_task(engine, task)
     assert (stopped.stop_code, stopped.stopped_reason) == (StopCode.USER_INITIATED, "Task stopped by user")
 
 
@@ -62,7 +47,7 @@ async def test_success_dependency_exiting_non_zero_stops_app_with_143_and_the_ta
         container("app", dependsOn=[{"containerName": "db-migration", "condition": "SUCCESS"}]),
     )
     engine.apply(task)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=60)
     app = stopped.container("app")
     assert app.exit_code == 143
     assert app.runtime_id is None
@@ -84,11 +69,10 @@ async def test_complete_with_a_non_zero_exit_lets_the_dependent_start(engine: En
         container("app", dependsOn=[{"containerName": "setup", "condition": "COMPLETE"}]),
     )
     engine.apply(task)
-    running = await engine.wait_for(task.task_arn, _running, within=60)
+    running = await engine.wait_for(task.task_arn, is_running, within=60)
     assert running.container("setup").exit_code == 7
     assert running.container("app").known_status is KnownStatus.RUNNING
-    _stop(engine, task)
-    await engine.wait_for(task.task_arn, _stopped, within=60)
+    await stop_task(engine, task)
 
 
 async def test_firelens_router_starts_first_and_a_non_essential_udp_sidecar_may_exit(
@@ -109,7 +93,7 @@ async def test_firelens_router_starts_first_and_a_non_essential_udp_sidecar_may_
         ),
     )
     engine.apply(task)
-    running = await engine.wait_for(task.task_arn, _running, within=60)
+    running = await engine.wait_for(task.task_arn, is_running, within=60)
     router_started, _ = _times(docker_client, running, "log_router")
     app_started, _ = _times(docker_client, running, "app")
     assert router_started <= app_started  # type: ignore[operator]
@@ -123,8 +107,7 @@ async def test_firelens_router_starts_first_and_a_non_essential_udp_sidecar_may_
     assert after_sidecar.container("xray").exit_code == 1
     assert after_sidecar.last_status is TaskStatus.RUNNING
     assert after_sidecar.desired_status is DesiredStatus.RUNNING
-    _stop(engine, task)
-    await engine.wait_for(task.task_arn, _stopped, within=60)
+    await stop_task(engine, task)
 
 
 HEALTHY_AFTER_2S = {"command": ["CMD-SHELL", "test -f /tmp/ready"], "interval": 5, "timeout": 2, "retries": 3}
@@ -140,14 +123,13 @@ async def test_healthy_dependency_holds_the_app_until_the_health_check_passes(en
         container("app", dependsOn=[{"containerName": "db", "condition": "HEALTHY"}]),
     )
     engine.apply(task)
-    running = await engine.wait_for(task.task_arn, _running, within=60)
+    running = await engine.wait_for(task.task_arn, is_running, within=60)
     history = engine.history(task.task_arn)
     first_healthy = next(s.seq for s in history if s.container("db").health_status is HealthStatus.HEALTHY)
     first_app_run = next(s.seq for s in history if s.container("app").known_status is KnownStatus.RUNNING)
     assert first_healthy < first_app_run
     assert running.health_status is HealthStatus.HEALTHY
-    _stop(engine, task)
-    await engine.wait_for(task.task_arn, _stopped, within=60)
+    await stop_task(engine, task)
 
 
 async def test_start_timeout_on_a_never_healthy_dependency_is_terminal(engine: Engine) -> None:
@@ -161,7 +143,7 @@ async def test_start_timeout_on_a_never_healthy_dependency_is_terminal(engine: E
         container("app", dependsOn=[{"containerName": "db", "condition": "HEALTHY"}]),
     )
     engine.apply(task)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=60)
     app = stopped.container("app")
     assert app.exit_code == 143
     assert app.reason is not None
@@ -186,8 +168,8 @@ async def test_essential_exit_stops_the_task_in_reverse_dependency_order(
         ),
     )
     engine.apply(task)
-    await engine.wait_for(task.task_arn, _running, within=60)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=90)
+    await engine.wait_for(task.task_arn, is_running, within=60)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=90)
     assert (stopped.stop_code, stopped.stopped_reason) == (
         StopCode.ESSENTIAL_CONTAINER_EXITED,
         "Essential container in task exited",

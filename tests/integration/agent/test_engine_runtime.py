@@ -17,23 +17,11 @@ from agent.driver import DockerDriver
 from agent.engine import Engine, EngineSettings
 from minecs.manifests import parse_text
 from minecs.model.registered import register
-from minecs.model.task import DesiredStatus, KnownStatus, StopCode, TaskAssignment, TaskSnapshot, TaskStatus
+from minecs.model.task import KnownStatus, StopCode, TaskStatus
 from minecs.model.taskdef import TaskDefinitionSpec
 from tests.conftest import LOOPBACK, REPO_ROOT
 from tests.integration.agent.conftest import assignment, container, rid
-
-
-def _stopped(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.STOPPED
-
-
-def _running(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.RUNNING
-
-
-async def _stop(engine: Engine, task: TaskAssignment) -> TaskSnapshot:
-    engine.apply(dataclasses.replace(task, desired_status=DesiredStatus.STOPPED))
-    return await engine.wait_for(task.task_arn, _stopped, within=60)
+from tests.snapshots import is_running, is_stopped, stop_task
 
 
 async def test_memory_limit_oom_kill_gives_the_reason(
@@ -48,7 +36,7 @@ async def test_memory_limit_oom_kill_gives_the_reason(
         ),
     )
     engine.apply(task)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=60)
     hog = stopped.container("hog")
     assert hog.reason == "OutOfMemoryError: Container killed due to memory usage"
     assert hog.exit_code == 137
@@ -93,7 +81,7 @@ async def test_restart_policy_restarts_the_same_container_and_honours_ignored_co
         )
     )
     engine.apply(task)
-    first = await engine.wait_for(task.task_arn, _running, within=60)
+    first = await engine.wait_for(task.task_arn, is_running, within=60)
     container_id = rid(first, "app")
     first_start = docker_client.api.inspect_container(container_id)["State"]["StartedAt"]
     clock.offset = timedelta(seconds=61)
@@ -112,7 +100,7 @@ async def test_restart_policy_restarts_the_same_container_and_honours_ignored_co
     assert state["StartedAt"] != first_start
     clock.offset = timedelta(seconds=200)
     docker_client.containers.get(container_id).exec_run(["sh", "-c", "echo 0 > /tmp/code; touch /tmp/exit"])
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=30)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=30)
     assert (stopped.container("app").exit_code, stopped.container("app").restart_count) == (0, 1)
     assert stopped.stop_code is StopCode.ESSENTIAL_CONTAINER_EXITED
 
@@ -147,8 +135,8 @@ async def test_secrets_are_injected_and_never_logged_or_reported(
             checked = await engine.wait_for(
                 good.task_arn, lambda s: s.container("check").known_status is KnownStatus.STOPPED, within=60
             )
-            failed = await engine.wait_for(missing.task_arn, _stopped, within=60)
-            await _stop(engine, good)
+            failed = await engine.wait_for(missing.task_arn, is_stopped, within=60)
+            await stop_task(engine, good)
     assert checked.container("check").exit_code == 0
     assert "hunter2-s3cret" not in repr(logged)
     assert "hunter2-s3cret" not in repr(engine.history(good.task_arn))
@@ -189,4 +177,4 @@ async def test_the_demo_task_definition_runs_with_its_task_volume(
     (volume,) = [m for m in mounts if m["Destination"] == "/www"]
     assert volume["Name"].startswith("ecs-demo-web-1-www-")
     assert volume["RW"] is False
-    await _stop(engine, task)
+    await stop_task(engine, task)

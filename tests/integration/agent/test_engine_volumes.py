@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 
 import docker
 
 from agent.engine import Engine
-from minecs.model.task import DesiredStatus, KnownStatus, StopCode, TaskSnapshot, TaskStatus
+from minecs.model.task import DesiredStatus, StopCode
 from tests.conftest import TEST_LABELS
 from tests.integration.agent.conftest import assignment, container, rid
-
-
-def _stopped(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.STOPPED
-
-
-def _done(name: str) -> Callable[[TaskSnapshot], bool]:
-    return lambda s: s.container(name).known_status is KnownStatus.STOPPED
+from tests.snapshots import container_stopped, is_stopped
 
 
 async def test_host_bind_shared_volume_volumes_from_and_env_files(
@@ -71,13 +63,13 @@ async def test_host_bind_shared_volume_volumes_from_and_env_files(
         ],
     )
     engine.apply(task)
-    checked = await engine.wait_for(task.task_arn, _done("check"), within=60)
+    checked = await engine.wait_for(task.task_arn, container_stopped("check"), within=60)
     logs = docker_client.api.logs(rid(checked, "check")).decode()
     assert checked.container("check").exit_code == 0, logs
     assert "from-data" in logs
     assert docker_client.volumes.get(shared).attrs["Labels"]["minecs.test"] == "1"
     engine.apply(dataclasses.replace(task, desired_status=DesiredStatus.STOPPED))
-    await engine.wait_for(task.task_arn, _stopped, within=60)
+    await engine.wait_for(task.task_arn, is_stopped, within=60)
     assert docker_client.volumes.get(shared).name == shared  # shared volumes outlive the task
 
 
@@ -87,7 +79,7 @@ async def test_a_shared_volume_that_must_exist_and_does_not_fails_the_task(engin
         volumes=[{"name": "nope", "dockerVolumeConfiguration": {"scope": "shared", "autoprovision": False}}],
     )
     engine.apply(task)
-    stopped = await engine.wait_for(task.task_arn, _stopped, within=60)
+    stopped = await engine.wait_for(task.task_arn, is_stopped, within=60)
     assert stopped.stop_code is StopCode.TASK_FAILED_TO_START
     assert stopped.stopped_reason == (
         "ResourceInitializationError: volume 'nope' does not exist and autoprovision is set to false"

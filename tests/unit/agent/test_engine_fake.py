@@ -25,10 +25,10 @@ from minecs.model.task import (
     KnownStatus,
     StopCode,
     TaskAssignment,
-    TaskSnapshot,
     TaskStatus,
 )
 from minecs.validation import parse_task_definition
+from tests.snapshots import is_running, is_stopped
 
 IMAGE = "minecs/busybox:latest"
 
@@ -45,14 +45,6 @@ def task(
 
 def c(name: str, **members: Any) -> dict[str, Any]:
     return {"name": name, "image": IMAGE, "memory": 16, **members}
-
-
-def stopped(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.STOPPED
-
-
-def running(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.RUNNING
 
 
 class Clock:
@@ -94,7 +86,7 @@ async def engine(fake: FakeDriver, clock: Clock) -> AsyncIterator[Engine]:
 async def test_missing_image_fails_the_task_to_start(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app", image="example/absent:1"))
     engine.apply(t)
-    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.stop_code is StopCode.TASK_FAILED_TO_START
     assert done.stopped_reason is not None
     assert done.stopped_reason.startswith("CannotPullContainerError: pull example/absent:1")
@@ -144,8 +136,8 @@ async def test_a_missing_secret_fails_the_task_without_revealing_anything(
     async with engine.running():
         engine.apply(good)
         engine.apply(bad)
-        ok = await engine.wait_for(good.task_arn, running, within=5)
-        failed = await engine.wait_for(bad.task_arn, stopped, within=5)
+        ok = await engine.wait_for(good.task_arn, is_running, within=5)
+        failed = await engine.wait_for(bad.task_arn, is_stopped, within=5)
     container_id = ok.container("app").runtime_id
     assert container_id is not None
     assert fake.spec_of(container_id).env["PASSWORD"] == "hunter2"
@@ -162,7 +154,7 @@ async def test_restart_policy_restarts_in_place_after_the_attempt_period(
 ) -> None:
     t = task(c("app", restartPolicy={"enabled": True, "ignoredExitCodes": [0], "restartAttemptPeriod": 60}))
     engine.apply(t)
-    first = await engine.wait_for(t.task_arn, running, within=5)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
     container_id = first.container("app").runtime_id
     assert container_id is not None
     clock.now += timedelta(seconds=61)
@@ -173,7 +165,7 @@ async def test_restart_policy_restarts_in_place_after_the_attempt_period(
     assert (await fake.inspect(container_id)).running
     clock.now += timedelta(seconds=10)
     fake.exit(container_id, 1)  # too soon after the restart: not restarted, the essential rule applies
-    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.stop_code is StopCode.ESSENTIAL_CONTAINER_EXITED
     assert done.container("app").restart_count == 1
 
@@ -181,19 +173,19 @@ async def test_restart_policy_restarts_in_place_after_the_attempt_period(
 async def test_ignored_exit_codes_are_not_restarted(engine: Engine, fake: FakeDriver, clock: Clock) -> None:
     t = task(c("app", restartPolicy={"enabled": True, "ignoredExitCodes": [0], "restartAttemptPeriod": 60}))
     engine.apply(t)
-    first = await engine.wait_for(t.task_arn, running, within=5)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
     clock.now += timedelta(seconds=120)
     fake.exit(first.container("app").runtime_id or "", 0)
-    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.container("app").restart_count == 0
 
 
 async def test_oom_kill_gives_the_ecs_reason(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app"))
     engine.apply(t)
-    first = await engine.wait_for(t.task_arn, running, within=5)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
     fake.exit(first.container("app").runtime_id or "", 137, oom=True)
-    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.container("app").reason == "OutOfMemoryError: Container killed due to memory usage"
     assert done.container("app").exit_code == 137
 
@@ -201,9 +193,9 @@ async def test_oom_kill_gives_the_ecs_reason(engine: Engine, fake: FakeDriver) -
 async def test_a_container_removed_behind_our_back_is_vanished(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app"))
     engine.apply(t)
-    first = await engine.wait_for(t.task_arn, running, within=5)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
     fake.vanish(first.container("app").runtime_id or "")
-    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.container("app").reason == "ContainerVanishedError: No container matching saved ID found"
 
 
@@ -217,10 +209,10 @@ async def test_static_host_port_conflict_between_tasks(engine: Engine) -> None:
         arn="arn:aws:ecs:r:1:task/default/two",
     )
     engine.apply(one)
-    first = await engine.wait_for(one.task_arn, running, within=5)
+    first = await engine.wait_for(one.task_arn, is_running, within=5)
     assert first.container("web").network_bindings[0].host_port == 45050
     engine.apply(two)
-    refused = await engine.wait_for(two.task_arn, stopped, within=5)
+    refused = await engine.wait_for(two.task_arn, is_stopped, within=5)
     assert refused.stopped_reason == (
         "ResourceInitializationError: host port 45050/tcp is already used by another task on this instance"
     )
@@ -229,9 +221,9 @@ async def test_static_host_port_conflict_between_tasks(engine: Engine) -> None:
 async def test_seq_grows_by_one_and_repeats_nothing(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app"), c("side", essential=False))
     engine.apply(t)
-    await engine.wait_for(t.task_arn, running, within=5)
+    await engine.wait_for(t.task_arn, is_running, within=5)
     engine.apply(dataclasses.replace(t, desired_status=DesiredStatus.STOPPED))
-    await engine.wait_for(t.task_arn, stopped, within=5)
+    await engine.wait_for(t.task_arn, is_stopped, within=5)
     history = engine.history(t.task_arn)
     assert [s.seq for s in history] == list(range(1, len(history) + 1))
     assert all(
@@ -256,7 +248,7 @@ async def test_dependency_wait_bound_ends_an_endless_wait(fake: FakeDriver, cloc
             t.task_arn, lambda s: s.container("db").known_status is KnownStatus.RUNNING, within=5
         )
         clock.now += timedelta(seconds=31)
-        done = await engine.wait_for(t.task_arn, stopped, within=5)
+        done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     reason = done.container("app").reason or ""
     assert reason.startswith(
         "CannotStartContainerError: dependency graph: container ordering dependency [db("
@@ -269,23 +261,23 @@ async def test_stopping_the_agent_leaves_containers_running(fake: FakeDriver, cl
     t = task(c("app"))
     async with engine.running():
         engine.apply(t)
-        snapshot = await engine.wait_for(t.task_arn, running, within=5)
+        snapshot = await engine.wait_for(t.task_arn, is_running, within=5)
     assert (await fake.inspect(snapshot.container("app").runtime_id or "")).running
 
 
 async def test_a_missed_event_is_healed_by_the_periodic_resync(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app"))
     engine.apply(t)
-    first = await engine.wait_for(t.task_arn, running, within=5)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
     fake.exit(first.container("app").runtime_id or "", 2, quiet=True)
-    done = await engine.wait_for(t.task_arn, stopped, within=5)
+    done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.container("app").exit_code == 2
 
 
 async def test_an_unhealthy_standalone_task_keeps_running(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app", healthCheck={"command": ["CMD", "true"]}))
     engine.apply(t)
-    first = await engine.wait_for(t.task_arn, running, within=5)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
     fake.set_health(first.container("app").runtime_id or "", Health.UNHEALTHY)
     sick = await engine.wait_for(t.task_arn, lambda s: s.health_status is HealthStatus.UNHEALTHY, within=5)
     assert sick.last_status is TaskStatus.RUNNING

@@ -13,9 +13,10 @@ import pytest
 from agent.engine import Engine, EngineSettings, PullBehavior
 from agent.fakedriver import FakeDriver
 from minecs.model.registered import register
-from minecs.model.task import TaskAssignment, TaskSnapshot, TaskStatus
+from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
 from minecs.validation import parse_task_definition
+from tests.snapshots import is_running
 
 IMAGE = "minecs/busybox:latest"
 
@@ -37,10 +38,6 @@ def task(arn: str = "arn:aws:ecs:r:1:task/default/t1", **extra: Any) -> TaskAssi
     return TaskAssignment(task_arn=arn, cluster="default", definition=td)
 
 
-def running(s: TaskSnapshot) -> bool:
-    return s.last_status is TaskStatus.RUNNING
-
-
 def settings(path: Path) -> EngineSettings:
     return EngineSettings(
         instance_id="i-1",
@@ -59,11 +56,11 @@ async def test_restore_adopts_the_same_containers_and_ports(tmp_path: Path) -> N
     first = Engine(fake, settings(path))
     async with first.running():
         first.apply(t)
-        before = await first.wait_for(t.task_arn, running, within=5)
+        before = await first.wait_for(t.task_arn, is_running, within=5)
     creates = [c for c in fake.calls if c[0] == "create"]
     second = Engine(fake, settings(path))
     async with second.running():
-        after = await second.wait_for(t.task_arn, lambda s: s.seq > before.seq and running(s), within=5)
+        after = await second.wait_for(t.task_arn, lambda s: s.seq > before.seq and is_running(s), within=5)
         assert second.ports.owned_by(t.task_arn) == first.ports.owned_by(t.task_arn)
     assert [c for c in fake.calls if c[0] == "create"] == creates
     assert [c.runtime_id for c in after.containers] == [c.runtime_id for c in before.containers]
@@ -78,7 +75,7 @@ async def test_a_create_in_flight_at_a_crash_is_found_by_name(tmp_path: Path) ->
     first = Engine(fake, settings(path))
     async with first.running():
         first.apply(t)
-        await first.wait_for(t.task_arn, running, within=5)
+        await first.wait_for(t.task_arn, is_running, within=5)
     saved = json.loads(path.read_text())
     app = saved["tasks"][0]["containers"]["app"]
     existing = app["runtimeId"]
@@ -87,7 +84,7 @@ async def test_a_create_in_flight_at_a_crash_is_found_by_name(tmp_path: Path) ->
     second = Engine(fake, settings(path))
     async with second.running():
         after = await second.wait_for(
-            t.task_arn, lambda s: running(s) and s.container("app").runtime_id is not None, within=5
+            t.task_arn, lambda s: is_running(s) and s.container("app").runtime_id is not None, within=5
         )
     assert after.container("app").runtime_id == existing
     assert len([c for c in fake.calls if c[0] == "create"]) == 2
@@ -113,5 +110,5 @@ async def test_snapshot_wire_form_round_trips() -> None:
     t = task()
     async with engine.running():
         engine.apply(t)
-        snapshot = await engine.wait_for(t.task_arn, running, within=5)
+        snapshot = await engine.wait_for(t.task_arn, is_running, within=5)
     assert snapshot_from_json(json.loads(json.dumps(snapshot_to_json(snapshot)))) == snapshot

@@ -18,15 +18,6 @@ from tests.conftest import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "manifests" / "examples"
 FILES = sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".yaml", ".json"))
-READ_ONLY = {
-    "taskDefinitionArn",
-    "revision",
-    "status",
-    "requiresAttributes",
-    "compatibilities",
-    "registeredAt",
-    "registeredBy",
-}
 
 
 def task_definitions(path: Path) -> list[TaskDefinitionSpec]:
