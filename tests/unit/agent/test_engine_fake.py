@@ -6,6 +6,7 @@ reach the branches a real engine makes slow or awkward to provoke.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator
@@ -282,3 +283,26 @@ async def test_an_unhealthy_standalone_task_keeps_running(engine: Engine, fake: 
     sick = await engine.wait_for(t.task_arn, lambda s: s.health_status is HealthStatus.UNHEALTHY, within=5)
     assert sick.last_status is TaskStatus.RUNNING
     assert sick.desired_status is DesiredStatus.RUNNING
+
+
+class BarrierDriver(FakeDriver):
+    """Each create waits until ``parties`` creates are in progress: a sequential engine would hang."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__(images={IMAGE})
+        self.barrier = asyncio.Barrier(parties)
+
+    async def create(self, spec: Any) -> str:
+        async with asyncio.timeout(5):
+            await self.barrier.wait()
+        return await super().create(spec)
+
+
+async def test_independent_containers_are_created_concurrently(clock: Clock) -> None:
+    fake = BarrierDriver(parties=4)
+    engine = Engine(fake, settings(), clock=clock)
+    t = task(c("a"), c("b"), c("c"), c("d"))
+    async with engine.running():
+        engine.apply(t)
+        done = await engine.wait_for(t.task_arn, is_running, within=5)
+    assert all(x.known_status is KnownStatus.RUNNING for x in done.containers)

@@ -1,0 +1,90 @@
+"""The controller's durable state: a ``Store`` Protocol, and the SQLite store behind it by default.
+
+Every object (cluster, task definition, task, service, container instance, registration token,
+credential) is a JSON document stored under ``(kind, key)`` with a **resource version** that grows by
+one on every write. Writes are compare-and-swap: ``update`` names the version it read, and a write
+based on a stale read fails with ``VersionConflictError`` instead of silently losing another writer's
+change. Callers re-read and retry (``retry_update`` does exactly that).
+
+Two indexed columns, ``cluster`` and ``parent``, answer the queries the reconciler needs without
+reading every document (tasks of a cluster, tasks of a service, revisions of a family). A small
+sequence table hands out revision numbers and ids atomically.
+
+Design decision: the Protocol is the seam for a networked store (PostgreSQL) later, for controllers
+in HA; nothing above this package knows it is SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from minecs.errors import MinecsError
+
+
+class StoreError(MinecsError):
+    """The store failed (I/O, corruption); the operation did not happen."""
+
+
+class VersionConflictError(StoreError):
+    """The object changed since it was read (or exists already, or is gone)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    kind: str
+    key: str
+    version: int
+    body: Mapping[str, Any]
+    cluster: str = ""
+    parent: str = ""
+    updated_at: float = field(default=0.0, compare=False)
+
+
+class Store(Protocol):
+    async def get(self, kind: str, key: str) -> Stored | None: ...
+
+    async def find(self, kind: str, *, cluster: str | None = None, parent: str | None = None) -> list[Stored]:
+        """Every object of ``kind`` (optionally in one cluster / under one parent), oldest first."""
+        ...
+
+    async def create(
+        self, kind: str, key: str, body: Mapping[str, Any], *, cluster: str = "", parent: str = ""
+    ) -> Stored:
+        """Store a new object at version 1; ``VersionConflictError`` if the key is taken."""
+        ...
+
+    async def update(self, kind: str, key: str, body: Mapping[str, Any], *, expected_version: int) -> Stored:
+        """Replace the body if the stored version is ``expected_version``; returns the new version."""
+        ...
+
+    async def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None: ...
+
+    async def next_sequence(self, name: str) -> int:
+        """1, 2, 3, ... per ``name``, never repeating, even across restarts."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+async def retry_update(
+    store: Store,
+    kind: str,
+    key: str,
+    change: Callable[[Mapping[str, Any]], Mapping[str, Any] | Awaitable[Mapping[str, Any]]],
+    *,
+    attempts: int = 10,
+) -> Stored:
+    """Read, change, compare-and-swap; on a conflict read again and re-apply ``change``."""
+    for _ in range(attempts):
+        current = await store.get(kind, key)
+        if current is None:
+            raise VersionConflictError(f"{kind} {key} does not exist")
+        changed = change(current.body)
+        body = await changed if isinstance(changed, Awaitable) else changed
+        try:
+            return await store.update(kind, key, body, expected_version=current.version)
+        except VersionConflictError:
+            continue
+    raise VersionConflictError(f"{kind} {key}: gave up after {attempts} conflicting updates")
