@@ -1,0 +1,150 @@
+"""Task definitions in the control plane: register (revisions per family), describe, list, deregister.
+
+One service layer for both front ends (native ``/v1`` and the ECS JSON 1.1 endpoint), so they
+cannot disagree. Revisions come from the store's sequence per family, so they are 1, 2, 3, ... and
+never reused, even after deregistration or a controller restart. A deregistered definition stays
+describable (INACTIVE), as in ECS.
+
+``register_if_changed`` is what declarative ``apply`` uses: when the latest ACTIVE revision holds the
+same spec (and tags), nothing is registered and that revision is returned.
+
+Exact ECS strings: ``Unable to describe task definition.`` (ClientException) for an unknown
+reference; ``The specified task definition does not exist.`` for deregistering one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from minecs.errors import ClientError
+from minecs.model.codec import Decoder, encode
+from minecs.model.registered import deregister, from_json, register, spec_of, task_definition_arn, to_json
+from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus
+from minecs.store import Store, retry_update
+
+KIND = "taskdef"
+REF = re.compile(
+    r"^(?:arn:[\w-]+:ecs:[\w-]*:\d*:task-definition/)?(?P<family>[A-Za-z0-9_-]{1,255})(?::(?P<revision>\d+))?$"
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where ARNs say this control plane lives."""
+
+    region: str = "us-east-1"
+    account: str = "000000000000"
+
+
+@dataclass(frozen=True)
+class Registered:
+    definition: TaskDefinition
+    tags: tuple[Tag, ...]
+    created: bool = True
+
+
+def _key(family: str, revision: int) -> str:
+    return f"{family}:{revision}"
+
+
+def _body(td: TaskDefinition, tags: tuple[Tag, ...]) -> dict[str, Any]:
+    return {"taskDefinition": to_json(td), "tags": [encode(t) for t in tags]}
+
+
+def _load(body: Any) -> Registered:
+    td, decoder = from_json(dict(body["taskDefinition"]))
+    tags = tuple(Decoder().decode(Tag, t) for t in body.get("tags", []))
+    if decoder.problems:
+        raise ClientError(f"stored task definition is unreadable: {decoder.problems[0].render()}")
+    return Registered(td, tags, created=False)
+
+
+class TaskDefinitions:
+    def __init__(
+        self, store: Store, identity: Identity, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ):
+        self.store = store
+        self.identity = identity
+        self.clock = clock
+
+    async def register(self, spec: TaskDefinitionSpec, *, registered_by: str | None = None) -> Registered:
+        """Register ``spec`` (already validated) as the family's next revision."""
+        revision = await self.store.next_sequence(f"family/{spec.family}")
+        arn = task_definition_arn(self.identity.region, self.identity.account, spec.family, revision)
+        td = register(
+            spec, arn=arn, revision=revision, registered_at=self.clock(), registered_by=registered_by
+        )
+        await self.store.create(KIND, _key(spec.family, revision), _body(td, spec.tags), parent=spec.family)
+        return Registered(td, spec.tags)
+
+    async def register_if_changed(self, spec: TaskDefinitionSpec) -> Registered:
+        latest = await self._latest_active(spec.family)
+        if latest is not None and spec_of(latest.definition, latest.tags) == spec:
+            return latest
+        return await self.register(spec)
+
+    async def describe(self, reference: str) -> Registered:
+        """``family`` (latest ACTIVE revision), ``family:revision`` or a task definition ARN."""
+        match = REF.match(reference)
+        if match is None:
+            raise ClientError("Unable to describe task definition.")
+        family, revision = match["family"], match["revision"]
+        if revision is None:
+            found = await self._latest_active(family)
+        else:
+            stored = await self.store.get(KIND, _key(family, int(revision)))
+            found = _load(stored.body) if stored else None
+        if found is None:
+            raise ClientError("Unable to describe task definition.")
+        return found
+
+    async def _latest_active(self, family: str) -> Registered | None:
+        revisions = [_load(s.body) for s in await self.store.find(KIND, parent=family)]
+        active = [r for r in revisions if r.definition.status is TaskDefinitionStatus.ACTIVE]
+        return max(active, key=lambda r: r.definition.revision, default=None)
+
+    async def deregister(self, reference: str) -> TaskDefinition:
+        match = REF.match(reference)
+        if match is None or match["revision"] is None:
+            raise ClientError("The specified task definition does not exist.")
+        key = _key(match["family"], int(match["revision"]))
+        if await self.store.get(KIND, key) is None:
+            raise ClientError("The specified task definition does not exist.")
+
+        def mark_inactive(body: Any) -> dict[str, Any]:
+            current = _load(body)
+            if current.definition.status is TaskDefinitionStatus.INACTIVE:
+                return dict(body)
+            return _body(deregister(current.definition, self.clock()), current.tags)
+
+        stored = await retry_update(self.store, KIND, key, mark_inactive)
+        return _load(stored.body).definition
+
+    async def list_arns(
+        self,
+        *,
+        family_prefix: str = "",
+        status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE,
+        descending: bool = False,
+    ) -> list[str]:
+        """ARNs ordered by family then revision, as ListTaskDefinitions returns them."""
+        found = [_load(s.body).definition for s in await self.store.find(KIND)]
+        chosen = [td for td in found if td.family.startswith(family_prefix) and td.status is status]
+        chosen.sort(key=lambda td: (td.family, td.revision), reverse=descending)
+        return [td.task_definition_arn for td in chosen]
+
+    async def families(
+        self, *, prefix: str = "", status: TaskDefinitionStatus | None = TaskDefinitionStatus.ACTIVE
+    ) -> list[str]:
+        found = [_load(s.body).definition for s in await self.store.find(KIND)]
+        return sorted(
+            {
+                td.family
+                for td in found
+                if td.family.startswith(prefix) and (status is None or td.status is status)
+            }
+        )
