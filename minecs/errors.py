@@ -11,7 +11,9 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
     │   │   └── ValidationError            every problem found in one document, with field paths
     │   ├── InvalidParameterError           InvalidParameterException
     │   ├── UnsupportedFeatureError         UnsupportedFeatureException
-    │   └── NotFoundError                   the *NotFoundException family (code given per instance)
+    │   ├── NotFoundError                   the *NotFoundException family (code given per instance)
+    │   ├── UnauthenticatedError            401: no or unknown credentials
+    │   └── AccessDeniedError               403: AccessDeniedException (known caller, not allowed)
     └── DriverError               the container engine refused or failed an operation
         ├── EngineUnavailableError          no Docker Engine answers
         ├── ImageNotFoundError              the image is neither cached nor pullable
@@ -78,6 +80,20 @@ class NotFoundError(EcsError):
     """An object is missing; ``code`` says which kind (``ClusterNotFoundException``, ...)."""
 
     code = "ResourceNotFoundException"
+
+
+class UnauthenticatedError(EcsError):
+    """The caller sent no credentials, or ones nobody issued (HTTP 401)."""
+
+    code = "UnrecognizedClientException"
+    status = 401
+
+
+class AccessDeniedError(EcsError):
+    """The caller is known but may not do this (HTTP 403)."""
+
+    code = "AccessDeniedException"
+    status = 403
 
 
 @dataclass(frozen=True, slots=True)
