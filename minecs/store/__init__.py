@@ -55,8 +55,16 @@ class Store(Protocol):
         """Store a new object at version 1; ``VersionConflictError`` if the key is taken."""
         ...
 
-    async def update(self, kind: str, key: str, body: Mapping[str, Any], *, expected_version: int) -> Stored:
-        """Replace the body if the stored version is ``expected_version``; returns the new version."""
+    async def update(
+        self,
+        kind: str,
+        key: str,
+        body: Mapping[str, Any],
+        *,
+        expected_version: int,
+        parent: str | None = None,
+    ) -> Stored:
+        """Replace the body (and ``parent``, when given) if the stored version is ``expected_version``."""
         ...
 
     async def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None: ...

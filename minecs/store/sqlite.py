@@ -129,12 +129,12 @@ class SqliteStore:
             raise VersionConflictError(f"{kind} {key} exists already") from exc
         return Stored(kind, key, 1, json.loads(body), cluster, parent, now)
 
-    def _update(self, kind: str, key: str, body: str, expected: int) -> Stored:
+    def _update(self, kind: str, key: str, body: str, expected: int, parent: str | None) -> Stored:
         now = time.time()
         changed = self.db.execute(
-            "UPDATE objects SET body = ?, version = version + 1, updated_at = ? "
+            "UPDATE objects SET body = ?, version = version + 1, updated_at = ?, parent = COALESCE(?, parent) "
             "WHERE kind = ? AND key = ? AND version = ?",
-            (body, now, kind, key, expected),
+            (body, now, parent, kind, key, expected),
         ).rowcount
         if changed != 1:
             raise VersionConflictError(f"{kind} {key} is not at version {expected}")
@@ -176,8 +176,16 @@ class SqliteStore:
     ) -> Stored:
         return await self._run(self._create, kind, key, json.dumps(body), cluster, parent)
 
-    async def update(self, kind: str, key: str, body: Mapping[str, Any], *, expected_version: int) -> Stored:
-        return await self._run(self._update, kind, key, json.dumps(body), expected_version)
+    async def update(
+        self,
+        kind: str,
+        key: str,
+        body: Mapping[str, Any],
+        *,
+        expected_version: int,
+        parent: str | None = None,
+    ) -> Stored:
+        return await self._run(self._update, kind, key, json.dumps(body), expected_version, parent)
 
     async def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> None:
         await self._run(self._delete, kind, key, expected_version)

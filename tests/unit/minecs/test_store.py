@@ -99,3 +99,12 @@ async def test_a_closed_store_refuses_work(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="store is closed"):
         await store.get("cluster", "default")
     store._pool.shutdown()
+
+
+async def test_update_can_move_an_object_to_another_parent(store: SqliteStore) -> None:
+    await store.create("task", "t", {"placed": False}, cluster="c")
+    moved = await store.update("task", "t", {"placed": True}, expected_version=1, parent="i-1")
+    assert (moved.parent, moved.cluster) == ("i-1", "c")
+    assert [s.key for s in await store.find("task", parent="i-1")] == ["t"]
+    kept = await store.update("task", "t", {"placed": True, "x": 1}, expected_version=2)
+    assert kept.parent == "i-1"

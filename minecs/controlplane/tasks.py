@@ -1,0 +1,374 @@
+"""Tasks in the control plane: run/start (with placement), stop, describe, list, assignments, reports.
+
+A task is stored once, under its id, in its cluster; its ``parent`` is the instance it is placed on
+("" while unplaced). What the agent reports is the truth about a placed task: reports carry the
+agent's per-task ``seq`` and one at or below the stored one is ignored, so replays after a reconnect
+change nothing. An agent may report only for tasks placed on itself.
+
+Choices: a task that finds no capacity stays PENDING, unplaced, with the placement reason in
+``placementReason`` (a minecs member the ECS SDKs ignore), and ``place_pending`` places it when
+capacity appears; this follows the issue (not a failure) rather than RunTask's ``RESOURCE:*`` failures.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from minecs.controlplane.assignments import AssignmentVersions
+from minecs.controlplane.clusters import Clusters, Failure
+from minecs.controlplane.instances import Instances, resource
+from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
+from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
+from minecs.model.codec import encode
+from minecs.model.service import PlacementConstraintType, PlacementStrategyType
+from minecs.model.task import USER_STOP_REASON, ContainerOverride, DesiredStatus, StopCode, TaskAssignment
+from minecs.model.taskdef import NetworkMode, Tag, TaskDefinition, TaskDefinitionStatus
+from minecs.model.wire import assignment_to_json, time_from_json
+from minecs.scheduling.placement import Candidate, Constraint, Need, Placed, Strategy, place
+from minecs.store import Store, retry_update
+
+KIND = "task"
+MAX_COUNT = 10
+_TIMES = ("pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt", "stoppedAt")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    task_definition: str
+    cluster: str | None = None
+    count: int = 1
+    overrides: tuple[ContainerOverride, ...] = ()
+    started_by: str | None = None
+    group: str | None = None
+    strategies: tuple[Strategy, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    tags: tuple[Tag, ...] = ()
+    instance_ids: tuple[str, ...] = ()
+    """StartTask: place on exactly these instances, one task each."""
+
+
+def need_of(td: TaskDefinition, group: str) -> Need:
+    """What a task reserves on its instance, as ECS accounts it."""
+    containers = td.container_definitions
+    cpu = int(td.cpu) if td.cpu else sum(c.cpu for c in containers)
+    memory = int(td.memory) if td.memory else sum(c.memory_reservation or c.memory or 0 for c in containers)
+    ports: set[tuple[int, str]] = set()
+    for c in containers:
+        for m in c.port_mappings:
+            static = m.container_port if td.network_mode is NetworkMode.HOST else m.host_port
+            if static and td.network_mode in (NetworkMode.HOST, NetworkMode.BRIDGE):
+                ports.add((static, m.protocol.value))
+    attributes = frozenset(a.name for a in td.requires_attributes)
+    return Need(cpu, memory, frozenset(ports), attributes, group)
+
+
+def _override_json(o: ContainerOverride) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": o.name}
+    if o.command is not None:
+        out["command"] = list(o.command)
+    if o.environment:
+        out["environment"] = [{"name": k, "value": v} for k, v in o.environment.items()]
+    for member, value in (("cpu", o.cpu), ("memory", o.memory), ("memoryReservation", o.memory_reservation)):
+        if value is not None:
+            out[member] = value
+    return out
+
+
+class Tasks:
+    def __init__(
+        self,
+        store: Store,
+        identity: Identity,
+        *,
+        taskdefs: TaskDefinitions,
+        clusters: Clusters,
+        instances: Instances,
+        versions: AssignmentVersions,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.identity = identity
+        self.taskdefs = taskdefs
+        self.clusters = clusters
+        self.instances = instances
+        self.versions = versions
+        self.clock = clock
+
+    # ------------------------------------------------------------------ run and place
+    async def run(self, request: RunRequest) -> list[Mapping[str, Any]]:
+        count = len(request.instance_ids) or request.count
+        if not 1 <= count <= MAX_COUNT:
+            raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
+        cluster = (await self.clusters.get_active(request.cluster))["clusterName"]
+        registered = await self.taskdefs.describe(request.task_definition)
+        if registered.definition.status is not TaskDefinitionStatus.ACTIVE:
+            raise ClientError("TaskDefinition is inactive")
+        created = []
+        for index in range(count):
+            body = self._new_task(cluster, registered, request)
+            await self.store.create(KIND, body["taskArn"].rsplit("/", 1)[-1], body, cluster=cluster)
+            pinned = request.instance_ids[index] if request.instance_ids else None
+            created.append(await self._place(body["taskArn"].rsplit("/", 1)[-1], pinned))
+        return created
+
+    def _new_task(self, cluster: str, registered: Registered, request: RunRequest) -> dict[str, Any]:
+        td = registered.definition
+        task_id = secrets.token_hex(16)
+        group = request.group or f"family:{td.family}"
+        return {
+            "taskArn": f"arn:aws:ecs:{self.identity.region}:{self.identity.account}:task/{cluster}/{task_id}",
+            "clusterArn": f"arn:aws:ecs:{self.identity.region}:{self.identity.account}:cluster/{cluster}",
+            "taskDefinitionArn": td.task_definition_arn,
+            "lastStatus": "PROVISIONING",
+            "desiredStatus": "RUNNING",
+            "launchType": "EXTERNAL",
+            "group": group,
+            "startedBy": request.started_by,
+            "cpu": td.cpu,
+            "memory": td.memory,
+            "overrides": {"containerOverrides": [_override_json(o) for o in request.overrides]},
+            "tags": [encode(t) for t in request.tags],
+            "createdAt": self.clock().timestamp(),
+            "containers": [
+                {"name": c.name, "image": c.image, "lastStatus": "PENDING", "healthStatus": "UNKNOWN"}
+                for c in td.container_definitions
+            ],
+            "healthStatus": "UNKNOWN",
+            "seq": 0,
+            "instanceId": "",
+            "reserved": encode_need(need_of(td, group)),
+            "placement": {
+                "strategies": [{"type": x.type.value, "field": x.field} for x in request.strategies],
+                "constraints": [
+                    {"type": x.type.value, "expression": x.expression} for x in request.constraints
+                ],
+            },
+        }
+
+    async def _place(self, task_id: str, pinned: str | None = None) -> Mapping[str, Any]:
+        stored = await self.store.get(KIND, task_id)
+        if stored is None:
+            raise InvalidParameterError("The referenced task was not found.")
+        need = decode_need(stored.body["reserved"], stored.body["group"])
+        strategies, constraints = decode_placement(stored.body["placement"])
+        candidates = [
+            c for c in await self.candidates(stored.cluster) if pinned is None or c.instance_id == pinned
+        ]
+        result = place(need, candidates, strategies=strategies, constraints=constraints)
+        if not isinstance(result, Placed):
+            body = {**stored.body, "lastStatus": "PENDING", "placementReason": result.reason}
+            return (await self.store.update(KIND, task_id, body, expected_version=stored.version)).body
+        instance = await self.instances.get(result.instance_id)
+        body = {
+            **stored.body,
+            "lastStatus": "PENDING",
+            "instanceId": result.instance_id,
+            "containerInstanceArn": instance["containerInstanceArn"],
+            "placementReason": None,
+        }
+        placed = await self.store.update(
+            KIND, task_id, body, expected_version=stored.version, parent=result.instance_id
+        )
+        await self.versions.bump(result.instance_id)
+        return placed.body
+
+    async def candidates(self, cluster: str) -> list[Candidate]:
+        found = []
+        for instance in await self.instances.in_cluster(cluster):
+            tasks = [
+                t.body
+                for t in await self.store.find(KIND, parent=instance["instanceId"])
+                if t.body["lastStatus"] != "STOPPED"
+            ]
+            needs = [decode_need(t["reserved"], t["group"]) for t in tasks]
+            groups: dict[str, int] = {}
+            for t in tasks:
+                groups[t["group"]] = groups.get(t["group"], 0) + 1
+            found.append(
+                Candidate(
+                    instance_id=instance["instanceId"],
+                    cpu_left=resource(instance, "CPU") - sum(n.cpu for n in needs),
+                    memory_left=resource(instance, "MEMORY") - sum(n.memory for n in needs),
+                    ports_used=frozenset(p for n in needs for p in n.ports),
+                    attributes={a["name"]: a.get("value", "") for a in instance["attributes"]},
+                    groups=groups,
+                    usable=instance["status"] == "ACTIVE" and instance["agentConnected"],
+                )
+            )
+        return found
+
+    async def place_pending(self, cluster: str) -> int:
+        """Try again to place the cluster's unplaced PENDING tasks; returns how many found a home."""
+        placed = 0
+        for stored in await self.store.find(KIND, cluster=cluster, parent=""):
+            if stored.body["desiredStatus"] == "RUNNING":
+                result = await self._place(stored.key)
+                placed += bool(result.get("instanceId"))
+        return placed
+
+    # ------------------------------------------------------------------ stop, describe, list
+    async def stop(
+        self,
+        cluster: str | None,
+        task: str,
+        reason: str | None = None,
+        code: StopCode = StopCode.USER_INITIATED,
+    ) -> Mapping[str, Any]:
+        name = (await self.clusters.get_active(cluster))["clusterName"]
+        task_id = task.rsplit("/", 1)[-1]
+        stored = await self.store.get(KIND, task_id)
+        if stored is None or stored.cluster != name:
+            raise InvalidParameterError("The referenced task was not found.")
+
+        def stopping(body: Mapping[str, Any]) -> dict[str, Any]:
+            if body["desiredStatus"] == "STOPPED":
+                return dict(body)
+            changed = {
+                **body,
+                "desiredStatus": "STOPPED",
+                "stopCode": code.value,
+                "stoppedReason": reason or USER_STOP_REASON,
+            }
+            if not body["instanceId"]:  # never placed: nothing runs, it is stopped at once
+                changed.update(lastStatus="STOPPED", stoppedAt=self.clock().timestamp())
+            return changed
+
+        updated = await retry_update(self.store, KIND, task_id, stopping)
+        if updated.body["instanceId"]:
+            await self.versions.bump(updated.body["instanceId"])
+        return updated.body
+
+    async def describe(
+        self, cluster: str | None, tasks: Sequence[str]
+    ) -> tuple[list[Mapping[str, Any]], list[Failure]]:
+        name = (await self.clusters.get_active(cluster))["clusterName"]
+        found, failures = [], []
+        for reference in tasks:
+            stored = await self.store.get(KIND, reference.rsplit("/", 1)[-1])
+            if stored is None or stored.cluster != name:
+                failures.append(Failure(reference))
+            else:
+                found.append(stored.body)
+        return found, failures
+
+    async def in_cluster(self, cluster: str) -> list[Mapping[str, Any]]:
+        return [s.body for s in await self.store.find(KIND, cluster=cluster)]
+
+    # ------------------------------------------------------------------ the agent's side
+    async def assignments(self, instance_id: str) -> list[dict[str, Any]]:
+        """The instance's whole desired set: every task placed on it that is not finished."""
+        out = []
+        for stored in await self.store.find(KIND, parent=instance_id):
+            body = stored.body
+            if body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED":
+                continue
+            registered = await self.taskdefs.describe(body["taskDefinitionArn"])
+            out.append(assignment_to_json(self._assignment(body, registered.definition)))
+        return out
+
+    def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:
+        overrides = tuple(
+            ContainerOverride(
+                name=o["name"],
+                command=tuple(o["command"]) if "command" in o else None,
+                environment={e["name"]: e["value"] for e in o.get("environment", [])},
+                cpu=o.get("cpu"),
+                memory=o.get("memory"),
+                memory_reservation=o.get("memoryReservation"),
+            )
+            for o in body["overrides"]["containerOverrides"]
+        )
+        return TaskAssignment(
+            task_arn=body["taskArn"],
+            cluster=body["clusterArn"].rsplit("/", 1)[-1],
+            definition=td,
+            desired_status=DesiredStatus(body["desiredStatus"]),
+            overrides=overrides,
+            stop_code=StopCode(body["stopCode"]) if body.get("stopCode") else None,
+            stopped_reason=body.get("stoppedReason"),
+            started_by=body.get("startedBy"),
+            group=body.get("group"),
+        )
+
+    async def report(self, instance_id: str, snapshot: Mapping[str, Any]) -> int:
+        """Store an agent's task snapshot; returns the seq now stored (reports at or below it change nothing)."""
+        task_id = str(snapshot["taskArn"]).rsplit("/", 1)[-1]
+        stored = await self.store.get(KIND, task_id)
+        if stored is None or stored.parent != instance_id:
+            raise AccessDeniedError(f"Task {snapshot['taskArn']} is not assigned to instance {instance_id}.")
+
+        def merge(body: Mapping[str, Any]) -> dict[str, Any]:
+            if snapshot["seq"] <= body["seq"]:
+                return dict(body)
+            return {**body, **_task_fields(snapshot)}
+
+        updated = await retry_update(self.store, KIND, task_id, merge)
+        return int(updated.body["seq"])
+
+
+def _epoch(value: Any) -> float | None:
+    parsed = time_from_json(value)
+    return parsed.timestamp() if parsed else None
+
+
+def _task_fields(s: Mapping[str, Any]) -> dict[str, Any]:
+    """The ECS Task members an agent snapshot (wire form) determines."""
+    fields: dict[str, Any] = {
+        "seq": s["seq"],
+        "lastStatus": s["lastStatus"],
+        "desiredStatus": s["desiredStatus"],
+        "healthStatus": s["healthStatus"],
+        "stopCode": s.get("stopCode"),
+        "stoppedReason": s.get("stoppedReason"),
+        "containers": [_container(s["taskArn"], c) for c in s["containers"]],
+    }
+    for member in _TIMES:
+        fields[member] = _epoch(s.get(member))
+    return {k: v for k, v in fields.items() if v is not None or k in ("stopCode", "stoppedReason")}
+
+
+def _container(task_arn: str, c: Mapping[str, Any]) -> dict[str, Any]:
+    out = {
+        "containerArn": f"{task_arn.replace(':task/', ':container/')}/{c['name']}",
+        "taskArn": task_arn,
+        "name": c["name"],
+        "image": c.get("image"),
+        "runtimeId": c.get("runtimeId"),
+        "lastStatus": c["lastStatus"],
+        "exitCode": c.get("exitCode"),
+        "reason": c.get("reason"),
+        "networkBindings": c.get("networkBindings", []),
+        "healthStatus": c.get("healthStatus", "UNKNOWN"),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def encode_need(need: Need) -> dict[str, Any]:
+    return {
+        "cpu": need.cpu,
+        "memory": need.memory,
+        "ports": sorted([p, proto] for p, proto in need.ports),
+        "attributes": sorted(need.attributes),
+    }
+
+
+def decode_need(data: Mapping[str, Any], group: str = "") -> Need:
+    return Need(
+        cpu=data["cpu"],
+        memory=data["memory"],
+        ports=frozenset((p, proto) for p, proto in data["ports"]),
+        attributes=frozenset(data["attributes"]),
+        group=group,
+    )
+
+
+def decode_placement(data: Mapping[str, Any]) -> tuple[list[Strategy], list[Constraint]]:
+    strategies = [Strategy(PlacementStrategyType(x["type"]), x.get("field", "")) for x in data["strategies"]]
+    constraints = [
+        Constraint(PlacementConstraintType(x["type"]), x.get("expression", "")) for x in data["constraints"]
+    ]
+    return strategies, constraints

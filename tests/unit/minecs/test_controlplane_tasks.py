@@ -1,0 +1,178 @@
+"""Tasks in the control plane on a real store: placement, PENDING without capacity, stop, reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from minecs.controlplane.assignments import AssignmentVersions
+from minecs.controlplane.clusters import Clusters, Failure
+from minecs.controlplane.instances import Instances, Registration
+from minecs.controlplane.taskdefs import Identity, TaskDefinitions
+from minecs.controlplane.tasks import RunRequest, Tasks
+from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
+from minecs.model.task import ContainerOverride
+from minecs.model.wire import assignment_from_json
+from minecs.store.sqlite import SqliteStore
+from minecs.validation import parse_task_definition
+from tests.taskdefs import container, taskdef
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Plane:
+    store: SqliteStore
+    taskdefs: TaskDefinitions
+    instances: Instances
+    versions: AssignmentVersions
+    tasks: Tasks
+
+    async def instance(self, cpu: int = 1024, memory: int = 1024) -> str:
+        token = await self.instances.tokens.create(now=datetime.now(UTC))
+        registered = await self.instances.register(Registration("default", cpu, memory), token=token)
+        return str(registered.instance["instanceId"])
+
+
+@pytest.fixture
+async def plane(tmp_path: Path) -> AsyncIterator[Plane]:
+    store = await SqliteStore.open(tmp_path / "db")
+    identity = Identity("us-east-1", "123456789012")
+    taskdefs = TaskDefinitions(store, identity)
+    clusters = Clusters(store, identity)
+    instances = Instances(store, identity)
+    versions = AssignmentVersions(store)
+    tasks = Tasks(
+        store, identity, taskdefs=taskdefs, clusters=clusters, instances=instances, versions=versions
+    )
+    await taskdefs.register(
+        parse_task_definition(
+            taskdef(container("app", memory=256, portMappings=[{"containerPort": 80, "hostPort": 8080}]))
+        )
+    )
+    yield Plane(store, taskdefs, instances, versions, tasks)
+    await store.close()
+
+
+async def test_run_places_on_an_instance_and_bumps_its_assignments(plane: Plane) -> None:
+    instance = await plane.instance()
+    before = await plane.versions.current(instance)
+    (task,) = await plane.tasks.run(
+        RunRequest("web", overrides=(ContainerOverride("app", command=("echo", "hi")),), started_by="me")
+    )
+    assert (task["lastStatus"], task["desiredStatus"], task["instanceId"]) == ("PENDING", "RUNNING", instance)
+    assert task["taskArn"].startswith("arn:aws:ecs:us-east-1:123456789012:task/default/")
+    assert await plane.versions.current(instance) > before
+    (assignment,) = [assignment_from_json(a) for a in await plane.tasks.assignments(instance)]
+    assert assignment.task_arn == task["taskArn"]
+    assert assignment.definition.family == "web"
+    assert assignment.override_for("app") == ContainerOverride("app", command=("echo", "hi"))
+
+
+async def test_without_capacity_a_task_stays_pending_with_the_reason_and_is_placed_later(
+    plane: Plane,
+) -> None:
+    await plane.instance(memory=256)
+    first, second = await plane.tasks.run(RunRequest("web", count=2))
+    assert first["instanceId"]
+    assert second["instanceId"] == ""
+    assert second["lastStatus"] == "PENDING"
+    assert second["placementReason"] == (
+        "No Container Instances met all of its requirements: insufficient memory."
+    )
+    await plane.instance(memory=512)
+    assert await plane.tasks.place_pending("default") == 1
+
+
+async def test_a_static_host_port_is_taken_only_once_per_instance(plane: Plane) -> None:
+    await plane.instance(cpu=4096, memory=4096)
+    first, second = await plane.tasks.run(RunRequest("web", count=2))
+    assert first["instanceId"]
+    assert (
+        second["placementReason"]
+        == "No Container Instances met all of its requirements: host port already in use."
+    )
+
+
+async def test_count_limits_and_inactive_definitions(plane: Plane) -> None:
+    with pytest.raises(InvalidParameterError, match="count must be between 1 and 10"):
+        await plane.tasks.run(RunRequest("web", count=11))
+    await plane.taskdefs.deregister("web:1")
+    with pytest.raises(ClientError, match="Unable to describe task definition"):
+        await plane.tasks.run(RunRequest("web"))
+    with pytest.raises(ClientError, match="TaskDefinition is inactive"):
+        await plane.tasks.run(RunRequest("web:1"))
+
+
+async def test_stop_tells_the_agent_and_an_unplaced_task_stops_at_once(plane: Plane) -> None:
+    instance = await plane.instance(memory=256)
+    placed, unplaced = await plane.tasks.run(RunRequest("web", count=2))
+    version = await plane.versions.current(instance)
+    stopping = await plane.tasks.stop(None, placed["taskArn"], reason="deploy")
+    assert (stopping["desiredStatus"], stopping["stoppedReason"], stopping["stopCode"]) == (
+        "STOPPED",
+        "deploy",
+        "UserInitiated",
+    )
+    assert await plane.versions.current(instance) > version
+    stopped = await plane.tasks.stop("default", unplaced["taskArn"])
+    assert (stopped["lastStatus"], stopped["stoppedReason"]) == ("STOPPED", "Task stopped by user")
+    found, failures = await plane.tasks.describe(
+        None, [placed["taskArn"], "arn:aws:ecs:us-east-1:123456789012:task/default/nope"]
+    )
+    assert [t["taskArn"] for t in found] == [placed["taskArn"]]
+    assert failures == [Failure("arn:aws:ecs:us-east-1:123456789012:task/default/nope")]
+
+
+def snapshot(task_arn: str, seq: int, status: str) -> dict[str, object]:
+    return {
+        "taskArn": task_arn,
+        "seq": seq,
+        "lastStatus": status,
+        "desiredStatus": "RUNNING",
+        "healthStatus": "UNKNOWN",
+        "stopCode": None,
+        "stoppedReason": None,
+        "startedAt": NOW.isoformat(),
+        "containers": [
+            {
+                "name": "app",
+                "knownStatus": "RUNNING",
+                "lastStatus": "RUNNING",
+                "desiredStatus": "RUNNING",
+                "essential": True,
+                "runtimeId": "abc",
+                "image": "img",
+                "exitCode": None,
+                "reason": None,
+                "healthStatus": "UNKNOWN",
+                "restartCount": 0,
+                "networkBindings": [
+                    {"containerPort": 80, "hostPort": 8080, "protocol": "tcp", "bindIP": "0.0.0.0"}
+                ],
+            }
+        ],
+    }
+
+
+async def test_reports_are_ordered_idempotent_and_only_from_the_owner(plane: Plane) -> None:
+    first, second = await plane.instance(), await plane.instance()
+    (task,) = await plane.tasks.run(RunRequest("web"))
+    instance = task["instanceId"]
+    other = second if instance == first else first
+    assert await plane.tasks.report(instance, snapshot(task["taskArn"], 2, "RUNNING")) == 2
+    assert await plane.tasks.report(instance, snapshot(task["taskArn"], 1, "ACTIVATING")) == 2  # stale replay
+    (stored,), _ = await plane.tasks.describe(None, [task["taskArn"]])
+    assert stored["lastStatus"] == "RUNNING"
+    assert stored["startedAt"] == NOW.timestamp()
+    (c,) = stored["containers"]
+    assert (c["runtimeId"], c["networkBindings"][0]["hostPort"], c["lastStatus"]) == ("abc", 8080, "RUNNING")
+    assert c["containerArn"].startswith("arn:aws:ecs:us-east-1:123456789012:container/default/")
+    with pytest.raises(AccessDeniedError, match="is not assigned to instance"):
+        await plane.tasks.report(other, snapshot(task["taskArn"], 3, "STOPPED"))
+    json.dumps(stored)  # stays plain JSON
