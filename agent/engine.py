@@ -5,7 +5,8 @@
 * ``apply(assignment)`` makes one task's desired state known; it starts a ``TaskRunner`` for a new
   task or wakes the existing one;
 * ``snapshot``/``history``/``wait_for`` and ``subscribe()`` give the task's state changes, each with
-  a per-task sequence number (ordered, deduplicated, replayable from any ``seq``);
+  a per-task sequence number (ordered, deduplicated, replayable from any ``seq``); with a state file,
+  ``subscribe()`` sees a change only after it was persisted (write-ahead);
 * ``running()`` is the lifetime: it subscribes to Docker events for this instance's containers
   *before* anything starts (so no event is missed) and routes each event to the task's runner.
   Leaving it cancels the runners but never stops a container: an agent that goes away leaves its
@@ -138,6 +139,7 @@ class Engine:
         self.state = StateFile(settings.state_path) if settings.state_path else None
         self._saver: asyncio.Task[None] | None = None
         self._save_wanted = False
+        self._undelivered: list[TaskSnapshot] = []
 
     # ------------------------------------------------------------------ lifetime
     @contextlib.asynccontextmanager
@@ -197,10 +199,17 @@ class Engine:
     async def _save_loop(self) -> None:
         while self._save_wanted:
             self._save_wanted = False
+            durable, self._undelivered = self._undelivered, []
             try:
                 await self.persist()
             except OSError:
-                log.exception("agent state not saved")
+                log.exception("agent state not saved; reporting anyway")
+            self._deliver(durable)
+
+    def _deliver(self, snapshots: list[TaskSnapshot]) -> None:
+        for snapshot in snapshots:
+            for queue in self._subscribers:
+                queue.put_nowait(snapshot)
 
     async def _route(self, events: AsyncIterator[ContainerEvent]) -> None:
         async for event in events:
@@ -236,9 +245,13 @@ class Engine:
         history = self._history.setdefault(snapshot.task_arn, [])
         history.append(snapshot)
         del history[: -self.settings.history_limit]
-        for queue in self._subscribers:
-            queue.put_nowait(snapshot)
-        self._schedule_save()
+        # Write-ahead: a change leaves the agent (subscribers) only once it is on disk, so an agent
+        # killed right after reporting RUNNING still knows, after its restart, that it did.
+        if self.state is None:
+            self._deliver([snapshot])
+        else:
+            self._undelivered.append(snapshot)
+            self._schedule_save()
         self._notifier = asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from datetime import UTC, datetime
@@ -112,3 +113,22 @@ async def test_snapshot_wire_form_round_trips() -> None:
         engine.apply(t)
         snapshot = await engine.wait_for(t.task_arn, is_running, within=5)
     assert snapshot_from_json(json.loads(json.dumps(snapshot_to_json(snapshot)))) == snapshot
+
+
+async def test_subscribers_see_a_change_only_once_it_is_on_disk(tmp_path: Path) -> None:
+    fake = FakeDriver(images={IMAGE})
+    path = tmp_path / "agent-state.json"
+    engine = Engine(fake, settings(path))
+    changes = engine.subscribe()
+    t = task()
+    async with engine.running():
+        engine.apply(t)
+        seen_count = 0
+        while True:
+            seen = await asyncio.wait_for(changes.get(), 5)
+            seen_count += 1
+            (stored,) = json.loads(path.read_text())["tasks"]
+            assert stored["seq"] >= seen.seq
+            if is_running(seen):
+                break
+    assert seen_count >= 2
