@@ -45,6 +45,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("-o", "--output", choices=("summary", "json"), default="summary")
 
+    up = commands.add_parser("up", help="run a controller and an agent on this host, in one process")
+    _daemon_options(up)
+    up.add_argument("--port", type=int, default=7450)
+    up.add_argument("--publish-address", default=None, help="address task ports are published on")
+    up.add_argument(
+        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+    )
+    up.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
+    )
+
+    controller = commands.add_parser("controller", help="run the controller daemon")
+    _daemon_options(controller)
+    controller.add_argument("--listen", default="127.0.0.1")
+    controller.add_argument("--port", type=int, default=7450)
+
+    agent = commands.add_parser("agent", help="run the agent daemon, registered with a controller")
+    _daemon_options(agent)
+    agent.add_argument(
+        "--endpoint", default="http://127.0.0.1:7450", help="the controller (also MINECS_ENDPOINT)"
+    )
+    agent.add_argument("--token", default=None, help="registration token, for the first start")
+    agent.add_argument("--cluster", default="default")
+    agent.add_argument("--publish-address", default=None)
+    agent.add_argument(
+        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+    )
+    agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+
     static = commands.add_parser(
         "agent-static",
         help="run the agent on task files from a directory, without a controller (like static pods)",
@@ -81,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _daemon_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None, help="state directory (also MINECS_DATA_DIR)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -90,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from minecs.cli.validate import run_validate
 
             return run_validate(args.filename, args.output, sys.stdin, sys.stdout, sys.stderr)
+        if args.command in ("up", "controller", "agent"):
+            import asyncio
+
+            from minecs.cli.daemons import run_daemon
+
+            return asyncio.run(run_daemon(args, config))
         if args.command == "agent-static":
             import asyncio
 

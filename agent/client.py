@@ -1,0 +1,113 @@
+"""The agent's side of the controller protocol (docs/protocol.md), over aiohttp.
+
+``ControllerClient`` is the HTTP seam: register, long-poll assignments, post reports. Connection
+failures and 5xx answers are ``ControllerUnavailableError`` (retry later, keep running tasks: edge
+autonomy); a 4xx is ``ControllerRefusedError`` with the controller's code (a bad token will not get
+better by retrying). The instance's identity is kept in ``<data-dir>/instance.json`` (0600), so a
+restarted agent re-registers as the same container instance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from minecs.errors import MinecsError
+
+
+class ControllerUnavailableError(MinecsError):
+    """The controller did not answer, or failed; try again later."""
+
+
+class ControllerRefusedError(MinecsError):
+    """The controller refused the call (4xx)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Identity:
+    instance_id: str
+    credential: str
+    container_instance_arn: str
+    cluster: str
+
+    @property
+    def header(self) -> str:
+        return f"MinecsAgent {self.instance_id}:{self.credential}"
+
+
+def load_identity(path: Path) -> Identity | None:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return Identity(data["instanceId"], data["credential"], data["containerInstanceArn"], data["cluster"])
+
+
+def save_identity(path: Path, identity: Identity) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(
+        {
+            "instanceId": identity.instance_id,
+            "credential": identity.credential,
+            "containerInstanceArn": identity.container_instance_arn,
+            "cluster": identity.cluster,
+        }
+    )
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+class ControllerClient:
+    def __init__(self, endpoint: str, session: aiohttp.ClientSession) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.session = session
+
+    async def _call(self, method: str, path: str, *, auth: str, body: Any = None, within: float = 30) -> Any:
+        try:
+            async with self.session.request(
+                method,
+                self.endpoint + path,
+                json=body,
+                headers={"Authorization": auth},
+                timeout=aiohttp.ClientTimeout(total=within),
+            ) as response:
+                payload = await response.json(content_type=None)
+                if response.status >= 500:
+                    raise ControllerUnavailableError(f"controller answered {response.status}: {payload}")
+                if response.status >= 400:
+                    raise ControllerRefusedError(
+                        response.status, str(payload.get("code")), str(payload.get("message"))
+                    )
+                return payload
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ControllerUnavailableError(f"controller {self.endpoint} unreachable: {exc!r}") from exc
+
+    async def register(
+        self, body: dict[str, Any], *, token: str | None, identity: Identity | None
+    ) -> dict[str, Any]:
+        auth = identity.header if identity is not None else f"Bearer {token or ''}"
+        result: dict[str, Any] = await self._call("POST", "/agent/v1/register", auth=auth, body=body)
+        return result
+
+    async def assignments(self, identity: Identity, since: int, wait: float) -> dict[str, Any]:
+        path = f"/agent/v1/instances/{identity.instance_id}/assignments?since={since}&wait={wait}"
+        result: dict[str, Any] = await self._call("GET", path, auth=identity.header, within=wait + 30)
+        return result
+
+    async def report(self, identity: Identity, snapshots: list[dict[str, Any]]) -> dict[str, int]:
+        path = f"/agent/v1/instances/{identity.instance_id}/reports"
+        result = await self._call("POST", path, auth=identity.header, body={"reports": snapshots})
+        return dict(result["acknowledged"])

@@ -1,0 +1,225 @@
+"""The agent daemon: register with the controller, pull assignments, run them, report every change.
+
+Roots (run under ``minecs.aiotasks.run_roots``):
+
+* **poll**: long-polls the instance's assignment set and applies every task to the engine
+  (level-triggered: the whole set each time);
+* **report**: sends the engine's state changes, keeping the latest unacknowledged snapshot of each
+  task and resending until the controller acknowledges its ``seq`` (the agent's own state file makes
+  that survive agent restarts too);
+* the engine itself, under ``Engine.running()``.
+
+While the controller is unreachable both loops back off (1 s doubling to 30 s) and the engine keeps
+running, restarting and stopping tasks by the usual rules: edge autonomy. A refused registration
+(bad or used token) stops the daemon with the controller's message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from agent.client import (
+    ControllerClient,
+    ControllerRefusedError,
+    ControllerUnavailableError,
+    Identity,
+    load_identity,
+    save_identity,
+)
+from agent.driver import DockerDriver
+from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.ports import DEFAULT_RESERVED
+from minecs.aiotasks import run_roots, sleep_or_wake
+from minecs.logs import get_logger
+from minecs.model.wire import assignment_from_json, snapshot_to_json
+
+log = get_logger(__name__)
+
+AGENT_VERSION = "0.1.0"
+BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
+
+# What this agent can run, as ECS capability attributes (placement matches requiresAttributes).
+CAPABILITIES = (
+    "ecs.capability.container-ordering",
+    "ecs.capability.container-health-check",
+    "ecs.capability.task-eni",
+    "ecs.capability.secrets.ssm.environment-variables",
+    "ecs.capability.container-restart-policy",
+    "ecs.capability.docker-plugin.local",
+    "com.amazonaws.ecs.capability.privileged-container",
+    "com.amazonaws.ecs.capability.task-iam-role",
+    *(
+        f"com.amazonaws.ecs.capability.logging-driver.{d}"
+        for d in (
+            "json-file",
+            "none",
+            "syslog",
+            "journald",
+            "gelf",
+            "fluentd",
+            "awslogs",
+            "awsfirelens",
+            "splunk",
+        )
+    ),
+)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    endpoint: str
+    data_dir: Path
+    cluster: str = "default"
+    token: str | None = None
+    publish_address: str = "0.0.0.0"
+    pull_behavior: PullBehavior = PullBehavior.DEFAULT
+    labels: dict[str, str] = field(default_factory=dict)
+    poll_wait: float = 20.0
+    docker_host: str | None = None
+
+
+def host_resources() -> dict[str, Any]:
+    memory_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    return {
+        "cpu": (os.cpu_count() or 1) * 1024,
+        "memory": memory_kib // 1024,
+        "ports": sorted(DEFAULT_RESERVED),
+    }
+
+
+def registration_body(settings: AgentSettings, docker_version: str) -> dict[str, Any]:
+    arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine(), platform.machine()
+    )
+    attributes = [{"name": "ecs.os-type", "value": "linux"}, {"name": "ecs.cpu-architecture", "value": arch}]
+    attributes += [{"name": name} for name in CAPABILITIES]
+    return {
+        "cluster": settings.cluster,
+        "resources": host_resources(),
+        "versionInfo": {"agentVersion": AGENT_VERSION, "dockerVersion": docker_version},
+        "attributes": attributes,
+    }
+
+
+async def register(
+    client: ControllerClient, settings: AgentSettings, docker_version: str, stop: asyncio.Event
+) -> Identity | None:
+    path = settings.data_dir / "instance.json"
+    saved = load_identity(path)
+    delay = BACKOFF_START
+    while not stop.is_set():
+        try:
+            answer = await client.register(
+                registration_body(settings, docker_version), token=settings.token, identity=saved
+            )
+        except ControllerUnavailableError as exc:
+            log.warning("controller unreachable, registration retried", error=exc.message, retry_in=delay)
+            await sleep_or_wake(delay, stop)
+            delay = min(delay * 2, BACKOFF_MAX)
+            continue
+        identity = Identity(
+            answer["instanceId"],
+            answer.get("credential") or (saved.credential if saved else ""),
+            answer["containerInstanceArn"],
+            answer["cluster"],
+        )
+        save_identity(path, identity)
+        log.info("registered", instance=identity.container_instance_arn, reused=saved is not None)
+        return identity
+    return None
+
+
+async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
+    driver = await DockerDriver.connect(settings.docker_host)
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = ControllerClient(settings.endpoint, session)
+            identity = await register(client, settings, await driver.version(), stop)
+            if identity is None:
+                return
+            engine = Engine(
+                driver,
+                EngineSettings(
+                    instance_id=identity.instance_id,
+                    cluster=identity.cluster,
+                    publish_address=settings.publish_address,
+                    pull_behavior=settings.pull_behavior,
+                    extra_labels=settings.labels,
+                    state_path=settings.data_dir / "agent-state.json",
+                    secrets_dir=settings.data_dir / "secrets",
+                ),
+            )
+            changes = engine.subscribe()
+            async with engine.running():
+                await run_roots(
+                    {
+                        "poll": lambda: _poll(client, identity, engine, settings.poll_wait, stop),
+                        "report": lambda: _report(client, identity, changes, stop),
+                    },
+                    stop,
+                    # Both loops hold nothing that is not already in the engine's state file.
+                    graceful=1.0,
+                )
+    finally:
+        await driver.close()
+
+
+async def _poll(
+    client: ControllerClient, identity: Identity, engine: Engine, wait: float, stop: asyncio.Event
+) -> None:
+    since, delay = 0, BACKOFF_START
+    while not stop.is_set():
+        try:
+            answer = await client.assignments(identity, since, wait)
+        except (ControllerUnavailableError, ControllerRefusedError) as exc:
+            log.warning("assignments not fetched; tasks keep running", error=exc.message, retry_in=delay)
+            await sleep_or_wake(delay, stop)
+            delay = min(delay * 2, BACKOFF_MAX)
+            continue
+        delay = BACKOFF_START
+        for task in answer["tasks"]:
+            engine.apply(assignment_from_json(task))
+        since = int(answer["version"])
+
+
+async def _report(
+    client: ControllerClient, identity: Identity, changes: asyncio.Queue[Any], stop: asyncio.Event
+) -> None:
+    unacknowledged: dict[str, dict[str, Any]] = {}
+    delay = BACKOFF_START
+    while not stop.is_set():
+        if not unacknowledged:
+            snapshot = await changes.get()
+            unacknowledged[snapshot.task_arn] = snapshot_to_json(snapshot)
+        while not changes.empty():  # a later snapshot of a task replaces the earlier one
+            snapshot = changes.get_nowait()
+            unacknowledged[snapshot.task_arn] = snapshot_to_json(snapshot)
+        try:
+            acknowledged = await client.report(identity, list(unacknowledged.values()))
+        except ControllerRefusedError as exc:
+            # Resending what the controller refuses cannot succeed; the next change is sent afresh.
+            log.error("controller refused state reports", error=exc.message, dropped=len(unacknowledged))
+            unacknowledged.clear()
+            continue
+        except ControllerUnavailableError as exc:
+            log.warning(
+                "state not reported yet", error=exc.message, pending=len(unacknowledged), retry_in=delay
+            )
+            await sleep_or_wake(delay, stop)
+            delay = min(delay * 2, BACKOFF_MAX)
+            continue
+        delay = BACKOFF_START
+        for arn, seq in acknowledged.items():
+            if arn in unacknowledged and unacknowledged[arn]["seq"] <= seq:
+                del unacknowledged[arn]

@@ -1,0 +1,120 @@
+"""The agent protocol (docs/protocol.md): register, long-poll assignments, reports, heartbeats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from minecs.api.app import PLANE, POLL_WAIT
+from minecs.controlplane.instances import Registration
+from minecs.errors import AccessDeniedError, ClientError, UnauthenticatedError
+from minecs.model.wire import snapshot_from_json, snapshot_to_json
+
+routes = web.RouteTableDef()
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise ClientError("The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise ClientError("The request body must be a JSON object.")
+    return body
+
+
+def _credential(request: web.Request) -> tuple[str, str, str]:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    instance_id, _, secret = value.partition(":")
+    return (
+        scheme,
+        instance_id if scheme == "MinecsAgent" else "",
+        secret if scheme == "MinecsAgent" else value,
+    )
+
+
+async def instance_of(request: web.Request) -> str:
+    """The authenticated instance, which must be the one the path names."""
+    scheme, instance_id, secret = _credential(request)
+    if scheme != "MinecsAgent" or not instance_id:
+        raise UnauthenticatedError("Missing or wrong instance credential.")
+    await request.app[PLANE].instances.credentials.verify(instance_id, secret)
+    if request.match_info["id"] != instance_id:
+        raise AccessDeniedError("An agent may act only for its own container instance.")
+    await request.app[PLANE].instances.touch(instance_id)
+    return instance_id
+
+
+def _registration(body: dict[str, Any]) -> Registration:
+    try:
+        resources = body["resources"]
+        version = body.get("versionInfo") or {}
+        return Registration(
+            cluster=str(body.get("cluster") or "default"),
+            cpu=int(resources["cpu"]),
+            memory=int(resources["memory"]),
+            reserved_ports=tuple(int(p) for p in resources.get("ports", [])),
+            agent_version=str(version.get("agentVersion", "")),
+            docker_version=str(version.get("dockerVersion", "")),
+            attributes={str(a["name"]): str(a.get("value", "")) for a in body.get("attributes", [])},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ClientError(f"Malformed registration: {exc!r}") from exc
+
+
+@routes.post("/agent/v1/register")
+async def register(request: web.Request) -> web.Response:
+    plane = request.app[PLANE]
+    registration = _registration(await json_object(request))
+    await plane.clusters.get_active(registration.cluster)
+    scheme, instance_id, secret = _credential(request)
+    if scheme == "Bearer":
+        registered = await plane.instances.register(registration, token=secret)
+    elif scheme == "MinecsAgent":
+        registered = await plane.instances.register(registration, instance_id=instance_id, secret=secret)
+    else:
+        raise UnauthenticatedError("Registration needs a registration token or the instance's credential.")
+    answer: dict[str, Any] = {
+        "instanceId": registered.instance["instanceId"],
+        "containerInstanceArn": registered.instance["containerInstanceArn"],
+        "cluster": registration.cluster,
+        "heartbeatSeconds": plane.instances.agent_timeout.total_seconds() / 3,
+    }
+    if registered.credential is not None:
+        answer["credential"] = registered.credential
+    return web.json_response(answer)
+
+
+@routes.get("/agent/v1/instances/{id}/assignments")
+async def assignments(request: web.Request) -> web.Response:
+    instance_id = await instance_of(request)
+    plane = request.app[PLANE]
+    try:
+        since = int(request.query.get("since", "0"))
+        wait = min(float(request.query.get("wait", request.app[POLL_WAIT])), request.app[POLL_WAIT])
+    except ValueError as exc:
+        raise ClientError("since must be an integer and wait a number of seconds") from exc
+    version = await plane.versions.wait_past(instance_id, since, wait)
+    await plane.instances.touch(instance_id)
+    return web.json_response({"version": version, "tasks": await plane.tasks.assignments(instance_id)})
+
+
+@routes.post("/agent/v1/instances/{id}/reports")
+async def reports(request: web.Request) -> web.Response:
+    instance_id = await instance_of(request)
+    body = await json_object(request)
+    acknowledged: dict[str, int] = {}
+    for index, raw in enumerate(body.get("reports") or []):
+        try:
+            snapshot = snapshot_to_json(snapshot_from_json(raw))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ClientError(f"reports[{index}]: malformed task state: {exc!r}") from exc
+        acknowledged[snapshot["taskArn"]] = await request.app[PLANE].tasks.report(instance_id, snapshot)
+    return web.json_response({"acknowledged": acknowledged})
+
+
+@routes.post("/agent/v1/instances/{id}/heartbeat")
+async def heartbeat(request: web.Request) -> web.Response:
+    await instance_of(request)
+    return web.json_response({"ok": True})

@@ -1,0 +1,75 @@
+"""The aiohttp application: error mapping, authentication, and the two route tables.
+
+Authentication: the native API takes the admin credential as
+``Authorization: MinecsAdmin <access key id>:<secret>``; the agent protocol takes a registration
+token (``Bearer``) on ``register`` and the instance credential (``MinecsAgent <id>:<secret>``)
+everywhere else. A missing or wrong credential is 401, a known caller acting outside its rights 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from minecs.controlplane.auth import AdminCredential
+from minecs.controlplane.plane import ControlPlane
+from minecs.errors import EcsError, MinecsError, UnauthenticatedError, ValidationError
+from minecs.logs import get_logger
+
+log = get_logger(__name__)
+
+PLANE = web.AppKey("plane", ControlPlane)
+ADMIN = web.AppKey("admin", AdminCredential)
+POLL_WAIT = web.AppKey("poll_wait", float)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(exc: MinecsError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": getattr(exc, "code", "ClientException"), "message": exc.message}
+    if isinstance(exc, ValidationError):
+        body["problems"] = [{"path": p.path, "message": p.message, "code": p.code} for p in exc.problems]
+    return body
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except EcsError as exc:
+        return web.json_response(error_body(exc), status=exc.status)
+    except MinecsError as exc:
+        return web.json_response(error_body(exc), status=400)
+    except Exception:
+        log.exception("request failed", path=request.path)
+        return web.json_response({"code": "ServerException", "message": "internal error"}, status=500)
+
+
+def require_admin(request: web.Request) -> None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    key, _, secret = value.partition(":")
+    admin = request.app[ADMIN]
+    valid = (
+        scheme == "MinecsAdmin"
+        and hmac.compare_digest(key, admin.access_key_id)
+        and hmac.compare_digest(secret, admin.secret_access_key)
+    )
+    if not valid:
+        raise UnauthenticatedError("Missing or wrong admin credential.")
+
+
+def build_app(plane: ControlPlane, admin: AdminCredential, *, poll_wait: float = 20.0) -> web.Application:
+    from minecs.api import agent, native
+
+    app = web.Application(middlewares=[errors])
+    app[PLANE] = plane
+    app[ADMIN] = admin
+    app[POLL_WAIT] = poll_wait
+    app.add_routes(agent.routes)
+    app.add_routes(native.routes)
+    return app

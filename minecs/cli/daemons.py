@@ -1,0 +1,51 @@
+"""``minecs up``, ``minecs controller`` and ``minecs agent``: settings in, a daemon until SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from agent.daemon import AgentSettings, run_agent
+from agent.engine import PullBehavior
+from minecs import settings
+from minecs.aiotasks import install_stop_signals
+from minecs.cli.smoke import _key_value
+from minecs.controller import ControllerSettings, serve
+from minecs.up import run_up
+
+
+def _agent_settings(
+    args: argparse.Namespace, config: settings.Settings, data_dir: os.PathLike[str]
+) -> AgentSettings:
+    from pathlib import Path
+
+    return AgentSettings(
+        endpoint=getattr(args, "endpoint", None)
+        or os.environ.get("MINECS_ENDPOINT", "http://127.0.0.1:7450"),
+        data_dir=Path(data_dir),
+        cluster=getattr(args, "cluster", "default"),
+        token=getattr(args, "token", None),
+        publish_address=args.publish_address or config.docker.publish_address,
+        pull_behavior=PullBehavior(args.pull_behavior),
+        labels=dict(_key_value(item) for item in args.label),
+        docker_host=config.docker.host or None,
+    )
+
+
+async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int:
+    data_dir = args.data_dir or config.data_dir
+    stop = asyncio.Event()
+    uninstall = install_stop_signals(stop)
+    try:
+        if args.command == "controller":
+            await serve(ControllerSettings(data_dir=data_dir, listen=args.listen, port=args.port), stop)
+            return 0
+        if args.command == "agent":
+            await run_agent(_agent_settings(args, config, data_dir), stop)
+            return 0
+        controller = ControllerSettings(data_dir=data_dir, port=args.port)
+        ok = await run_up(controller, _agent_settings(args, config, data_dir / "agent"), stop)
+        return 0 if ok else 1
+    finally:
+        uninstall()

@@ -1,0 +1,67 @@
+"""The controller daemon: the store, the HTTP front ends and the reconcile loop, in one event loop.
+
+aiohttp is embedded with ``AppRunner(handle_signals=False)`` so that ``minecs.aiotasks`` owns
+shutdown; ``ready`` is set once the port really accepts connections (systemd readiness later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from minecs.aiotasks import run_roots
+from minecs.api.app import build_app
+from minecs.controlplane.auth import load_or_create_admin
+from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.taskdefs import Identity
+from minecs.logs import get_logger
+from minecs.reconciler import reconcile_forever
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    data_dir: Path
+    listen: str = "127.0.0.1"
+    port: int = 7450
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    agent_timeout: float = 60.0
+    poll_wait: float = 20.0
+    reconcile_interval: float = 5.0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.listen}:{self.port}"
+
+
+async def serve(
+    settings: ControllerSettings, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    identity = Identity(settings.region, settings.account_id)
+    plane = await ControlPlane.open(
+        settings.data_dir, identity, agent_timeout=timedelta(seconds=settings.agent_timeout)
+    )
+    admin = load_or_create_admin(settings.data_dir)
+    app = build_app(plane, admin, poll_wait=settings.poll_wait)
+    # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.listen, settings.port).start()
+        await plane.clusters.ensure_default()
+        log.info("controller listening", endpoint=settings.endpoint, data_dir=str(settings.data_dir))
+        if ready is not None:
+            ready.set()
+        wake = asyncio.Event()
+        await run_roots(
+            {"reconcile": lambda: reconcile_forever(plane, stop, wake, settings.reconcile_interval)}, stop
+        )
+    finally:
+        await runner.cleanup()
+        await plane.close()
