@@ -8,8 +8,9 @@ failed or the input is invalid (the reasons are printed on stderr), 2 bad usage 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
 
+    token = commands.add_parser("token", help="registration tokens for new agents")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a registration token (printed once)")
+    create.add_argument("--ttl", type=float, default=3600.0, metavar="SECONDS")
+    create.add_argument("--uses", type=int, default=1)
+    create.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
+    _daemon_options(create)
+
     static = commands.add_parser(
         "agent-static",
         help="run the agent on task files from a directory, without a controller (like static pods)",
@@ -114,34 +123,53 @@ def _daemon_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help="state directory (also MINECS_DATA_DIR)")
 
 
+def _validate(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.validate import run_validate
+
+    return run_validate(args.filename, args.output, sys.stdin, sys.stdout, sys.stderr)
+
+
+def _token(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.client import create_token
+
+    return asyncio.run(create_token(args, config))
+
+
+def _daemon(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.daemons import run_daemon
+
+    return asyncio.run(run_daemon(args, config))
+
+
+def _static(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.smoke import run_static_command
+
+    return asyncio.run(run_static_command(args, config))
+
+
+def _smoke(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.smoke import run_smoke_command
+
+    return asyncio.run(run_smoke_command(args, config))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
+    "validate": _validate,
+    "token": _token,
+    "up": _daemon,
+    "controller": _daemon,
+    "agent": _daemon,
+    "agent-static": _static,
+    "smoke": _smoke,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = settings.load(args.config)
         logs.configure(config.log.level, config.log.format)  # type: ignore[arg-type]
-        if args.command == "validate":
-            from minecs.cli.validate import run_validate
-
-            return run_validate(args.filename, args.output, sys.stdin, sys.stdout, sys.stderr)
-        if args.command in ("up", "controller", "agent"):
-            import asyncio
-
-            from minecs.cli.daemons import run_daemon
-
-            return asyncio.run(run_daemon(args, config))
-        if args.command == "agent-static":
-            import asyncio
-
-            from minecs.cli.smoke import run_static_command
-
-            return asyncio.run(run_static_command(args, config))
-        if args.command == "smoke":
-            import asyncio
-
-            from minecs.cli.smoke import run_smoke_command
-
-            return asyncio.run(run_smoke_command(args, config))
+        return COMMANDS[args.command](args, config)
     except MinecsError as exc:
         print(f"minecs: {exc.message}", file=sys.stderr)
         return 1
-    return 2

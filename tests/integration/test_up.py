@@ -203,3 +203,32 @@ def test_a_restarted_up_keeps_its_instance_and_its_task(up: Up, tmp_path: Path) 
         assert still["containers"][0]["runtimeId"] == first["containers"][0]["runtimeId"]
     finally:
         assert again.stop() == 0
+
+
+def test_token_create_from_the_cli(up: Up) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "minecs.cli",
+            "token",
+            "create",
+            "--uses",
+            "2",
+            "--endpoint",
+            f"http://127.0.0.1:{up.port}",
+            "--data-dir",
+            str(up.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert token.startswith("mcr-")
+    registration = {"cluster": "default", "resources": {"cpu": 1024, "memory": 512}}
+    assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 200
+    assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 200
+    assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 403
