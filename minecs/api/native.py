@@ -17,6 +17,7 @@ from minecs.model.codec import Decoder, encode
 from minecs.model.registered import to_json
 from minecs.model.task import ContainerOverride
 from minecs.model.taskdef import Tag
+from minecs.model.wire import ecs_override_from_json
 from minecs.validation import parse_task_definition
 
 routes = web.RouteTableDef()
@@ -65,15 +66,7 @@ async def register_task_definition(request: web.Request) -> web.Response:
 def _overrides(body: dict[str, Any]) -> tuple[ContainerOverride, ...]:
     try:
         return tuple(
-            ContainerOverride(
-                name=o["name"],
-                command=tuple(o["command"]) if "command" in o else None,
-                environment={e["name"]: e["value"] for e in o.get("environment", [])},
-                cpu=o.get("cpu"),
-                memory=o.get("memory"),
-                memory_reservation=o.get("memoryReservation"),
-            )
-            for o in (body.get("overrides") or {}).get("containerOverrides", [])
+            ecs_override_from_json(o) for o in (body.get("overrides") or {}).get("containerOverrides", [])
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ClientError(f"overrides.containerOverrides: malformed: {exc!r}") from exc

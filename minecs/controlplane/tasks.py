@@ -27,7 +27,7 @@ from minecs.model.codec import encode
 from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 from minecs.model.task import USER_STOP_REASON, ContainerOverride, DesiredStatus, StopCode, TaskAssignment
 from minecs.model.taskdef import NetworkMode, Tag, TaskDefinition, TaskDefinitionStatus
-from minecs.model.wire import assignment_to_json, time_from_json
+from minecs.model.wire import assignment_to_json, ecs_override_from_json, ecs_override_to_json, time_from_json
 from minecs.scheduling.placement import Candidate, Constraint, Need, Placed, Strategy, place
 from minecs.store import Store, retry_update
 
@@ -64,18 +64,6 @@ def need_of(td: TaskDefinition, group: str) -> Need:
                 ports.add((static, m.protocol.value))
     attributes = frozenset(a.name for a in td.requires_attributes)
     return Need(cpu, memory, frozenset(ports), attributes, group)
-
-
-def _override_json(o: ContainerOverride) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": o.name}
-    if o.command is not None:
-        out["command"] = list(o.command)
-    if o.environment:
-        out["environment"] = [{"name": k, "value": v} for k, v in o.environment.items()]
-    for member, value in (("cpu", o.cpu), ("memory", o.memory), ("memoryReservation", o.memory_reservation)):
-        if value is not None:
-            out[member] = value
-    return out
 
 
 class Tasks:
@@ -130,7 +118,7 @@ class Tasks:
             "startedBy": request.started_by,
             "cpu": td.cpu,
             "memory": td.memory,
-            "overrides": {"containerOverrides": [_override_json(o) for o in request.overrides]},
+            "overrides": {"containerOverrides": [ecs_override_to_json(o) for o in request.overrides]},
             "tags": [encode(t) for t in request.tags],
             "createdAt": self.clock().timestamp(),
             "containers": [
@@ -271,17 +259,7 @@ class Tasks:
         return out
 
     def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:
-        overrides = tuple(
-            ContainerOverride(
-                name=o["name"],
-                command=tuple(o["command"]) if "command" in o else None,
-                environment={e["name"]: e["value"] for e in o.get("environment", [])},
-                cpu=o.get("cpu"),
-                memory=o.get("memory"),
-                memory_reservation=o.get("memoryReservation"),
-            )
-            for o in body["overrides"]["containerOverrides"]
-        )
+        overrides = tuple(ecs_override_from_json(o) for o in body["overrides"]["containerOverrides"])
         return TaskAssignment(
             task_arn=body["taskArn"],
             cluster=body["clusterArn"].rsplit("/", 1)[-1],

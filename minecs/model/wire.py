@@ -88,6 +88,31 @@ def assignment_from_json(data: dict[str, Any]) -> TaskAssignment:
     )
 
 
+def ecs_override_to_json(o: ContainerOverride) -> dict[str, Any]:
+    """A ``ContainerOverride`` in ECS's own shape (``environment`` as name/value pairs)."""
+    out: dict[str, Any] = {"name": o.name}
+    if o.command is not None:
+        out["command"] = list(o.command)
+    if o.environment:
+        out["environment"] = [{"name": k, "value": v} for k, v in o.environment.items()]
+    for member, value in (("cpu", o.cpu), ("memory", o.memory), ("memoryReservation", o.memory_reservation)):
+        if value is not None:
+            out[member] = value
+    return out
+
+
+def ecs_override_from_json(o: dict[str, Any]) -> ContainerOverride:
+    """The inverse of ``ecs_override_to_json``; a malformed one raises KeyError or TypeError."""
+    return ContainerOverride(
+        name=o["name"],
+        command=tuple(o["command"]) if o.get("command") is not None else None,
+        environment={e["name"]: e["value"] for e in o.get("environment") or []},
+        cpu=o.get("cpu"),
+        memory=o.get("memory"),
+        memory_reservation=o.get("memoryReservation"),
+    )
+
+
 def binding_to_json(b: NetworkBinding) -> dict[str, Any]:
     return {
         "containerPort": b.container_port,
