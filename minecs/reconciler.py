@@ -1,8 +1,8 @@
 """The reconcile loop: desired state in the store versus what agents report, turned into actions.
 
-This first part places tasks that are waiting for capacity, on a timer and whenever something wakes
-it (a new instance, a stopped task). Services, deployments and the circuit breaker come next, in the
-same loop: level-triggered from stored state, so a controller restart simply resumes.
+Each pass reconciles every service (``Services.reconcile``: rolling deployments toward desiredCount,
+replacements) and then places tasks that are waiting for capacity; it runs on a timer and whenever
+something wakes it. It is level-triggered from stored state, so a controller restart simply resumes.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ log = get_logger(__name__)
 
 async def reconcile_once(plane: ControlPlane) -> int:
     placed = 0
+    for service in await plane.store.find("service"):
+        await plane.services.reconcile(service.key)
     for arn in await plane.clusters.list_arns():
         placed += await plane.tasks.place_pending(arn.rsplit("/", 1)[-1])
     if placed:

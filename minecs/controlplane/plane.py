@@ -9,6 +9,7 @@ from pathlib import Path
 from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.clusters import Clusters
 from minecs.controlplane.instances import Instances
+from minecs.controlplane.services import Services
 from minecs.controlplane.taskdefs import Identity, TaskDefinitions
 from minecs.controlplane.tasks import Tasks
 from minecs.store import Store
@@ -24,6 +25,7 @@ class ControlPlane:
     instances: Instances
     versions: AssignmentVersions
     tasks: Tasks
+    services: Services
 
     @classmethod
     def on(
@@ -36,7 +38,8 @@ class ControlPlane:
         tasks = Tasks(
             store, identity, taskdefs=taskdefs, clusters=clusters, instances=instances, versions=versions
         )
-        return cls(store, identity, taskdefs, clusters, instances, versions, tasks)
+        services = Services(store, identity, taskdefs=taskdefs, clusters=clusters, tasks=tasks)
+        return cls(store, identity, taskdefs, clusters, instances, versions, tasks, services)
 
     @classmethod
     async def open(

@@ -1,0 +1,286 @@
+"""Services (REPLICA): create, update (new deployments), delete, and one reconcile step per service.
+
+A service owns deployments (``ecs-svc/<n>``): the PRIMARY one runs the current task definition,
+older ones with tasks left are ACTIVE, finished ones are dropped (INACTIVE). Each service task carries
+``startedBy`` = its deployment id and ``group`` = ``service:<name>``, as in ECS. ``reconcile`` takes the
+stored tasks as the truth and applies ``minecs.scheduling.deployments.rolling_step``: start new tasks,
+stop old ones while enough stay healthy, scale in, replace stopped ones, and write ECS's events
+(``has started N tasks``, ``has stopped N running tasks``, ``has reached a steady state.``).
+
+Not yet here (issue 5 continues): DAEMON services, the deployment circuit breaker with rollback,
+replacing unhealthy tasks, launch back-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from minecs.controlplane.clusters import Clusters
+from minecs.controlplane.taskdefs import Identity, TaskDefinitions
+from minecs.controlplane.tasks import RunRequest, Tasks, decode_placement
+from minecs.errors import ClientError, InvalidParameterError, NotFoundError
+from minecs.model.codec import encode
+from minecs.model.service import ServiceSpec
+from minecs.model.task import StopCode
+from minecs.scheduling.deployments import STUCK_EVENT, Fleet, counts_as_healthy, rolling_step, steady
+from minecs.store import Store, retry_update
+
+KIND = "service"
+MAX_EVENTS = 100
+
+
+def service_key(cluster: str, name: str) -> str:
+    return f"{cluster}/{name}"
+
+
+class Services:
+    def __init__(
+        self,
+        store: Store,
+        identity: Identity,
+        *,
+        taskdefs: TaskDefinitions,
+        clusters: Clusters,
+        tasks: Tasks,
+        healthy_delay: timedelta = timedelta(seconds=40),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.identity = store, identity
+        self.taskdefs, self.clusters, self.tasks = taskdefs, clusters, tasks
+        self.healthy_delay = healthy_delay
+        self.clock = clock
+
+    async def create(self, spec: ServiceSpec) -> Mapping[str, Any]:
+        cluster = (await self.clusters.get_active(spec.cluster))["clusterName"]
+        td = (await self.taskdefs.describe(spec.task_definition or "")).definition
+        existing = await self.store.get(KIND, service_key(cluster, spec.service_name))
+        if existing is not None and existing.body["status"] != "INACTIVE":
+            raise InvalidParameterError("Creation of service was not idempotent.")
+        config = encode(spec.deployment_configuration) if spec.deployment_configuration else {}
+        now = self.clock().timestamp()
+        prefix = f"arn:aws:ecs:{self.identity.region}:{self.identity.account}"
+        body = {
+            **encode(spec),
+            "serviceArn": f"{prefix}:service/{cluster}/{spec.service_name}",
+            "clusterArn": f"{prefix}:cluster/{cluster}",
+            "cluster": cluster,
+            "status": "ACTIVE",
+            "taskDefinition": td.task_definition_arn,
+            "desiredCount": spec.desired_count or 0,
+            "runningCount": 0,
+            "pendingCount": 0,
+            "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100, **config},
+            "deployments": [await self._deployment(td.task_definition_arn, spec.desired_count or 0, now)],
+            "events": [],
+            "createdAt": now,
+        }
+        key = service_key(cluster, spec.service_name)
+        if existing is None:
+            return (await self.store.create(KIND, key, body, cluster=cluster)).body
+        return (await self.store.update(KIND, key, body, expected_version=existing.version)).body
+
+    async def _deployment(self, task_definition: str, desired: int, now: float) -> dict[str, Any]:
+        number = await self.store.next_sequence("deployments")
+        return {
+            "id": f"ecs-svc/{number:019d}",
+            "status": "PRIMARY",
+            "taskDefinition": task_definition,
+            "desiredCount": desired,
+            "pendingCount": 0,
+            "runningCount": 0,
+            "failedTasks": 0,
+            "createdAt": now,
+            "updatedAt": now,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": f"ECS deployment ecs-svc/{number:019d} in progress.",
+        }
+
+    async def get(self, cluster: str | None, name: str) -> Mapping[str, Any]:
+        cluster_name = (await self.clusters.get_active(cluster))["clusterName"]
+        stored = await self.store.get(KIND, service_key(cluster_name, name.rsplit("/", 1)[-1]))
+        if stored is None:
+            raise NotFoundError("Service not found.", code="ServiceNotFoundException")
+        return stored.body
+
+    async def update(
+        self,
+        cluster: str | None,
+        name: str,
+        *,
+        desired_count: int | None = None,
+        task_definition: str | None = None,
+        force_new_deployment: bool = False,
+    ) -> Mapping[str, Any]:
+        current = await self.get(cluster, name)
+        if current["status"] != "ACTIVE":
+            raise ClientError("Service is not ACTIVE.", code="ServiceNotActiveException")
+        if desired_count is not None and desired_count < 0:
+            raise InvalidParameterError("desiredCount must be >= 0.")
+        new_td = (
+            (await self.taskdefs.describe(task_definition)).definition.task_definition_arn
+            if task_definition
+            else None
+        )
+        now = self.clock().timestamp()
+        fresh = (
+            await self._deployment(
+                new_td or current["taskDefinition"], desired_count or current["desiredCount"], now
+            )
+            if force_new_deployment or (new_td is not None and new_td != current["taskDefinition"])
+            else None
+        )
+
+        def change(body: Mapping[str, Any]) -> dict[str, Any]:
+            changed = dict(body)
+            if desired_count is not None:
+                changed["desiredCount"] = desired_count
+            if fresh is not None:
+                changed["taskDefinition"] = fresh["taskDefinition"]
+                old = [{**d, "status": "ACTIVE"} for d in body["deployments"]]
+                changed["deployments"] = [fresh, *old]
+            changed["deployments"] = [
+                {**d, "desiredCount": changed["desiredCount"]} if d["status"] == "PRIMARY" else d
+                for d in changed["deployments"]
+            ]
+            return changed
+
+        return (
+            await retry_update(
+                self.store, KIND, service_key(current["cluster"], current["serviceName"]), change
+            )
+        ).body
+
+    # ------------------------------------------------------------------ reconcile
+    async def reconcile(self, key: str) -> None:
+        stored = await self.store.get(KIND, key)
+        if stored is None or stored.body["status"] == "INACTIVE":
+            return
+        service = stored.body
+        cluster, name = service["cluster"], service["serviceName"]
+        primary = service["deployments"][0]
+        live = [
+            t
+            for t in await self.tasks.in_cluster(cluster)
+            if t.get("group") == f"service:{name}" and t["desiredStatus"] == "RUNNING"
+        ]
+        new = [t for t in live if t.get("startedBy") == primary["id"]]
+        old = [t for t in live if t.get("startedBy") != primary["id"]]
+        fleet = Fleet(
+            service["desiredCount"],
+            len(new),
+            sum(map(self._healthy, new)),
+            len(old),
+            sum(map(self._healthy, old)),
+        )
+        config = service["deploymentConfiguration"]
+        step = rolling_step(
+            fleet,
+            minimum_healthy_percent=config["minimumHealthyPercent"],
+            maximum_percent=config["maximumPercent"],
+        )
+        events: list[str] = []
+        if step.start_new:
+            strategies, constraints = decode_placement(_placement(service))
+            started = await self.tasks.run(
+                RunRequest(
+                    task_definition=primary["taskDefinition"],
+                    cluster=cluster,
+                    count=step.start_new,
+                    started_by=primary["id"],
+                    group=f"service:{name}",
+                    strategies=tuple(strategies),
+                    constraints=tuple(constraints),
+                )
+            )
+            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in started)
+            events.append(f"(service {name}) has started {len(started)} tasks: {ids}.")
+        victims = self._least_healthy(old)[: step.stop_old] + self._least_healthy(new)[: step.stop_new]
+        for task in victims:
+            await self.tasks.stop(
+                cluster,
+                task["taskArn"],
+                f"Scaling activity initiated by (deployment {primary['id']})",
+                StopCode.SERVICE_SCHEDULER_INITIATED,
+            )
+        if victims:
+            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in victims)
+            events.append(f"(service {name}) has stopped {len(victims)} running tasks: {ids}.")
+        if step.stuck:
+            events.append(STUCK_EVENT.format(service=name))
+        await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, events))
+
+    def _healthy(self, task: Mapping[str, Any]) -> bool:
+        if task["lastStatus"] != "RUNNING":
+            return False
+        started = datetime.fromtimestamp(task["startedAt"], UTC) if task.get("startedAt") else None
+        checked = task.get("healthStatus") in ("HEALTHY", "UNHEALTHY")
+        return counts_as_healthy(
+            running_since=started,
+            has_health_check=checked,
+            health=task.get("healthStatus", ""),
+            now=self.clock(),
+            healthy_delay=self.healthy_delay,
+        )
+
+    def _least_healthy(self, tasks: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return sorted(
+            tasks, key=lambda t: (self._healthy(t), t["lastStatus"] == "RUNNING", t.get("createdAt", 0))
+        )
+
+    def _record(
+        self,
+        body: Mapping[str, Any],
+        new: list[Mapping[str, Any]],
+        old: list[Mapping[str, Any]],
+        events: list[str],
+    ) -> dict[str, Any]:
+        running = sum(t["lastStatus"] == "RUNNING" for t in new + old)
+        pending = len(new) + len(old) - running
+        old_ids = {t.get("startedBy") for t in old}
+        deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]
+        primary = {
+            **deployments[0],
+            "runningCount": sum(t["lastStatus"] == "RUNNING" for t in new),
+            "pendingCount": sum(t["lastStatus"] != "RUNNING" for t in new),
+        }
+        fleet = Fleet(body["desiredCount"], len(new), sum(map(self._healthy, new)), len(old), 0)
+        now = self.clock().timestamp()
+        if steady(fleet, pending=pending, deployments=len(deployments)):
+            if primary["rolloutState"] != "COMPLETED":
+                events = [
+                    *events,
+                    f"(service {body['serviceName']}) (deployment {primary['id']}) deployment completed.",
+                ]
+                primary = {
+                    **primary,
+                    "rolloutState": "COMPLETED",
+                    "rolloutStateReason": "ECS deployment completed.",
+                    "updatedAt": now,
+                }
+            last = body["events"][0]["message"] if body["events"] else ""
+            if not last.endswith("has reached a steady state."):
+                events = [*events, f"(service {body['serviceName']}) has reached a steady state."]
+        latest = body["events"][0]["message"] if body["events"] else None
+        events = [m for m in events if m != latest]  # a repeated condition is one event, not a stream
+        stamped = [{"id": f"{now:.6f}-{i}", "createdAt": now, "message": m} for i, m in enumerate(events)]
+        return {
+            **body,
+            "runningCount": running,
+            "pendingCount": pending,
+            "deployments": [primary, *deployments[1:]],
+            "events": (list(reversed(stamped)) + list(body["events"]))[:MAX_EVENTS],
+        }
+
+
+def _placement(service: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "strategies": [
+            {"type": s["type"], "field": s.get("field", "")} for s in service.get("placementStrategy", [])
+        ],
+        "constraints": [
+            {"type": c["type"], "expression": c.get("expression", "")}
+            for c in service.get("placementConstraints", [])
+        ],
+    }

@@ -1,0 +1,143 @@
+"""REPLICA services on a real store, with agent reports simulated: scale, replace, roll, steady state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from minecs.controlplane.instances import Registration
+from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.taskdefs import Identity
+from minecs.errors import InvalidParameterError, NotFoundError
+from minecs.model.service import ServiceSpec
+from minecs.validation import parse_task_definition
+from minecs.validation.service import parse_service
+from tests.taskdefs import container, taskdef
+
+LONG_AGO = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+
+@pytest.fixture
+async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
+    opened = await ControlPlane.open(tmp_path, Identity())
+    await opened.taskdefs.register(parse_task_definition(taskdef(container("app", memory=64))))
+    token = await opened.instances.tokens.create(now=datetime.now(UTC))
+    await opened.instances.register(Registration("default", 4096, 4096), token=token)
+    yield opened
+    await opened.close()
+
+
+def spec(desired: int = 2, **members: Any) -> ServiceSpec:
+    return parse_service({"serviceName": "web", "taskDefinition": "web", "desiredCount": desired, **members})
+
+
+async def agent_reports(
+    plane: ControlPlane, status: str = "RUNNING", *, only: set[str] | None = None
+) -> None:
+    """What the agent would report for every placed, unstopped task (healthy by the 40 s rule)."""
+    for task in await plane.tasks.in_cluster("default"):
+        if (
+            not task["instanceId"]
+            or task["lastStatus"] == "STOPPED"
+            or (only and task["taskArn"] not in only)
+        ):
+            continue
+        desired = "STOPPED" if status == "STOPPED" or task["desiredStatus"] == "STOPPED" else "RUNNING"
+        final = "STOPPED" if desired == "STOPPED" else status
+        await plane.tasks.report(
+            task["instanceId"],
+            {
+                "taskArn": task["taskArn"],
+                "seq": task["seq"] + 1,
+                "lastStatus": final,
+                "desiredStatus": desired,
+                "healthStatus": "UNKNOWN",
+                "stopCode": task.get("stopCode"),
+                "stoppedReason": task.get("stoppedReason"),
+                "startedAt": LONG_AGO,
+                "containers": [],
+            },
+        )
+
+
+async def live(plane: ControlPlane) -> list[dict[str, Any]]:
+    return [dict(t) for t in await plane.tasks.in_cluster("default") if t["desiredStatus"] == "RUNNING"]
+
+
+async def test_a_service_reaches_its_desired_count_and_a_steady_state(plane: ControlPlane) -> None:
+    created = await plane.services.create(spec())
+    assert created["serviceArn"] == "arn:aws:ecs:us-east-1:000000000000:service/default/web"
+    assert created["deployments"][0]["status"] == "PRIMARY"
+    await plane.services.reconcile("default/web")
+    tasks = await live(plane)
+    assert len(tasks) == 2
+    assert {t["group"] for t in tasks} == {"service:web"}
+    assert {t["startedBy"] for t in tasks} == {created["deployments"][0]["id"]}
+    await agent_reports(plane)
+    await plane.services.reconcile("default/web")
+    service = await plane.services.get(None, "web")
+    assert (service["runningCount"], service["pendingCount"]) == (2, 0)
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
+    messages = [e["message"] for e in service["events"]]
+    assert messages[0] == "(service web) has reached a steady state."
+    assert messages[-1].startswith("(service web) has started 2 tasks: (task ")
+    await plane.services.reconcile("default/web")
+    assert len((await plane.services.get(None, "web"))["events"]) == len(
+        messages
+    )  # no repeats when nothing changes
+
+
+async def test_a_stopped_task_is_replaced_and_scale_in_stops_extras(plane: ControlPlane) -> None:
+    await plane.services.create(spec(3))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)
+    victim = (await live(plane))[0]["taskArn"]
+    await agent_reports(plane, "STOPPED", only={victim})
+    await plane.services.reconcile("default/web")
+    assert len(await live(plane)) == 3
+    await agent_reports(plane)
+    await plane.services.update(None, "web", desired_count=1)
+    await plane.services.reconcile("default/web")
+    remaining = await live(plane)
+    assert len(remaining) == 1
+    stopped = [
+        t for t in await plane.tasks.in_cluster("default") if t["stopCode"] == "ServiceSchedulerInitiated"
+    ]
+    assert len(stopped) == 2
+    assert stopped[0]["stoppedReason"].startswith("Scaling activity initiated by (deployment ecs-svc/")
+
+
+async def test_a_new_revision_rolls_within_max_150_and_min_50(plane: ControlPlane) -> None:
+    await plane.services.create(
+        spec(4, deploymentConfiguration={"maximumPercent": 150, "minimumHealthyPercent": 50})
+    )
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)
+    await plane.services.reconcile("default/web")
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=96))))
+    updated = await plane.services.update(None, "web", task_definition="web")
+    assert [d["status"] for d in updated["deployments"]] == ["PRIMARY", "ACTIVE"]
+    for _ in range(8):
+        await plane.services.reconcile("default/web")
+        tasks = await live(plane)
+        assert len(tasks) <= 6  # floor(4 * 150%)
+        await agent_reports(plane)
+        healthy = [t for t in await live(plane) if t["lastStatus"] == "RUNNING"]
+        assert len(healthy) >= 2  # ceil(4 * 50%)
+    service = await plane.services.get(None, "web")
+    assert [d["status"] for d in service["deployments"]] == ["PRIMARY"]
+    assert service["deployments"][0]["taskDefinition"].endswith("task-definition/web:2")
+    assert service["runningCount"] == 4
+
+
+async def test_duplicates_and_unknown_services(plane: ControlPlane) -> None:
+    await plane.services.create(spec())
+    with pytest.raises(InvalidParameterError, match=r"^Creation of service was not idempotent\.$"):
+        await plane.services.create(spec())
+    with pytest.raises(NotFoundError) as caught:
+        await plane.services.get(None, "nope")
+    assert caught.value.code == "ServiceNotFoundException"
