@@ -35,8 +35,10 @@ images: docker
 	@bash scripts/ensure-images
 
 # ------------------------------------------------------------------ the main job
+# The demo host: controller + agent in one process, task ports on 127.0.0.1, the offline image used
+# as it is (prefer-cached: there is no registry to ask), and manifests/examples applied once it is up.
 up: venv images
-	$(BIN)/minecs smoke --publish-address 127.0.0.1
+	$(BIN)/minecs up --publish-address 127.0.0.1 --pull-behavior prefer-cached --apply manifests/examples
 
 # ------------------------------------------------------------------ checks
 lint: venv

@@ -71,6 +71,12 @@ class Document:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
+def raw_documents(text: str, filename: str) -> list[Any]:
+    """The decoded documents of one file, unvalidated (empty ones dropped); syntax errors raise."""
+    docs = [json.loads(text)] if filename.endswith(".json") else list(yaml.safe_load_all(text))
+    return [d for d in docs if d is not None]
+
+
 def parse_text(text: str, filename: str = "<stdin>") -> list[Document]:
     """Every document in one file's text; raises ``ValidationError`` listing all problems."""
     try:

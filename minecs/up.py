@@ -9,15 +9,19 @@ the admin credential) and ``<data-dir>/agent`` (the agent's identity and state).
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import replace
+from typing import Any
 
 import aiohttp
 
 from agent.daemon import AgentSettings, run_agent
-from minecs.aiotasks import run_roots
+from minecs.aiotasks import run_roots, sleep_or_wake
+from minecs.cli.validate import read_sources
 from minecs.controller import ControllerSettings, serve
 from minecs.controlplane.auth import load_or_create_admin
-from minecs.errors import MinecsError
+from minecs.errors import FieldProblem, MinecsError, ValidationError
+from minecs.manifests import raw_documents
 
 
 async def _token(settings: ControllerSettings) -> str:
@@ -35,16 +39,65 @@ async def _token(settings: ControllerSettings) -> str:
         return str((await response.json())["token"])
 
 
-async def run_up(controller: ControllerSettings, agent: AgentSettings, stop: asyncio.Event) -> bool:
+async def _admin(settings: ControllerSettings, method: str, path: str, body: Any = None) -> Any:
+    admin = load_or_create_admin(settings.data_dir)
+    headers = {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, settings.endpoint + path, json=body, headers=headers) as response,
+    ):
+        payload = await response.json()
+        if response.status >= 400:
+            raise MinecsError(f"{payload.get('code')}: {payload.get('message')}")
+        return payload
+
+
+async def _apply_when_ready(settings: ControllerSettings, paths: list[str], stop: asyncio.Event) -> None:
+    """Once the local agent is registered, apply ``paths`` and say where to look; then wait for stop."""
+    while not (await _admin(settings, "GET", "/v1/instances"))["containerInstances"]:
+        if await sleep_or_wake(0.2, stop):
+            return
+    problems: list[FieldProblem] = []
+    documents = [
+        d for name, text in read_sources(paths, sys.stdin, problems) for d in raw_documents(text, name)
+    ]
+    if problems:
+        raise ValidationError(problems)
+    answer = await _admin(settings, "POST", "/v1/apply", {"documents": documents})
+    for result in answer["results"]:
+        print(f"{result['kind'].lower()}/{result['name']} {result['outcome']}", flush=True)
+    print(
+        f"minecs is up: controller {settings.endpoint}, admin credential {settings.data_dir / 'credentials'}.\n"
+        f"  minecs get services --data-dir {settings.data_dir} --endpoint {settings.endpoint}\n"
+        f"  minecs get tasks --data-dir {settings.data_dir} --endpoint {settings.endpoint}",
+        flush=True,
+    )
+    await stop.wait()
+
+
+async def run_up(
+    controller: ControllerSettings,
+    agent: AgentSettings,
+    stop: asyncio.Event,
+    apply_paths: list[str] | None = None,
+) -> bool:
     """Run both until ``stop``; True when everything ended cleanly."""
     ready = asyncio.Event()
 
     async def agent_root() -> None:
         await ready.wait()
-        token = agent.token or await _token(controller)
+        token = (
+            agent.token
+            or (await _admin(controller, "POST", "/v1/tokens", {"ttlSeconds": 600, "uses": 1}))["token"]
+        )
         await run_agent(replace(agent, endpoint=controller.endpoint, token=token), stop)
 
-    outcomes = await run_roots(
-        {"controller": lambda: serve(controller, stop, ready), "agent": agent_root}, stop
-    )
+    async def apply_root() -> None:
+        await ready.wait()
+        await _apply_when_ready(controller, apply_paths or [], stop)
+
+    roots = {"controller": lambda: serve(controller, stop, ready), "agent": agent_root}
+    if apply_paths:
+        roots["apply"] = apply_root
+    outcomes = await run_roots(roots, stop)
     return all(o.error is None for o in outcomes)

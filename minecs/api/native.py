@@ -1,5 +1,5 @@
-"""The native API (``/v1``), in ECS shapes. This first part serves tokens, task definitions, tasks
-and instances; services, apply, logs and events follow with the reconciler."""
+"""The native API (``/v1``), in ECS shapes: apply, tokens, clusters, task definitions, tasks, services
+and instances. Logs, events and deletes follow."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from aiohttp import web
 
 from minecs.api.agent import json_object
 from minecs.api.app import PLANE, require_admin
+from minecs.controlplane.apply import apply
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.tasks import RunRequest
-from minecs.errors import ClientError, NotFoundError
+from minecs.errors import ClientError, FieldProblem, NotFoundError, ValidationError
+from minecs.manifests import Document, parse_document
 from minecs.model.codec import Decoder, encode
 from minecs.model.registered import to_json
 from minecs.model.task import ContainerOverride
@@ -133,3 +135,58 @@ async def list_instances(request: web.Request) -> web.Response:
     return web.json_response(
         {"containerInstances": [{k: v for k, v in i.items() if k != "lastSeen"} for i in instances]}
     )
+
+
+@routes.post("/v1/apply")
+async def apply_documents(request: web.Request) -> web.Response:
+    """Body: ``{"documents": [<manifest or ECS JSON>, ...]}``; every problem is reported before anything changes."""
+    require_admin(request)
+    body = await json_object(request)
+    raw = body.get("documents")
+    if not isinstance(raw, list):
+        raise ClientError("documents must be a list of manifests.")
+    documents: list[Document] = []
+    problems: list[FieldProblem] = []
+    for index, doc in enumerate(raw):
+        try:
+            documents.append(parse_document(doc, f"documents[{index}]"))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationError(problems)
+    results = await apply(request.app[PLANE], documents)
+    return web.json_response({"results": [r.__dict__ for r in results]})
+
+
+@routes.get("/v1/services")
+async def list_services(request: web.Request) -> web.Response:
+    require_admin(request)
+    plane = request.app[PLANE]
+    cluster = (await plane.clusters.get_active(request.query.get("cluster")))["clusterName"]
+    services = [
+        s.body for s in await plane.store.find("service", cluster=cluster) if s.body["status"] != "INACTIVE"
+    ]
+    return web.json_response({"services": services})
+
+
+@routes.get("/v1/services/{name}")
+async def describe_service(request: web.Request) -> web.Response:
+    require_admin(request)
+    service = await request.app[PLANE].services.get(request.query.get("cluster"), request.match_info["name"])
+    return web.json_response({"service": service})
+
+
+@routes.get("/v1/clusters")
+async def list_clusters(request: web.Request) -> web.Response:
+    require_admin(request)
+    plane = request.app[PLANE]
+    found, _ = await plane.clusters.describe(
+        [arn.rsplit("/", 1)[-1] for arn in await plane.clusters.list_arns()]
+    )
+    return web.json_response({"clusters": found})
+
+
+@routes.get("/v1/taskdefinitions")
+async def list_task_definitions(request: web.Request) -> web.Response:
+    require_admin(request)
+    return web.json_response({"taskDefinitionArns": await request.app[PLANE].taskdefs.list_arns()})

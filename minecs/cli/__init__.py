@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from minecs import logs, settings
 from minecs.errors import MinecsError
@@ -46,42 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("-o", "--output", choices=("summary", "json"), default="summary")
 
-    up = commands.add_parser("up", help="run a controller and an agent on this host, in one process")
-    _daemon_options(up)
-    up.add_argument("--port", type=int, default=7450)
-    up.add_argument("--publish-address", default=None, help="address task ports are published on")
-    up.add_argument(
-        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
-    )
-    up.add_argument(
-        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
-    )
-
-    controller = commands.add_parser("controller", help="run the controller daemon")
-    _daemon_options(controller)
-    controller.add_argument("--listen", default="127.0.0.1")
-    controller.add_argument("--port", type=int, default=7450)
-
-    agent = commands.add_parser("agent", help="run the agent daemon, registered with a controller")
-    _daemon_options(agent)
-    agent.add_argument(
-        "--endpoint", default="http://127.0.0.1:7450", help="the controller (also MINECS_ENDPOINT)"
-    )
-    agent.add_argument("--token", default=None, help="registration token, for the first start")
-    agent.add_argument("--cluster", default="default")
-    agent.add_argument("--publish-address", default=None)
-    agent.add_argument(
-        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
-    )
-    agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
-
-    token = commands.add_parser("token", help="registration tokens for new agents")
-    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    create = token_commands.add_parser("create", help="create a registration token (printed once)")
-    create.add_argument("--ttl", type=float, default=3600.0, metavar="SECONDS")
-    create.add_argument("--uses", type=int, default=1)
-    create.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
-    _daemon_options(create)
+    _add_daemon_commands(commands)
+    _add_client_commands(commands)
 
     static = commands.add_parser(
         "agent-static",
@@ -119,6 +86,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_daemon_commands(commands: Any) -> None:
+    """up, controller and agent: the daemons."""
+    up = commands.add_parser("up", help="run a controller and an agent on this host, in one process")
+    _daemon_options(up)
+    up.add_argument("--port", type=int, default=7450)
+    up.add_argument("--publish-address", default=None, help="address task ports are published on")
+    up.add_argument(
+        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+    )
+    up.add_argument(
+        "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
+    )
+
+    up.add_argument(
+        "--apply", action="append", default=[], metavar="PATH", help="manifests to apply once the agent is up"
+    )
+
+    controller = commands.add_parser("controller", help="run the controller daemon")
+    _daemon_options(controller)
+    controller.add_argument("--listen", default="127.0.0.1")
+    controller.add_argument("--port", type=int, default=7450)
+
+    agent = commands.add_parser("agent", help="run the agent daemon, registered with a controller")
+    _daemon_options(agent)
+    agent.add_argument(
+        "--endpoint", default="http://127.0.0.1:7450", help="the controller (also MINECS_ENDPOINT)"
+    )
+    agent.add_argument("--token", default=None, help="registration token, for the first start")
+    agent.add_argument("--cluster", default="default")
+    agent.add_argument("--publish-address", default=None)
+    agent.add_argument(
+        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+    )
+    agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
+
+
+def _add_client_commands(commands: Any) -> None:
+    """apply, get and token: calls to a running controller."""
+    apply = commands.add_parser("apply", help="make the controller match manifests (declarative)")
+    apply.add_argument("-f", "--filename", action="append", required=True, metavar="PATH")
+    apply.add_argument("--wait", action="store_true", help="wait until the applied services are steady")
+    apply.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
+    apply.add_argument("--endpoint", default=None)
+    _daemon_options(apply)
+
+    get = commands.add_parser("get", help="list objects: clusters, taskdefs, tasks, services, instances")
+    get.add_argument("kind", choices=("clusters", "taskdefs", "tasks", "services", "instances"))
+    get.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    get.add_argument("--endpoint", default=None)
+    _daemon_options(get)
+
+    token = commands.add_parser("token", help="registration tokens for new agents")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_commands.add_parser("create", help="create a registration token (printed once)")
+    create.add_argument("--ttl", type=float, default=3600.0, metavar="SECONDS")
+    create.add_argument("--uses", type=int, default=1)
+    create.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
+    _daemon_options(create)
+
+
 def _daemon_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help="state directory (also MINECS_DATA_DIR)")
 
@@ -133,6 +160,18 @@ def _token(args: argparse.Namespace, config: settings.Settings) -> int:
     from minecs.cli.client import create_token
 
     return asyncio.run(create_token(args, config))
+
+
+def _apply(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.client import apply_files
+
+    return asyncio.run(apply_files(args, config))
+
+
+def _get(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.client import get_objects
+
+    return asyncio.run(get_objects(args, config))
 
 
 def _daemon(args: argparse.Namespace, config: settings.Settings) -> int:
@@ -156,6 +195,8 @@ def _smoke(args: argparse.Namespace, config: settings.Settings) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
     "validate": _validate,
     "token": _token,
+    "apply": _apply,
+    "get": _get,
     "up": _daemon,
     "controller": _daemon,
     "agent": _daemon,

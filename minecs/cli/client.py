@@ -8,6 +8,7 @@ credential is read from ``<data-dir>/credentials`` (or ``MINECS_ACCESS_KEY_ID`` 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -43,4 +44,112 @@ async def create_token(args: argparse.Namespace, config: settings.Settings) -> i
     answer = await admin_call(args, config, "POST", "/v1/tokens", {"ttlSeconds": args.ttl, "uses": args.uses})
     print(answer["token"])
     print(json.dumps({"expiresAt": answer["expiresAt"], "uses": answer["uses"]}), file=sys.stderr)
+    return 0
+
+
+async def apply_files(args: argparse.Namespace, config: settings.Settings) -> int:
+    """``minecs apply -f PATH... [--wait]``: validate locally, apply on the controller, report each object."""
+    from minecs.cli.validate import read_sources
+    from minecs.errors import FieldProblem, ValidationError
+    from minecs.manifests import parse_text, raw_documents
+
+    problems: list[FieldProblem] = []
+    raw: list[Any] = []
+    for name, text in read_sources(args.filename, sys.stdin, problems):
+        try:
+            parse_text(text, name)
+            raw.extend(raw_documents(text, name))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    for problem in problems:
+        print(f"ERROR {problem.render()}", file=sys.stderr)
+    if problems:
+        return 1
+    answer = await admin_call(args, config, "POST", "/v1/apply", {"documents": raw})
+    for result in answer["results"]:
+        print(f"{result['kind'].lower()}/{result['name']} {result['outcome']}")
+    services = [r["name"] for r in answer["results"] if r["kind"] == "Service"]
+    if args.wait and services:
+        return await _wait_steady(args, config, services)
+    return 0
+
+
+async def _wait_steady(args: argparse.Namespace, config: settings.Settings, names: list[str]) -> int:
+    import time
+
+    deadline = time.monotonic() + args.timeout
+    last = ""
+    while time.monotonic() < deadline:
+        services = (await admin_call(args, config, "GET", "/v1/services", None))["services"]
+        wanted = [s for s in services if s["serviceName"] in names]
+        line = "  ".join(f"{s['serviceName']} {s['runningCount']}/{s['desiredCount']}" for s in wanted)
+        if line != last:
+            print(f"waiting: {line}", file=sys.stderr)
+            last = line
+        failed = [s for s in wanted if s["deployments"][0].get("rolloutState") == "FAILED"]
+        if failed:
+            print(
+                f"minecs: deployment failed: {failed[0]['deployments'][0].get('rolloutStateReason')}",
+                file=sys.stderr,
+            )
+            return 1
+        if wanted and all(_steady(s) for s in wanted):
+            print("all services steady")
+            return 0
+        await asyncio.sleep(1)
+    print("minecs: timed out waiting for services to be steady", file=sys.stderr)
+    return 1
+
+
+def _steady(service: dict[str, Any]) -> bool:
+    return (
+        len(service["deployments"]) == 1
+        and service["deployments"][0].get("rolloutState") == "COMPLETED"
+        and service["runningCount"] == service["desiredCount"]
+        and service["pendingCount"] == 0
+    )
+
+
+GET_PATHS = {
+    "clusters": ("/v1/clusters", "clusters"),
+    "taskdefs": ("/v1/taskdefinitions", "taskDefinitionArns"),
+    "tasks": ("/v1/tasks", "tasks"),
+    "services": ("/v1/services", "services"),
+    "instances": ("/v1/instances", "containerInstances"),
+}
+
+
+def _row(kind: str, item: Any) -> str:
+    if kind == "clusters":
+        return f"{item['clusterName']:<24} {item['status']}"
+    if kind == "taskdefs":
+        return str(item).rsplit("/", 1)[-1]
+    if kind == "tasks":
+        return (
+            f"{item['taskArn'].rsplit('/', 1)[-1]}  {item['taskDefinitionArn'].rsplit('/', 1)[-1]:<24} "
+            f"{item['lastStatus']:<12} {item['desiredStatus']:<8} {item.get('group', '')}"
+        )
+    if kind == "services":
+        rollout = item["deployments"][0].get("rolloutState", "")
+        return (
+            f"{item['serviceName']:<24} {item['desiredCount']:>7} {item['runningCount']:>7} "
+            f"{item['pendingCount']:>7}  {rollout}"
+        )
+    return (
+        f"{item['instanceId']}  connected={str(item['agentConnected']).lower():<5} "
+        f"{item['status']}  {item['versionInfo'].get('agentVersion', '')}"
+    )
+
+
+async def get_objects(args: argparse.Namespace, config: settings.Settings) -> int:
+    path, member = GET_PATHS[args.kind]
+    answer = await admin_call(args, config, "GET", path, None)
+    if args.output == "json":
+        print(json.dumps(answer[member], indent=2))
+        return 0
+    headers = {"services": f"{'NAME':<24} {'DESIRED':>7} {'RUNNING':>7} {'PENDING':>7}  ROLLOUT"}
+    if args.kind in headers:
+        print(headers[args.kind])
+    for item in answer[member]:
+        print(_row(args.kind, item))
     return 0

@@ -45,7 +45,7 @@ async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int
             await run_agent(_agent_settings(args, config, data_dir), stop)
             return 0
         controller = ControllerSettings(data_dir=data_dir, port=args.port)
-        ok = await run_up(controller, _agent_settings(args, config, data_dir / "agent"), stop)
+        ok = await run_up(controller, _agent_settings(args, config, data_dir / "agent"), stop, args.apply)
         return 0 if ok else 1
     finally:
         uninstall()

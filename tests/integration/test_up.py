@@ -21,7 +21,7 @@ from tests.conftest import TEST_LABEL_KEY, free_port
 
 
 class Up:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, *extra: str) -> None:
         self.data_dir, self.port = data_dir, port
         self.process = subprocess.Popen(
             [
@@ -39,6 +39,7 @@ class Up:
                 "prefer-cached",
                 "--label",
                 f"{TEST_LABEL_KEY}=1",
+                *extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -232,3 +233,72 @@ def test_token_create_from_the_cli(up: Up) -> None:
     assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 200
     assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 200
     assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 403
+
+
+def _service(up: Up, name: str) -> dict[str, Any] | None:
+    status, body = up.call("GET", f"/v1/services/{name}")
+    return dict(body["service"]) if status == 200 else None  # not applied yet
+
+
+def _wait_service(up: Up, name: str, done: Any, within: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while True:
+        service = _service(up, name)
+        if service is not None and done(service):
+            return service
+        assert time.monotonic() < deadline, json.dumps(service)[:3000]
+        time.sleep(0.5)
+
+
+def _steady(service: dict[str, Any]) -> bool:
+    return (
+        service["runningCount"] == service["desiredCount"]
+        and service["pendingCount"] == 0
+        and len(service["deployments"]) == 1
+        and service["deployments"][0]["rolloutState"] == "COMPLETED"
+    )
+
+
+def test_up_applies_the_examples_and_keeps_the_service_whole(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+    up = Up(tmp_path / "minecs", free_port(), "--apply", str(examples))
+    try:
+        service = _wait_service(up, "demo-web", _steady)
+        assert service["runningCount"] == 2
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "minecs.cli",
+                "get",
+                "services",
+                "--endpoint",
+                f"http://127.0.0.1:{up.port}",
+                "--data-dir",
+                str(up.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[1].split() == ["demo-web", "2", "2", "0", "COMPLETED"]
+        _, tasks = up.call("GET", "/v1/tasks")
+        victim = next(
+            t for t in tasks["tasks"] if t["group"] == "service:demo-web" and t["lastStatus"] == "RUNNING"
+        )
+        web = next(c for c in victim["containers"] if c["name"] == "web")
+        docker_client.containers.get(web["runtimeId"]).remove(force=True)
+        replaced = _wait_service(
+            up,
+            "demo-web",
+            lambda s: _steady(s) and any("has started 1 tasks" in e["message"] for e in s["events"]),
+        )
+        assert replaced["runningCount"] == 2
+        _, after = up.call("GET", f"/v1/tasks/{victim['taskArn'].rsplit('/', 1)[-1]}")
+        assert after["task"]["lastStatus"] in ("STOPPING", "STOPPED")
+    finally:
+        assert up.stop() == 0

@@ -1,0 +1,78 @@
+"""Declarative apply: make the store match a set of documents, like ``kubectl apply``.
+
+* a Cluster is created if missing (settings updated if they differ);
+* a TaskDefinition registers a new revision only when its spec differs from the latest ACTIVE one;
+* a Service is created if missing; otherwise its desiredCount and task definition are updated, and a
+  task definition given as a bare family follows the family's latest revision, so re-applying a
+  changed task definition rolls the service, and re-applying unchanged files changes nothing.
+
+Documents are applied in the order clusters, task definitions, services, so one file can hold all.
+Each result says ``created``, ``configured`` or ``unchanged``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minecs.controlplane.plane import ControlPlane
+from minecs.errors import NotFoundError
+from minecs.manifests import Document, Kind
+from minecs.model.service import ClusterSpec, ServiceSpec
+from minecs.model.taskdef import TaskDefinitionSpec
+
+_ORDER = {Kind.CLUSTER: 0, Kind.TASK_DEFINITION: 1, Kind.SERVICE: 2}
+
+
+@dataclass(frozen=True)
+class Applied:
+    kind: str
+    name: str
+    outcome: str
+    detail: str = ""
+
+
+async def apply(plane: ControlPlane, documents: list[Document]) -> list[Applied]:
+    results = []
+    for doc in sorted(documents, key=lambda d: _ORDER[d.kind]):
+        body = doc.body
+        if isinstance(body, ClusterSpec):
+            results.append(await _cluster(plane, body))
+        elif isinstance(body, TaskDefinitionSpec):
+            registered = await plane.taskdefs.register_if_changed(body)
+            arn = registered.definition.task_definition_arn
+            results.append(
+                Applied("TaskDefinition", body.family, "created" if registered.created else "unchanged", arn)
+            )
+        elif isinstance(body, ServiceSpec):
+            results.append(await _service(plane, body))
+    return results
+
+
+async def _cluster(plane: ControlPlane, spec: ClusterSpec) -> Applied:
+    name = spec.cluster_name or "default"
+    found, _ = await plane.clusters.describe([name])
+    existed = bool(found) and found[0]["status"] == "ACTIVE"
+    await plane.clusters.create(spec)
+    current = {s["name"]: s.get("value") for s in found[0].get("settings", [])} if existed else {}
+    if existed and any(current.get(s.name or "") != s.value for s in spec.settings):
+        await plane.clusters.update_settings(name, list(spec.settings))
+        return Applied("Cluster", name, "configured")
+    return Applied("Cluster", name, "unchanged" if existed else "created")
+
+
+async def _service(plane: ControlPlane, spec: ServiceSpec) -> Applied:
+    try:
+        current = await plane.services.get(spec.cluster, spec.service_name)
+    except NotFoundError:
+        current = None
+    if current is None or current["status"] == "INACTIVE":
+        created = await plane.services.create(spec)
+        return Applied("Service", spec.service_name, "created", created["deployments"][0]["taskDefinition"])
+    wanted_td = (await plane.taskdefs.describe(spec.task_definition or "")).definition.task_definition_arn
+    desired = spec.desired_count if spec.desired_count is not None else current["desiredCount"]
+    if wanted_td == current["taskDefinition"] and desired == current["desiredCount"]:
+        return Applied("Service", spec.service_name, "unchanged", wanted_td)
+    await plane.services.update(
+        spec.cluster, spec.service_name, desired_count=desired, task_definition=wanted_td
+    )
+    return Applied("Service", spec.service_name, "configured", wanted_td)

@@ -1,0 +1,54 @@
+"""Declarative apply: created, then unchanged on a re-apply, configured when something changed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from minecs.controlplane.apply import apply
+from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.taskdefs import Identity
+from minecs.manifests import parse_text
+from tests.conftest import REPO_ROOT
+
+DEMO = (REPO_ROOT / "manifests" / "examples" / "demo.yaml").read_text()
+
+
+@pytest.fixture
+async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
+    opened = await ControlPlane.open(tmp_path, Identity())
+    yield opened
+    await opened.close()
+
+
+def outcomes(results: list) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+    return [(r.kind, r.name, r.outcome) for r in results]
+
+
+async def test_apply_is_declarative(plane: ControlPlane) -> None:
+    first = await apply(plane, parse_text(DEMO, "demo.yaml"))
+    assert outcomes(first) == [
+        ("Cluster", "default", "configured"),  # the default cluster exists from the start; settings changed
+        ("TaskDefinition", "demo-web", "created"),
+        ("Service", "demo-web", "created"),
+    ]
+    again = await apply(plane, parse_text(DEMO, "demo.yaml"))
+    assert [o for _, _, o in outcomes(again)] == ["unchanged", "unchanged", "unchanged"]
+    changed = DEMO.replace("desiredCount: 2", "desiredCount: 3").replace("memory: 64", "memory: 96")
+    third = await apply(plane, parse_text(changed, "demo.yaml"))
+    assert outcomes(third)[1:] == [
+        ("TaskDefinition", "demo-web", "created"),
+        ("Service", "demo-web", "configured"),
+    ]
+    service = await plane.services.get(None, "demo-web")
+    assert service["desiredCount"] == 3
+    assert service["taskDefinition"].endswith("task-definition/demo-web:2")
+    assert [d["status"] for d in service["deployments"]] == ["PRIMARY", "ACTIVE"]
+    disabled = DEMO.replace("value: enabled", "value: disabled")
+    assert outcomes(await apply(plane, parse_text(disabled, "demo.yaml")))[0] == (
+        "Cluster",
+        "default",
+        "configured",
+    )
