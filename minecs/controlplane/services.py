@@ -24,7 +24,15 @@ from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
 from minecs.model.task import StopCode
-from minecs.scheduling.deployments import STUCK_EVENT, Fleet, counts_as_healthy, rolling_step, steady
+from minecs.scheduling.deployments import (
+    STUCK_EVENT,
+    Fleet,
+    Step,
+    breaker_threshold,
+    counts_as_healthy,
+    rolling_step,
+    steady,
+)
 from minecs.store import Store, retry_update
 
 KIND = "service"
@@ -159,12 +167,11 @@ class Services:
             return
         service = stored.body
         cluster, name = service["cluster"], service["serviceName"]
+        mine = [t for t in await self.tasks.in_cluster(cluster) if t.get("group") == f"service:{name}"]
+        if await self._check_breaker(key, service, mine):
+            return  # the service changed (failed, maybe rolled back); the next pass works from that
         primary = service["deployments"][0]
-        live = [
-            t
-            for t in await self.tasks.in_cluster(cluster)
-            if t.get("group") == f"service:{name}" and t["desiredStatus"] == "RUNNING"
-        ]
+        live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
         new = [t for t in live if t.get("startedBy") == primary["id"]]
         old = [t for t in live if t.get("startedBy") != primary["id"]]
         fleet = Fleet(
@@ -181,6 +188,8 @@ class Services:
             maximum_percent=config["maximumPercent"],
         )
         events: list[str] = []
+        if primary["rolloutState"] == "FAILED":
+            step = Step(start_new=0, stop_old=0, stop_new=0)  # a failed deployment launches nothing more
         if step.start_new:
             strategies, constraints = decode_placement(_placement(service))
             started = await self.tasks.run(
@@ -211,6 +220,61 @@ class Services:
             events.append(STUCK_EVENT.format(service=name))
         await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, events))
 
+    async def _check_breaker(
+        self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
+    ) -> bool:
+        """Stage 1 of ECS's circuit breaker: count PRIMARY tasks that stopped before ever running.
+
+        True when the service was changed: the failure count moved, or the deployment FAILED (and,
+        with ``rollback``, a new PRIMARY deployment of the last COMPLETED task definition began).
+        """
+        breaker = service["deploymentConfiguration"].get("deploymentCircuitBreaker") or {}
+        primary = service["deployments"][0]
+        if not breaker.get("enable") or primary["rolloutState"] != "IN_PROGRESS":
+            return False
+        launched = [t for t in mine if t.get("startedBy") == primary["id"]]
+        if any(t.get("startedAt") for t in launched):
+            return False  # a task of this deployment ran: stage 1 no longer counts
+        failed = sum(t["lastStatus"] == "STOPPED" for t in launched)
+        if failed == primary["failedTasks"]:
+            return False
+        name = service["serviceName"]
+        tripped = failed >= breaker_threshold(service["desiredCount"])
+        events: list[str] = []
+        rollback: dict[str, Any] | None = None
+        if tripped:
+            events.append(
+                f"(service {name}) (deployment {primary['id']}) deployment failed: tasks failed to start."
+            )
+            target = service.get("lastCompletedTaskDefinition")
+            if breaker.get("rollback") and target:
+                rollback = await self._deployment(target, service["desiredCount"], self.clock().timestamp())
+                events.append(f"(service {name}) rolling back to deployment {rollback['id']}.")
+
+        def change(body: Mapping[str, Any]) -> dict[str, Any]:
+            current = {**body["deployments"][0], "failedTasks": failed}
+            if tripped:
+                current.update(
+                    rolloutState="FAILED",
+                    rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+                    updatedAt=self.clock().timestamp(),
+                )
+            changed = {**body, "deployments": [current, *body["deployments"][1:]]}
+            if rollback is not None:
+                changed["deployments"] = [rollback, {**current, "status": "ACTIVE"}, *body["deployments"][1:]]
+                changed["taskDefinition"] = rollback["taskDefinition"]
+            return self._with_events(changed, events)
+
+        await retry_update(self.store, KIND, key, change)
+        return True
+
+    def _with_events(self, body: Mapping[str, Any], events: list[str]) -> dict[str, Any]:
+        latest = body["events"][0]["message"] if body["events"] else None
+        events = [m for m in events if m != latest]  # a repeated condition is one event, not a stream
+        now = self.clock().timestamp()
+        stamped = [{"id": f"{now:.6f}-{i}", "createdAt": now, "message": m} for i, m in enumerate(events)]
+        return {**body, "events": (list(reversed(stamped)) + list(body["events"]))[:MAX_EVENTS]}
+
     def _healthy(self, task: Mapping[str, Any]) -> bool:
         if task["lastStatus"] != "RUNNING":
             return False
@@ -240,6 +304,9 @@ class Services:
         pending = len(new) + len(old) - running
         old_ids = {t.get("startedBy") for t in old}
         deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]
+        failed = [
+            d for d in body["deployments"][1:] if d.get("rolloutState") == "FAILED" and d["id"] not in old_ids
+        ]
         primary = {
             **deployments[0],
             "runningCount": sum(t["lastStatus"] == "RUNNING" for t in new),
@@ -247,6 +314,7 @@ class Services:
         }
         fleet = Fleet(body["desiredCount"], len(new), sum(map(self._healthy, new)), len(old), 0)
         now = self.clock().timestamp()
+        completed_td = body.get("lastCompletedTaskDefinition")
         if steady(fleet, pending=pending, deployments=len(deployments)):
             if primary["rolloutState"] != "COMPLETED":
                 events = [
@@ -259,19 +327,19 @@ class Services:
                     "rolloutStateReason": "ECS deployment completed.",
                     "updatedAt": now,
                 }
+            completed_td = primary["taskDefinition"]
+            failed = []  # a completed deployment ends the story of the failed one
             last = body["events"][0]["message"] if body["events"] else ""
             if not last.endswith("has reached a steady state."):
                 events = [*events, f"(service {body['serviceName']}) has reached a steady state."]
-        latest = body["events"][0]["message"] if body["events"] else None
-        events = [m for m in events if m != latest]  # a repeated condition is one event, not a stream
-        stamped = [{"id": f"{now:.6f}-{i}", "createdAt": now, "message": m} for i, m in enumerate(events)]
-        return {
+        changed = {
             **body,
             "runningCount": running,
             "pendingCount": pending,
-            "deployments": [primary, *deployments[1:]],
-            "events": (list(reversed(stamped)) + list(body["events"]))[:MAX_EVENTS],
+            "deployments": [primary, *deployments[1:], *failed],
+            "lastCompletedTaskDefinition": completed_td,
         }
+        return self._with_events(changed, events)
 
 
 def _placement(service: Mapping[str, Any]) -> dict[str, Any]:

@@ -141,3 +141,75 @@ async def test_duplicates_and_unknown_services(plane: ControlPlane) -> None:
     with pytest.raises(NotFoundError) as caught:
         await plane.services.get(None, "nope")
     assert caught.value.code == "ServiceNotFoundException"
+
+
+async def fail_to_start(plane: ControlPlane, deployment: str) -> int:
+    """The agent reports the deployment's placed tasks STOPPED, never having run."""
+    count = 0
+    for task in await plane.tasks.in_cluster("default"):
+        if task.get("startedBy") != deployment or task["lastStatus"] == "STOPPED" or not task["instanceId"]:
+            continue
+        await plane.tasks.report(
+            task["instanceId"],
+            {
+                "taskArn": task["taskArn"],
+                "seq": task["seq"] + 1,
+                "lastStatus": "STOPPED",
+                "desiredStatus": "STOPPED",
+                "healthStatus": "UNKNOWN",
+                "stopCode": "EssentialContainerExited",
+                "stoppedReason": "Essential container in task exited",
+                "containers": [],
+            },
+        )
+        count += 1
+    return count
+
+
+async def test_circuit_breaker_fails_the_deployment_and_rolls_back(plane: ControlPlane) -> None:
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    await plane.services.create(spec(2, deploymentConfiguration=breaker))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)
+    await plane.services.reconcile("default/web")
+    good = await plane.services.get(None, "web")
+    assert good["deployments"][0]["rolloutState"] == "COMPLETED"
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=65))))
+    bad = (await plane.services.update(None, "web", task_definition="web"))["deployments"][0]
+    for _ in range(6):
+        await plane.services.reconcile("default/web")
+        await fail_to_start(plane, bad["id"])
+    service = await plane.services.get(None, "web")
+    failed = next(d for d in service["deployments"] if d["id"] == bad["id"])
+    assert failed["rolloutState"] == "FAILED"
+    assert failed["failedTasks"] >= 3  # the threshold for 2 tasks; tasks fail in batches, so it may pass it
+    assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    primary = service["deployments"][0]
+    assert primary["taskDefinition"].endswith("task-definition/web:1")
+    messages = [e["message"] for e in service["events"]]
+    assert f"(service web) (deployment {bad['id']}) deployment failed: tasks failed to start." in messages
+    assert any(m.startswith("(service web) rolling back to deployment ecs-svc/") for m in messages)
+    for _ in range(3):
+        await plane.services.reconcile("default/web")
+        await agent_reports(plane)
+    settled = await plane.services.get(None, "web")
+    assert [d["status"] for d in settled["deployments"]] == ["PRIMARY"]
+    assert settled["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert settled["runningCount"] == 2
+
+
+async def test_without_rollback_a_failed_deployment_launches_nothing_more(plane: ControlPlane) -> None:
+    await plane.services.create(
+        spec(2, deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": False}})
+    )
+    first = (await plane.services.get(None, "web"))["deployments"][0]
+    for _ in range(6):
+        await plane.services.reconcile("default/web")
+        await fail_to_start(plane, first["id"])
+    service = await plane.services.get(None, "web")
+    assert service["deployments"][0]["rolloutState"] == "FAILED"
+    launched = [t for t in await plane.tasks.in_cluster("default") if t.get("startedBy") == first["id"]]
+    await plane.services.reconcile("default/web")
+    assert len(
+        [t for t in await plane.tasks.in_cluster("default") if t.get("startedBy") == first["id"]]
+    ) == len(launched)
