@@ -223,19 +223,30 @@ class Services:
     async def _check_breaker(
         self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
     ) -> bool:
-        """Stage 1 of ECS's circuit breaker: count PRIMARY tasks that stopped before ever running.
+        """Stage 1 of ECS's circuit breaker: count PRIMARY tasks that stopped before the deployment worked.
 
+        Choice: ECS counts tasks that never reach RUNNING; a container that exits at once may be
+        RUNNING for a few milliseconds, which would hide a crash loop. Here a task counts as failed
+        when it stops (not stopped by the scheduler or a user) before any task of the deployment has
+        been *healthy*; once one has (``breakerSatisfied``), stage 1 ends for good, as in ECS.
         True when the service was changed: the failure count moved, or the deployment FAILED (and,
         with ``rollback``, a new PRIMARY deployment of the last COMPLETED task definition began).
         """
         breaker = service["deploymentConfiguration"].get("deploymentCircuitBreaker") or {}
         primary = service["deployments"][0]
-        if not breaker.get("enable") or primary["rolloutState"] != "IN_PROGRESS":
+        if (
+            not breaker.get("enable")
+            or primary["rolloutState"] != "IN_PROGRESS"
+            or primary.get("breakerSatisfied")
+        ):
             return False
         launched = [t for t in mine if t.get("startedBy") == primary["id"]]
-        if any(t.get("startedAt") for t in launched):
-            return False  # a task of this deployment ran: stage 1 no longer counts
-        failed = sum(t["lastStatus"] == "STOPPED" for t in launched)
+        if any(self._healthy(t) for t in launched):
+            await retry_update(self.store, KIND, key, lambda body: _mark_primary(body, breakerSatisfied=True))
+            return False  # nothing else changed: this pass goes on (its writes re-read the service)
+        failed = sum(
+            t["lastStatus"] == "STOPPED" and t.get("stopCode") not in _SCHEDULED_STOPS for t in launched
+        )
         if failed == primary["failedTasks"]:
             return False
         name = service["serviceName"]
@@ -340,6 +351,13 @@ class Services:
             "lastCompletedTaskDefinition": completed_td,
         }
         return self._with_events(changed, events)
+
+
+_SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
+
+
+def _mark_primary(body: Mapping[str, Any], **members: Any) -> dict[str, Any]:
+    return {**body, "deployments": [{**body["deployments"][0], **members}, *body["deployments"][1:]]}
 
 
 def _placement(service: Mapping[str, Any]) -> dict[str, Any]:

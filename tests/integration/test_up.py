@@ -302,3 +302,68 @@ def test_up_applies_the_examples_and_keeps_the_service_whole(
         assert after["task"]["lastStatus"] in ("STOPPING", "STOPPED")
     finally:
         assert up.stop() == 0
+
+
+def _manifests(command: list[str]) -> list[dict[str, Any]]:
+    web = {
+        "name": "web",
+        "image": "minecs/busybox:latest",
+        "memory": 32,
+        "command": command,
+        "stopTimeout": 2,
+        "portMappings": [{"containerPort": 8080}],
+        "healthCheck": {
+            "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
+            "interval": 5,
+            "timeout": 2,
+        },
+    }
+    return [
+        {
+            "apiVersion": "minecs.dev/v1",
+            "kind": "TaskDefinition",
+            "metadata": {"name": "breaker"},
+            "spec": {"containerDefinitions": [web]},
+        },
+        {
+            "apiVersion": "minecs.dev/v1",
+            "kind": "Service",
+            "metadata": {"name": "breaker"},
+            "spec": {
+                "taskDefinition": "breaker",
+                "desiredCount": 2,
+                "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+            },
+        },
+    ]
+
+
+def test_a_crashing_revision_trips_the_circuit_breaker_and_rolls_back(up: Up) -> None:
+    assert (
+        up.call(
+            "POST", "/v1/apply", {"documents": _manifests(["httpd", "-f", "-p", "8080", "-h", "/var/www"])}
+        )[0]
+        == 200
+    )
+    first = _wait_service(up, "breaker", _steady)
+    assert first["taskDefinition"].endswith("task-definition/breaker:1")
+    status, applied = up.call("POST", "/v1/apply", {"documents": _manifests(["sh", "-c", "exit 1"])})
+    assert status == 200, applied
+    assert [r["outcome"] for r in applied["results"]] == ["created", "configured"]
+    seen_failed: list[str] = []
+
+    def rolled_back(service: dict[str, Any]) -> bool:
+        seen_failed.extend(
+            d["rolloutStateReason"] for d in service["deployments"] if d["rolloutState"] == "FAILED"
+        )
+        return _steady(service) and any(
+            "deployment failed: tasks failed to start." in e["message"] for e in service["events"]
+        )
+
+    final = _wait_service(up, "breaker", rolled_back, within=240)
+    assert final["deployments"][0]["taskDefinition"].endswith("task-definition/breaker:1")
+    assert final["runningCount"] == 2
+    assert any(
+        e["message"].startswith("(service breaker) rolling back to deployment") for e in final["events"]
+    )
+    assert "ECS deployment circuit breaker: tasks failed to start." in seen_failed
