@@ -79,7 +79,7 @@ class Services:
             "desiredCount": spec.desired_count or 0,
             "runningCount": 0,
             "pendingCount": 0,
-            "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100, **config},
+            "deploymentConfiguration": {**_deployment_defaults(spec), **config},
             "deployments": [await self._deployment(td.task_definition_arn, spec.desired_count or 0, now)],
             "events": [],
             "createdAt": now,
@@ -170,6 +170,9 @@ class Services:
         mine = [t for t in await self.tasks.in_cluster(cluster) if t.get("group") == f"service:{name}"]
         if await self._check_breaker(key, service, mine):
             return  # the service changed (failed, maybe rolled back); the next pass works from that
+        if service.get("schedulingStrategy") == "DAEMON":
+            await self._reconcile_daemon(key, service, mine)
+            return
         primary = service["deployments"][0]
         live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
         new = [t for t in live if t.get("startedBy") == primary["id"]]
@@ -219,6 +222,61 @@ class Services:
         if step.stuck:
             events.append(STUCK_EVENT.format(service=name))
         await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, events))
+
+    async def _reconcile_daemon(
+        self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
+    ) -> None:
+        """DAEMON: one task of the PRIMARY deployment on every ACTIVE, connected instance.
+
+        An update replaces each instance's task in place: the old one is stopped first, then the new
+        one started (ECS's DAEMON defaults, maximumPercent 100 / minimumHealthyPercent 0). Tasks on a
+        disconnected instance are left alone (edge autonomy); desiredCount follows the instances.
+        """
+        cluster, name = service["cluster"], service["serviceName"]
+        primary = service["deployments"][0]
+        instances = [
+            i
+            for i in await self.tasks.instances.in_cluster(cluster)
+            if i["status"] == "ACTIVE" and i["agentConnected"]
+        ]
+        live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
+        events: list[str] = []
+        started, stopped = [], []
+        for instance in instances:
+            here = [t for t in live if t["instanceId"] == instance["instanceId"]]
+            outdated = [t for t in here if t.get("startedBy") != primary["id"]]
+            for task in outdated:
+                await self.tasks.stop(
+                    cluster,
+                    task["taskArn"],
+                    f"Scaling activity initiated by (deployment {primary['id']})",
+                    StopCode.SERVICE_SCHEDULER_INITIATED,
+                )
+                stopped.append(task)
+            if not here and primary["rolloutState"] != "FAILED":
+                started += await self.tasks.run(
+                    RunRequest(
+                        task_definition=primary["taskDefinition"],
+                        cluster=cluster,
+                        started_by=primary["id"],
+                        group=f"service:{name}",
+                        instance_ids=(instance["instanceId"],),
+                    )
+                )
+        if started:
+            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in started)
+            events.append(f"(service {name}) has started {len(started)} tasks: {ids}.")
+        if stopped:
+            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in stopped)
+            events.append(f"(service {name}) has stopped {len(stopped)} running tasks: {ids}.")
+        new = [t for t in live if t.get("startedBy") == primary["id"]]
+        old = [t for t in live if t.get("startedBy") != primary["id"] and t not in stopped]
+        await retry_update(
+            self.store,
+            KIND,
+            key,
+            lambda body: self._record({**body, "desiredCount": len(instances)}, new, old, events),
+        )
 
     async def _check_breaker(
         self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
@@ -354,6 +412,13 @@ class Services:
 
 
 _SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
+
+
+def _deployment_defaults(spec: ServiceSpec) -> dict[str, int]:
+    """ECS's defaults: REPLICA 200 % / 100 %, DAEMON 100 % / 0 % (the API's, not the console's 50 %)."""
+    if spec.scheduling_strategy.value == "DAEMON":
+        return {"maximumPercent": 100, "minimumHealthyPercent": 0}
+    return {"maximumPercent": 200, "minimumHealthyPercent": 100}
 
 
 def _mark_primary(body: Mapping[str, Any], **members: Any) -> dict[str, Any]:

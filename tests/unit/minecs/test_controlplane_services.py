@@ -213,3 +213,33 @@ async def test_without_rollback_a_failed_deployment_launches_nothing_more(plane:
     assert len(
         [t for t in await plane.tasks.in_cluster("default") if t.get("startedBy") == first["id"]]
     ) == len(launched)
+
+
+async def test_a_daemon_service_runs_one_task_per_instance_and_replaces_in_place(plane: ControlPlane) -> None:
+    token = await plane.instances.tokens.create(now=datetime.now(UTC))
+    await plane.instances.register(Registration("default", 4096, 4096), token=token)
+    created = await plane.services.create(
+        parse_service({"serviceName": "agentd", "taskDefinition": "web", "schedulingStrategy": "DAEMON"})
+    )
+    assert created["deploymentConfiguration"] == {"maximumPercent": 100, "minimumHealthyPercent": 0}
+    await plane.services.reconcile("default/agentd")
+    tasks = await live(plane)
+    assert len(tasks) == 2
+    assert len({t["instanceId"] for t in tasks}) == 2
+    await agent_reports(plane)
+    await plane.services.reconcile("default/agentd")
+    service = await plane.services.get(None, "agentd")
+    assert (service["desiredCount"], service["runningCount"]) == (2, 2)
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=80))))
+    await plane.services.update(None, "agentd", task_definition="web")
+    await plane.services.reconcile("default/agentd")  # stops the old task on each instance first
+    await agent_reports(plane)
+    await plane.services.reconcile("default/agentd")  # then starts the new ones
+    await agent_reports(plane)
+    await plane.services.reconcile("default/agentd")
+    final = await plane.services.get(None, "agentd")
+    running = await live(plane)
+    assert len(running) == 2
+    assert {t["taskDefinitionArn"].rsplit(":", 1)[-1] for t in running} == {"2"}
+    assert final["deployments"][0]["rolloutState"] == "COMPLETED"
