@@ -177,3 +177,63 @@ def test_daemon_and_spread_across_two_agent_processes(
             assert len(mine) == 3  # one daemon task and two spread tasks, each with one container
     finally:
         cluster.stop()
+
+
+def _live(cluster: Cluster) -> list[dict[str, Any]]:
+    return [t for t in cluster.call("GET", "/v1/tasks")["tasks"] if t["desiredStatus"] == "RUNNING"]
+
+
+def test_kill_9_of_the_controller_mid_deployment_loses_nothing(
+    tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    cluster = Cluster(tmp_path)
+    try:
+        cluster.add_agent("agent-a")
+        cluster.wait(lambda: cluster.call("GET", "/v1/instances")["containerInstances"])
+        service = {
+            "apiVersion": "minecs.dev/v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {
+                "taskDefinition": "web",
+                "desiredCount": 2,
+                "deploymentConfiguration": {"maximumPercent": 150, "minimumHealthyPercent": 50},
+            },
+        }
+        first = {
+            "apiVersion": "minecs.dev/v1",
+            "kind": "TaskDefinition",
+            "metadata": {"name": "web"},
+            "spec": {"containerDefinitions": [WEB]},
+        }
+        cluster.call("POST", "/v1/apply", {"documents": [first, service]})
+        cluster.wait(lambda: _steady(cluster, "web"))
+        second = json.loads(json.dumps(first))
+        second["spec"]["containerDefinitions"][0]["memory"] = 48
+        cluster.call("POST", "/v1/apply", {"documents": [second, service]})
+        cluster.wait(lambda: any(t["taskDefinitionArn"].endswith(":2") for t in _live(cluster)))
+        controller = cluster.processes[0]
+        controller.send_signal(signal.SIGKILL)
+        controller.wait(timeout=30)
+        time.sleep(3)  # the agent carries on alone: it finishes what it was told and keeps serving
+        assert cluster.processes[1].poll() is None
+        assert docker_client.containers.list(filters={"label": f"{TEST_LABEL_KEY}=1"})
+        cluster.processes[0] = _process(
+            "controller", "--data-dir", str(tmp_path / "controller"), "--port", str(cluster.port)
+        )
+        cluster.call("GET", "/healthz", wait=True)
+
+        def finished() -> bool:
+            services = cluster.call("GET", "/v1/services")["services"]
+            return _steady(cluster, "web") and len(services[0]["deployments"]) == 1
+
+        cluster.wait(finished, within=180)
+        live = _live(cluster)
+        assert len(live) == 2
+        assert {t["taskDefinitionArn"].rsplit(":", 1)[-1] for t in live} == {"2"}
+        assert len(cluster.call("GET", "/v1/instances")["containerInstances"]) == 1
+        assert all(i["agentConnected"] for i in cluster.call("GET", "/v1/instances")["containerInstances"])
+        containers = docker_client.containers.list(filters={"label": f"{TEST_LABEL_KEY}=1"})
+        assert len(containers) == 2  # no duplicates: exactly the two tasks' containers run
+    finally:
+        cluster.stop()
