@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -85,13 +85,18 @@ def parse_text(text: str, filename: str = "<stdin>") -> list[Document]:
         raise ValidationError(
             [FieldProblem("", f"not valid {_syntax(filename)}: {exc}", source=filename)]
         ) from exc
+    # An empty document between two --- is no document at all.
+    numbered = enumerate(raw_docs, start=1)
+    return parse_documents((raw, f"{filename}:doc#{number}") for number, raw in numbered if raw is not None)
+
+
+def parse_documents(sourced: Iterable[tuple[Any, str]]) -> list[Document]:
+    """Parse every ``(document, source)`` pair; raise one ``ValidationError`` with all problems."""
     docs: list[Document] = []
     problems: list[FieldProblem] = []
-    for number, raw in enumerate(raw_docs, start=1):
-        if raw is None:  # an empty document between two ---
-            continue
+    for raw, source in sourced:
         try:
-            docs.append(parse_document(raw, f"{filename}:doc#{number}"))
+            docs.append(parse_document(raw, source))
         except ValidationError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -13,8 +13,8 @@ from minecs.api.app import PLANE, require_admin
 from minecs.controlplane.apply import apply
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.tasks import RunRequest
-from minecs.errors import ClientError, FieldProblem, NotFoundError, ValidationError
-from minecs.manifests import Document, parse_document
+from minecs.errors import ClientError, NotFoundError
+from minecs.manifests import parse_documents
 from minecs.model.codec import Decoder, encode
 from minecs.model.registered import to_json
 from minecs.model.task import ContainerOverride
@@ -145,15 +145,7 @@ async def apply_documents(request: web.Request) -> web.Response:
     raw = body.get("documents")
     if not isinstance(raw, list):
         raise ClientError("documents must be a list of manifests.")
-    documents: list[Document] = []
-    problems: list[FieldProblem] = []
-    for index, doc in enumerate(raw):
-        try:
-            documents.append(parse_document(doc, f"documents[{index}]"))
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ValidationError(problems)
+    documents = parse_documents((doc, f"documents[{index}]") for index, doc in enumerate(raw))
     results = await apply(request.app[PLANE], documents)
     return web.json_response({"results": [r.__dict__ for r in results]})
 
