@@ -18,8 +18,8 @@ log = get_logger(__name__)
 
 async def reconcile_once(plane: ControlPlane) -> int:
     placed = 0
-    for service in await plane.store.find("service"):
-        await plane.services.reconcile(service.key)
+    for key in await plane.services.keys():
+        await plane.services.reconcile(key)
     for arn in await plane.clusters.list_arns():
         placed += await plane.tasks.place_pending(arn.rsplit("/", 1)[-1])
     if placed:

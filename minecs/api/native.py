@@ -155,9 +155,7 @@ async def list_services(request: web.Request) -> web.Response:
     require_admin(request)
     plane = request.app[PLANE]
     cluster = (await plane.clusters.get_active(request.query.get("cluster")))["clusterName"]
-    services = [
-        s.body for s in await plane.store.find("service", cluster=cluster) if s.body["status"] != "INACTIVE"
-    ]
+    services = await plane.services.in_cluster(cluster)
     return web.json_response({"services": services})
 
 

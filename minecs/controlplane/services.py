@@ -206,22 +206,34 @@ class Services:
                     constraints=tuple(constraints),
                 )
             )
-            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in started)
-            events.append(f"(service {name}) has started {len(started)} tasks: {ids}.")
+            events.append(_started_event(name, started))
         victims = self._least_healthy(old)[: step.stop_old] + self._least_healthy(new)[: step.stop_new]
-        for task in victims:
-            await self.tasks.stop(
-                cluster,
-                task["taskArn"],
-                f"Scaling activity initiated by (deployment {primary['id']})",
-                StopCode.SERVICE_SCHEDULER_INITIATED,
-            )
+        await self._stop_for(cluster, victims, primary["id"])
         if victims:
-            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in victims)
-            events.append(f"(service {name}) has stopped {len(victims)} running tasks: {ids}.")
+            events.append(_stopped_event(name, victims))
         if step.stuck:
             events.append(STUCK_EVENT.format(service=name))
         await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, events))
+
+    async def _stop_for(self, cluster: str, tasks: list[Mapping[str, Any]], deployment: str) -> None:
+        """Stop tasks on the scheduler's behalf, with ECS's stop code and reason."""
+        for task in tasks:
+            await self.tasks.stop(
+                cluster,
+                task["taskArn"],
+                f"Scaling activity initiated by (deployment {deployment})",
+                StopCode.SERVICE_SCHEDULER_INITIATED,
+            )
+
+    async def in_cluster(self, cluster: str) -> list[Mapping[str, Any]]:
+        """The cluster's services that are not deleted."""
+        return [
+            s.body for s in await self.store.find(KIND, cluster=cluster) if s.body["status"] != "INACTIVE"
+        ]
+
+    async def keys(self) -> list[str]:
+        """Every service's key, for the reconcile loop."""
+        return [s.key for s in await self.store.find(KIND)]
 
     async def _reconcile_daemon(
         self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
@@ -245,14 +257,8 @@ class Services:
         for instance in instances:
             here = [t for t in live if t["instanceId"] == instance["instanceId"]]
             outdated = [t for t in here if t.get("startedBy") != primary["id"]]
-            for task in outdated:
-                await self.tasks.stop(
-                    cluster,
-                    task["taskArn"],
-                    f"Scaling activity initiated by (deployment {primary['id']})",
-                    StopCode.SERVICE_SCHEDULER_INITIATED,
-                )
-                stopped.append(task)
+            await self._stop_for(cluster, outdated, primary["id"])
+            stopped += outdated
             if not here and primary["rolloutState"] != "FAILED":
                 started += await self.tasks.run(
                     RunRequest(
@@ -264,11 +270,9 @@ class Services:
                     )
                 )
         if started:
-            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in started)
-            events.append(f"(service {name}) has started {len(started)} tasks: {ids}.")
+            events.append(_started_event(name, started))
         if stopped:
-            ids = ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in stopped)
-            events.append(f"(service {name}) has stopped {len(stopped)} running tasks: {ids}.")
+            events.append(_stopped_event(name, stopped))
         new = [t for t in live if t.get("startedBy") == primary["id"]]
         old = [t for t in live if t.get("startedBy") != primary["id"] and t not in stopped]
         await retry_update(
@@ -412,6 +416,18 @@ class Services:
 
 
 _SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
+
+
+def _task_ids(tasks: list[Mapping[str, Any]]) -> str:
+    return ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in tasks)
+
+
+def _started_event(service: str, tasks: list[Mapping[str, Any]]) -> str:
+    return f"(service {service}) has started {len(tasks)} tasks: {_task_ids(tasks)}."
+
+
+def _stopped_event(service: str, tasks: list[Mapping[str, Any]]) -> str:
+    return f"(service {service}) has stopped {len(tasks)} running tasks: {_task_ids(tasks)}."
 
 
 def _deployment_defaults(spec: ServiceSpec) -> dict[str, int]:
