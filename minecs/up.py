@@ -17,6 +17,7 @@ import aiohttp
 
 from agent.daemon import AgentSettings, run_agent
 from minecs.aiotasks import run_roots, sleep_or_wake
+from minecs.cli.client import admin_request
 from minecs.cli.validate import read_sources
 from minecs.controller import ControllerSettings, serve
 from minecs.controlplane.auth import load_or_create_admin
@@ -40,16 +41,7 @@ async def _token(settings: ControllerSettings) -> str:
 
 
 async def _admin(settings: ControllerSettings, method: str, path: str, body: Any = None) -> Any:
-    admin = load_or_create_admin(settings.data_dir)
-    headers = {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, settings.endpoint + path, json=body, headers=headers) as response,
-    ):
-        payload = await response.json()
-        if response.status >= 400:
-            raise MinecsError(f"{payload.get('code')}: {payload.get('message')}")
-        return payload
+    return await admin_request(settings.endpoint, settings.data_dir, method, path, body)
 
 
 async def _apply_when_ready(settings: ControllerSettings, paths: list[str], stop: asyncio.Event) -> None:

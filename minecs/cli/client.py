@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,16 +22,14 @@ from minecs.controlplane.auth import load_or_create_admin
 from minecs.errors import MinecsError
 
 
-async def admin_call(
-    args: argparse.Namespace, config: settings.Settings, method: str, path: str, body: Any
-) -> Any:
-    endpoint = (args.endpoint or os.environ.get("MINECS_ENDPOINT") or "http://127.0.0.1:7450").rstrip("/")
-    admin = load_or_create_admin(args.data_dir or config.data_dir)
+async def admin_request(endpoint: str, data_dir: Path, method: str, path: str, body: Any = None) -> Any:
+    """One call to the controller's native API as the admin; a refusal or no answer is a MinecsError."""
+    admin = load_or_create_admin(data_dir)
     headers = {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
     try:
         async with (
             aiohttp.ClientSession() as session,
-            session.request(method, endpoint + path, json=body, headers=headers) as response,
+            session.request(method, endpoint.rstrip("/") + path, json=body, headers=headers) as response,
         ):
             payload = await response.json(content_type=None)
     except (aiohttp.ClientError, ValueError) as exc:
@@ -38,6 +37,13 @@ async def admin_call(
     if response.status >= 400:
         raise MinecsError(f"{payload.get('code')}: {payload.get('message')}")
     return payload
+
+
+async def admin_call(
+    args: argparse.Namespace, config: settings.Settings, method: str, path: str, body: Any
+) -> Any:
+    endpoint = args.endpoint or os.environ.get("MINECS_ENDPOINT") or "http://127.0.0.1:7450"
+    return await admin_request(endpoint, args.data_dir or config.data_dir, method, path, body)
 
 
 async def create_token(args: argparse.Namespace, config: settings.Settings) -> int:

@@ -10,7 +10,7 @@ from agent.daemon import AgentSettings, run_agent
 from agent.engine import PullBehavior
 from minecs import settings
 from minecs.aiotasks import install_stop_signals
-from minecs.cli.smoke import _key_value
+from minecs.cli.smoke import key_value
 from minecs.controller import ControllerSettings, serve
 from minecs.up import run_up
 
@@ -28,7 +28,7 @@ def _agent_settings(
         token=getattr(args, "token", None),
         publish_address=args.publish_address or config.docker.publish_address,
         pull_behavior=PullBehavior(args.pull_behavior),
-        labels=dict(_key_value(item) for item in args.label),
+        labels=dict(key_value(item) for item in args.label),
         docker_host=config.docker.host or None,
     )
 

@@ -18,7 +18,7 @@ async def run_smoke_command(args: argparse.Namespace, config: settings.Settings)
         image=args.image or SMOKE_IMAGE,
         publish_address=args.publish_address,
         host_port=args.port,
-        labels=dict(_key_value(item) for item in args.label),
+        labels=dict(key_value(item) for item in args.label),
         hold_for=args.exit_after,
     )
     driver = await DockerDriver.connect(config.docker.host or None, workers=config.docker.workers)
@@ -39,7 +39,7 @@ async def run_smoke_command(args: argparse.Namespace, config: settings.Settings)
     return 1 if any_failed(outcomes) else 0
 
 
-def _key_value(item: str) -> tuple[str, str]:
+def key_value(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key:
         raise MinecsError(f"--label {item!r}: expected KEY=VALUE")
@@ -54,7 +54,7 @@ async def run_static_command(args: argparse.Namespace, config: settings.Settings
         instance_id=args.instance_id,
         publish_address=args.publish_address or config.docker.publish_address,
         pull_behavior=PullBehavior(args.pull_behavior),
-        extra_labels=dict(_key_value(item) for item in args.label),
+        extra_labels=dict(key_value(item) for item in args.label),
         state_path=args.data_dir / "agent-state.json",
         secrets_dir=args.data_dir / "secrets",
     )
