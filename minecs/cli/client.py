@@ -19,6 +19,7 @@ import aiohttp
 
 from minecs import settings
 from minecs.controlplane.auth import load_or_create_admin
+from minecs.controlplane.services import is_steady
 from minecs.errors import MinecsError
 
 
@@ -99,21 +100,12 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
                 file=sys.stderr,
             )
             return 1
-        if wanted and all(_steady(s) for s in wanted):
+        if wanted and all(is_steady(s) for s in wanted):
             print("all services steady")
             return 0
         await asyncio.sleep(1)
     print("minecs: timed out waiting for services to be steady", file=sys.stderr)
     return 1
-
-
-def _steady(service: dict[str, Any]) -> bool:
-    return (
-        len(service["deployments"]) == 1
-        and service["deployments"][0].get("rolloutState") == "COMPLETED"
-        and service["runningCount"] == service["desiredCount"]
-        and service["pendingCount"] == 0
-    )
 
 
 GET_PATHS = {

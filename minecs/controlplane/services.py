@@ -418,6 +418,16 @@ class Services:
 _SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
 
 
+def is_steady(service: Mapping[str, Any]) -> bool:
+    """A service as ``describe`` shows it is steady: one COMPLETED deployment, all desired tasks running."""
+    return (
+        len(service["deployments"]) == 1
+        and service["deployments"][0].get("rolloutState") == "COMPLETED"
+        and service["runningCount"] == service["desiredCount"]
+        and service["pendingCount"] == 0
+    )
+
+
 def _task_ids(tasks: list[Mapping[str, Any]]) -> str:
     return ", ".join(f"(task {t['taskArn'].rsplit('/', 1)[-1]})" for t in tasks)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import docker
 
+from minecs.controlplane.services import is_steady
 from tests.conftest import TEST_LABEL_KEY, free_port
 
 HEALTH = {
@@ -116,13 +117,7 @@ class Cluster:
 def _steady(cluster: Cluster, name: str) -> bool:
     services = {s["serviceName"]: s for s in cluster.call("GET", "/v1/services")["services"]}
     service = services.get(name)
-    return bool(
-        service
-        and service["desiredCount"]
-        and service["runningCount"] == service["desiredCount"]
-        and service["pendingCount"] == 0
-        and service["deployments"][0]["rolloutState"] == "COMPLETED"
-    )
+    return bool(service and service["desiredCount"] and is_steady(service))
 
 
 def test_daemon_and_spread_across_two_agent_processes(

@@ -17,6 +17,7 @@ from typing import Any
 import docker
 import pytest
 
+from minecs.controlplane.services import is_steady
 from tests.conftest import TEST_LABEL_KEY, free_port
 
 
@@ -250,22 +251,13 @@ def _wait_service(up: Up, name: str, done: Any, within: float = 120) -> dict[str
         time.sleep(0.5)
 
 
-def _steady(service: dict[str, Any]) -> bool:
-    return (
-        service["runningCount"] == service["desiredCount"]
-        and service["pendingCount"] == 0
-        and len(service["deployments"]) == 1
-        and service["deployments"][0]["rolloutState"] == "COMPLETED"
-    )
-
-
 def test_up_applies_the_examples_and_keeps_the_service_whole(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
     up = Up(tmp_path / "minecs", free_port(), "--apply", str(examples))
     try:
-        service = _wait_service(up, "demo-web", _steady)
+        service = _wait_service(up, "demo-web", is_steady)
         assert service["runningCount"] == 2
         done = subprocess.run(
             [
@@ -295,7 +287,7 @@ def test_up_applies_the_examples_and_keeps_the_service_whole(
         replaced = _wait_service(
             up,
             "demo-web",
-            lambda s: _steady(s) and any("has started 1 tasks" in e["message"] for e in s["events"]),
+            lambda s: is_steady(s) and any("has started 1 tasks" in e["message"] for e in s["events"]),
         )
         assert replaced["runningCount"] == 2
         _, after = up.call("GET", f"/v1/tasks/{victim['taskArn'].rsplit('/', 1)[-1]}")
@@ -345,7 +337,7 @@ def test_a_crashing_revision_trips_the_circuit_breaker_and_rolls_back(up: Up) ->
         )[0]
         == 200
     )
-    first = _wait_service(up, "breaker", _steady)
+    first = _wait_service(up, "breaker", is_steady)
     assert first["taskDefinition"].endswith("task-definition/breaker:1")
     status, applied = up.call("POST", "/v1/apply", {"documents": _manifests(["sh", "-c", "exit 1"])})
     assert status == 200, applied
@@ -356,7 +348,7 @@ def test_a_crashing_revision_trips_the_circuit_breaker_and_rolls_back(up: Up) ->
         seen_failed.extend(
             d["rolloutStateReason"] for d in service["deployments"] if d["rolloutState"] == "FAILED"
         )
-        return _steady(service) and any(
+        return is_steady(service) and any(
             "deployment failed: tasks failed to start." in e["message"] for e in service["events"]
         )
 
