@@ -7,8 +7,7 @@ shutdown; ``ready`` is set once the port really accepts connections (systemd rea
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -20,6 +19,7 @@ from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
 from minecs.logs import get_logger
 from minecs.reconciler import reconcile_forever
+from minecs.settings import ControllerTuning
 
 log = get_logger(__name__)
 
@@ -31,9 +31,7 @@ class ControllerSettings:
     port: int = 7450
     region: str = "us-east-1"
     account_id: str = "000000000000"
-    agent_timeout: float = 60.0
-    poll_wait: float = 20.0
-    reconcile_interval: float = 5.0
+    tuning: ControllerTuning = field(default_factory=ControllerTuning)
 
     @property
     def endpoint(self) -> str:
@@ -44,11 +42,11 @@ async def serve(
     settings: ControllerSettings, stop: asyncio.Event, ready: asyncio.Event | None = None
 ) -> None:
     identity = Identity(settings.region, settings.account_id)
-    plane = await ControlPlane.open(
-        settings.data_dir, identity, agent_timeout=timedelta(seconds=settings.agent_timeout)
-    )
+    tuning = settings.tuning
+    plane = await ControlPlane.open(settings.data_dir, identity, tuning)
     admin = load_or_create_admin(settings.data_dir)
-    app = build_app(plane, admin, poll_wait=settings.poll_wait)
+    # A parked poll must end well inside the disconnection window, or a healthy agent looks gone.
+    app = build_app(plane, admin, poll_wait=min(tuning.poll_wait, tuning.agent_timeout / 3))
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
@@ -60,7 +58,7 @@ async def serve(
             ready.set()
         wake = asyncio.Event()
         await run_roots(
-            {"reconcile": lambda: reconcile_forever(plane, stop, wake, settings.reconcile_interval)}, stop
+            {"reconcile": lambda: reconcile_forever(plane, stop, wake, tuning.reconcile_interval)}, stop
         )
     finally:
         await runner.cleanup()

@@ -1,8 +1,9 @@
 """The reconcile loop: desired state in the store versus what agents report, turned into actions.
 
 Each pass reconciles every service (``Services.reconcile``: rolling deployments toward desiredCount,
-replacements) and then places tasks that are waiting for capacity; it runs on a timer and whenever
-something wakes it. It is level-triggered from stored state, so a controller restart simply resumes.
+replacements), places tasks that are waiting for capacity, and forgets tasks stopped long ago; it
+runs on a timer and whenever something wakes it. It is level-triggered from stored state, so a
+controller restart simply resumes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 
 from minecs.aiotasks import sleep_or_wake
 from minecs.controlplane.plane import ControlPlane
+from minecs.errors import MinecsError
 from minecs.logs import get_logger
+from minecs.store import VersionConflictError
 
 log = get_logger(__name__)
 
@@ -19,11 +22,22 @@ log = get_logger(__name__)
 async def reconcile_once(plane: ControlPlane) -> int:
     placed = 0
     for key in await plane.services.keys():
-        await plane.services.reconcile(key)
+        try:
+            await plane.services.reconcile(key)
+        except MinecsError as exc:
+            # One service's trouble (a lost compare-and-swap, a deleted task definition) must not stop
+            # the others; the next pass starts again from the stored state.
+            log.warning("service not reconciled this pass", service=key, error=exc.message)
     for arn in await plane.clusters.list_arns():
         placed += await plane.tasks.place_pending(arn.rsplit("/", 1)[-1])
     if placed:
         log.info("pending tasks placed", count=placed)
+    try:
+        forgotten = await plane.tasks.forget_stopped()
+    except VersionConflictError:
+        forgotten = 0  # a report raced the clean-up; the task is looked at again next pass
+    if forgotten:
+        log.info("stopped tasks forgotten", count=forgotten)
     return placed
 
 

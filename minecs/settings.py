@@ -65,10 +65,34 @@ class DockerSettings:
 
 
 @dataclass(frozen=True)
+class ControllerTuning:
+    """The controller's clocks, in seconds (``MINECS_CONTROLLER_HEALTHY_DELAY=2`` in tests)."""
+
+    agent_timeout: float = 60.0
+    """An instance silent this long shows ``agentConnected: false``."""
+    healthy_delay: float = 40.0
+    """ECS's delay before a RUNNING task without a health check counts as healthy."""
+    poll_wait: float = 20.0
+    """Longest parked assignments poll (capped at a third of ``agent_timeout``)."""
+    reconcile_interval: float = 5.0
+    """The reconcile loop's timer; writes and reports wake it sooner."""
+    launch_backoff: float = 10.0
+    """First back-off between launches of a service whose tasks keep failing to start (doubles, 15 min cap)."""
+    stopped_task_retention: float = 3600.0
+    """How long a STOPPED task stays visible before it is deleted (ECS: about an hour)."""
+
+    def __post_init__(self) -> None:
+        for name in (f.name for f in dataclasses.fields(self)):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"controller.{name}: {getattr(self, name)} must be > 0")
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     log: LogSettings = field(default_factory=LogSettings)
     docker: DockerSettings = field(default_factory=DockerSettings)
+    controller: ControllerTuning = field(default_factory=ControllerTuning)
 
 
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

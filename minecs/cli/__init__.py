@@ -90,6 +90,7 @@ def _add_daemon_commands(commands: Any) -> None:
     """up, controller and agent: the daemons."""
     up = commands.add_parser("up", help="run a controller and an agent on this host, in one process")
     _daemon_options(up)
+    _controller_options(up)
     up.add_argument("--port", type=int, default=7450)
     up.add_argument("--publish-address", default=None, help="address task ports are published on")
     up.add_argument(
@@ -105,6 +106,7 @@ def _add_daemon_commands(commands: Any) -> None:
 
     controller = commands.add_parser("controller", help="run the controller daemon")
     _daemon_options(controller)
+    _controller_options(controller)
     controller.add_argument("--listen", default="127.0.0.1")
     controller.add_argument("--port", type=int, default=7450)
 
@@ -144,6 +146,16 @@ def _add_client_commands(commands: Any) -> None:
     create.add_argument("--uses", type=int, default=1)
     create.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
     _daemon_options(create)
+
+
+def _controller_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--agent-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="an agent silent this long shows disconnected (default 60; also MINECS_CONTROLLER_AGENT_TIMEOUT)",
+    )
 
 
 def _daemon_options(parser: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 
 from agent.daemon import AgentSettings, run_agent
@@ -33,18 +34,29 @@ def _agent_settings(
     )
 
 
+def _tuning(args: argparse.Namespace, config: settings.Settings) -> settings.ControllerTuning:
+    if args.agent_timeout is None:
+        return config.controller
+    return dataclasses.replace(config.controller, agent_timeout=args.agent_timeout)
+
+
 async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int:
     data_dir = args.data_dir or config.data_dir
     stop = asyncio.Event()
     uninstall = install_stop_signals(stop)
     try:
         if args.command == "controller":
-            await serve(ControllerSettings(data_dir=data_dir, listen=args.listen, port=args.port), stop)
+            await serve(
+                ControllerSettings(
+                    data_dir=data_dir, listen=args.listen, port=args.port, tuning=_tuning(args, config)
+                ),
+                stop,
+            )
             return 0
         if args.command == "agent":
             await run_agent(_agent_settings(args, config, data_dir), stop)
             return 0
-        controller = ControllerSettings(data_dir=data_dir, port=args.port)
+        controller = ControllerSettings(data_dir=data_dir, port=args.port, tuning=_tuning(args, config))
         ok = await run_up(controller, _agent_settings(args, config, data_dir / "agent"), stop, args.apply)
         return 0 if ok else 1
     finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from minecs.controlplane.assignments import AssignmentVersions
@@ -76,6 +76,7 @@ class Tasks:
         clusters: Clusters,
         instances: Instances,
         versions: AssignmentVersions,
+        retention: timedelta = timedelta(hours=1),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
@@ -84,6 +85,7 @@ class Tasks:
         self.clusters = clusters
         self.instances = instances
         self.versions = versions
+        self.retention = retention
         self.clock = clock
 
     # ------------------------------------------------------------------ run and place
@@ -245,6 +247,18 @@ class Tasks:
 
     async def in_cluster(self, cluster: str) -> list[Mapping[str, Any]]:
         return [s.body for s in await self.store.find(KIND, cluster=cluster)]
+
+    async def forget_stopped(self) -> int:
+        """Delete tasks STOPPED longer than ``retention`` ago (ECS shows them for about an hour)."""
+        horizon = (self.clock() - self.retention).timestamp()
+        forgotten = 0
+        for stored in await self.store.find(KIND):
+            body = stored.body
+            finished = body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED"
+            if finished and float(body.get("stoppedAt") or body["createdAt"]) < horizon:
+                await self.store.delete(KIND, stored.key, expected_version=stored.version)
+                forgotten += 1
+        return forgotten
 
     # ------------------------------------------------------------------ the agent's side
     async def assignments(self, instance_id: str) -> list[dict[str, Any]]:

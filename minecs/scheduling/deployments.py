@@ -8,6 +8,8 @@
   are not healthy may always go (they do not hold the minimum up). When neither is possible while the
   deployment is unfinished, the step is ``stuck`` and the service gets ECS's event message.
 
+Launch back-off: ``launch_delay`` (see its docstring for the schedule).
+
 Circuit breaker: the failure threshold is ``clamp(ceil(0.5 * desired), 3, 200)``. Choice: this is the
 current API reference (``ServiceDeploymentCircuitBreaker``); the 2023 developer guide said a minimum
 of 10, which makes small services on an edge box wait for ten failed launches before rolling back.
@@ -24,6 +26,8 @@ STUCK_EVENT = (
     "deployment configuration. Update the minimumHealthyPercent or maximumPercent value and try again."
 )
 THRESHOLD_MIN, THRESHOLD_MAX = 3, 200
+THROTTLE_AFTER = 3
+THROTTLE_MAX = timedelta(minutes=15)
 
 
 def max_tasks(desired: int, maximum_percent: int) -> int:
@@ -36,6 +40,18 @@ def min_healthy(desired: int, minimum_healthy_percent: int) -> int:
 
 def breaker_threshold(desired: int) -> int:
     return min(max(math.ceil(0.5 * desired), THRESHOLD_MIN), THRESHOLD_MAX)
+
+
+def launch_delay(failures: int, base: timedelta) -> timedelta | None:
+    """ECS's service throttle: the pause before the next launch after ``failures`` failed starts in a row.
+
+    Choice (ECS does not publish its schedule): nothing for fewer than ``THROTTLE_AFTER`` failures,
+    then ``base`` doubling per further failure, capped at ECS's 15 minutes.
+    """
+    if failures < THROTTLE_AFTER:
+        return None
+    doubled: timedelta = base * 2 ** min(failures - THROTTLE_AFTER, 20)
+    return min(doubled, THROTTLE_MAX)
 
 
 def counts_as_healthy(

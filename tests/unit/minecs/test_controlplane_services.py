@@ -12,7 +12,7 @@ import pytest
 from minecs.controlplane.instances import Registration
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
-from minecs.errors import InvalidParameterError, NotFoundError
+from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.service import ServiceSpec
 from minecs.validation import parse_task_definition
 from minecs.validation.service import parse_service
@@ -36,7 +36,7 @@ def spec(desired: int = 2, **members: Any) -> ServiceSpec:
 
 
 async def agent_reports(
-    plane: ControlPlane, status: str = "RUNNING", *, only: set[str] | None = None
+    plane: ControlPlane, status: str = "RUNNING", *, only: set[str] | None = None, health: str = "UNKNOWN"
 ) -> None:
     """What the agent would report for every placed, unstopped task (healthy by the 40 s rule)."""
     for task in await plane.tasks.in_cluster("default"):
@@ -55,7 +55,7 @@ async def agent_reports(
                 "seq": task["seq"] + 1,
                 "lastStatus": final,
                 "desiredStatus": desired,
-                "healthStatus": "UNKNOWN",
+                "healthStatus": health,
                 "stopCode": task.get("stopCode"),
                 "stoppedReason": task.get("stoppedReason"),
                 "startedAt": LONG_AGO,
@@ -243,3 +243,105 @@ async def test_a_daemon_service_runs_one_task_per_instance_and_replaces_in_place
     assert len(running) == 2
     assert {t["taskDefinitionArn"].rsplit(":", 1)[-1] for t in running} == {"2"}
     assert final["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+async def test_an_unhealthy_task_is_stopped_with_ecs_reason_and_replaced_at_once(plane: ControlPlane) -> None:
+    await plane.services.create(spec(2))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)
+    sick = (await live(plane))[0]
+    await agent_reports(plane, only={sick["taskArn"]}, health="UNHEALTHY")
+    await plane.services.reconcile("default/web")
+    (stopped,) = (await plane.tasks.describe(None, [sick["taskArn"]]))[0]
+    assert (stopped["desiredStatus"], stopped["stopCode"], stopped["stoppedReason"]) == (
+        "STOPPED",
+        "ServiceSchedulerInitiated",
+        "Task failed container health checks",
+    )
+    replacements = await live(plane)
+    assert len(replacements) == 2
+    assert sick["taskArn"] not in {t["taskArn"] for t in replacements}
+    messages = [e["message"] for e in (await plane.services.get(None, "web"))["events"]]
+    task_id = sick["taskArn"].rsplit("/", 1)[-1]
+    assert f"(service web) (task {task_id}) failed container health checks." in messages
+    assert f"(service web) has stopped 1 running tasks: (task {task_id})." in messages
+
+
+async def test_tasks_failing_health_checks_trip_the_breaker_stage_two(plane: ControlPlane) -> None:
+    await plane.services.create(
+        spec(2, deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    )
+    for _ in range(4):
+        await plane.services.reconcile("default/web")
+        await agent_reports(plane, health="UNHEALTHY")  # they run, then fail their checks
+        await plane.services.reconcile("default/web")
+        await agent_reports(plane, "STOPPED")
+    deployment = (await plane.services.get(None, "web"))["deployments"][0]
+    assert deployment["rolloutState"] == "FAILED"
+    assert deployment["failedTasks"] >= 3
+
+
+async def test_tasks_that_keep_failing_to_start_back_off_the_launches(plane: ControlPlane) -> None:
+    now = [datetime.now(UTC)]
+    plane.services.scheduler.clock = plane.tasks.clock = lambda: now[0]
+    await plane.services.create(spec(1))
+    primary = (await plane.services.get(None, "web"))["deployments"][0]["id"]
+    for _ in range(3):
+        await plane.services.reconcile("default/web")
+        assert await fail_to_start(plane, primary) == 1
+    await plane.services.reconcile("default/web")
+    assert await live(plane) == []  # held: the third failure in a row started the back-off
+    messages = [e["message"] for e in (await plane.services.get(None, "web"))["events"]]
+    assert messages[0] == "(service web) is unable to consistently start tasks successfully."
+    now[0] += timedelta(seconds=11)  # the first pause is launch_backoff (10 s by default)
+    await plane.services.reconcile("default/web")
+    assert len(await live(plane)) == 1
+    assert await fail_to_start(plane, primary) == 1
+    now[0] += timedelta(seconds=11)  # the next pause is twice as long
+    await plane.services.reconcile("default/web")
+    assert await live(plane) == []
+    now[0] += timedelta(seconds=10)
+    await plane.services.reconcile("default/web")
+    assert len(await live(plane)) == 1
+
+
+async def test_scale_to_zero_then_delete_drains_and_frees_the_name(plane: ControlPlane) -> None:
+    await plane.services.create(spec(2))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)
+    with pytest.raises(
+        InvalidParameterError, match=r"^The service cannot be stopped while it is scaled above 0\.$"
+    ):
+        await plane.services.delete(None, "web")
+    await plane.services.update(None, "web", desired_count=0)
+    await plane.services.reconcile("default/web")
+    assert await live(plane) == []
+    await agent_reports(plane)
+    await plane.services.reconcile("default/web")
+    zero = await plane.services.get(None, "web")
+    assert (zero["runningCount"], zero["events"][0]["message"]) == (
+        0,
+        "(service web) has reached a steady state.",
+    )
+    assert (await plane.services.delete(None, "web"))["status"] == "DRAINING"
+    await plane.services.reconcile("default/web")
+    assert (await plane.services.get(None, "web"))["status"] == "INACTIVE"
+    assert await plane.services.in_cluster("default") == []
+    assert (await plane.services.create(spec(1)))["status"] == "ACTIVE"
+
+
+async def test_force_delete_stops_every_task_before_the_service_is_inactive(plane: ControlPlane) -> None:
+    await plane.services.create(spec(2))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)
+    draining = await plane.services.delete(None, "web", force=True)
+    assert (draining["status"], draining["desiredCount"]) == ("DRAINING", 0)
+    await plane.services.reconcile("default/web")
+    assert await live(plane) == []
+    assert (await plane.services.get(None, "web"))["status"] == "DRAINING"  # tasks still stopping
+    with pytest.raises(ClientError) as caught:
+        await plane.services.update(None, "web", desired_count=3)
+    assert caught.value.code == "ServiceNotActiveException"
+    await agent_reports(plane)
+    await plane.services.reconcile("default/web")
+    assert (await plane.services.get(None, "web"))["status"] == "INACTIVE"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -176,3 +176,16 @@ async def test_reports_are_ordered_idempotent_and_only_from_the_owner(plane: Pla
     with pytest.raises(AccessDeniedError, match="is not assigned to instance"):
         await plane.tasks.report(other, snapshot(task["taskArn"], 3, "STOPPED"))
     json.dumps(stored)  # stays plain JSON
+
+
+async def test_stopped_tasks_are_forgotten_after_the_retention_only(plane: Plane) -> None:
+    await plane.instance(memory=256)
+    placed, unplaced = await plane.tasks.run(RunRequest("web", count=2))
+    await plane.tasks.stop(None, unplaced["taskArn"])  # never placed: STOPPED at once
+    await plane.tasks.stop(None, placed["taskArn"])  # placed: STOPPED only when the agent says so
+    assert await plane.tasks.forget_stopped() == 0  # within the hour
+    plane.tasks.clock = lambda: datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    assert await plane.tasks.forget_stopped() == 1
+    found, failures = await plane.tasks.describe(None, [placed["taskArn"], unplaced["taskArn"]])
+    assert [t["taskArn"] for t in found] == [placed["taskArn"]]
+    assert [f.arn for f in failures] == [unplaced["taskArn"]]

@@ -12,6 +12,7 @@ from minecs.scheduling.deployments import (
     Step,
     breaker_threshold,
     counts_as_healthy,
+    launch_delay,
     max_tasks,
     min_healthy,
     rolling_step,
@@ -125,3 +126,15 @@ def test_steady_state_and_the_stuck_event() -> None:
     assert STUCK_EVENT.format(service="web").startswith(
         "service (web) was unable to stop or start tasks during a deployment"
     )
+
+
+def test_launch_delay_starts_after_three_failures_doubles_and_caps_at_fifteen_minutes() -> None:
+    base = timedelta(seconds=10)
+    assert [launch_delay(n, base) for n in range(3)] == [None, None, None]
+    assert [launch_delay(n, base) for n in (3, 4, 5)] == [
+        timedelta(seconds=10),
+        timedelta(seconds=20),
+        timedelta(seconds=40),
+    ]
+    assert launch_delay(12, base) == timedelta(minutes=15)
+    assert launch_delay(10_000, base) == timedelta(minutes=15)

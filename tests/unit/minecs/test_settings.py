@@ -27,6 +27,14 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     assert loaded.data_dir == tmp_path
 
 
+def test_controller_clocks_come_from_the_environment() -> None:
+    loaded = settings.load(
+        environ={"MINECS_CONTROLLER_HEALTHY_DELAY": "2", "MINECS_CONTROLLER_AGENT_TIMEOUT": "6"}
+    )
+    assert (loaded.controller.healthy_delay, loaded.controller.agent_timeout) == (2.0, 6.0)
+    assert settings.load(environ={}).controller.healthy_delay == 40.0  # ECS's rule by default
+
+
 def test_config_path_from_environment(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("log:\n  format: json\n")
@@ -40,6 +48,7 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ({"MINECS_DOCKER_WORKERS": "0"}, "docker.workers: 0 is not in 1..256"),
         ({"MINECS_LOG_LEVEL": "chatty"}, "log.level: 'chatty' is not one of"),
         ({"MINECS_LOG_FORMAT": "xml"}, "log.format: 'xml' is not one of"),
+        ({"MINECS_CONTROLLER_AGENT_TIMEOUT": "0"}, "controller.agent_timeout: 0.0 must be > 0"),
     ],
 )
 def test_bad_environment_values_are_loud(environ: dict[str, str], message: str) -> None:

@@ -1,0 +1,415 @@
+"""The service scheduler: one reconcile pass of one service, from stored tasks to actions and events.
+
+A pass reads the service and its tasks (``group`` = ``service:<name>``, ``startedBy`` = deployment id)
+and, in this order:
+
+1. **DRAINING** (DeleteService): stop every task; once none is left running the service is INACTIVE.
+2. **Circuit breaker** (``_check_breaker``): count failed launches of the PRIMARY deployment; at the
+   threshold the deployment FAILED and, with ``rollback``, a deployment of the last COMPLETED task
+   definition becomes PRIMARY. A pass that changes the breaker ends there; the next works from it.
+3. **Unhealthy tasks**: a RUNNING task whose health is UNHEALTHY is stopped with ECS's reason
+   ``Task failed container health checks`` (event ``(service X) (task Y) failed container health
+   checks.``) and counts as a breaker failure (stage 2); its replacement starts in the same pass.
+4. **Tasks**: REPLICA applies ``rolling_step`` (start new, stop old, scale in); DAEMON keeps one task
+   of the PRIMARY deployment per connected instance. Launches wait while the launch back-off holds.
+5. **Record** counts, deployments, rolloutState and the steady-state events.
+
+Launch back-off (ECS's service throttle): when the PRIMARY deployment's latest tasks keep stopping
+before reaching RUNNING, launches pause (``launch_delay``) and the service gets ``is unable to
+consistently start tasks successfully.``; a new deployment starts the count afresh, as a new task
+definition does in ECS. Tasks that reached RUNNING and then exited do not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from minecs.controlplane.tasks import RunRequest, Tasks, decode_placement
+from minecs.model.task import StopCode
+from minecs.scheduling.deployments import (
+    STUCK_EVENT,
+    Fleet,
+    Step,
+    breaker_threshold,
+    counts_as_healthy,
+    launch_delay,
+    rolling_step,
+    steady,
+)
+from minecs.store import Store, retry_update
+
+KIND = "service"
+MAX_EVENTS = 100
+HEALTH_REASON = "Task failed container health checks"
+_SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
+
+NewDeployment = Callable[[str, int, float], Awaitable[dict[str, Any]]]
+
+
+class ServiceScheduler:
+    def __init__(
+        self,
+        store: Store,
+        tasks: Tasks,
+        new_deployment: NewDeployment,
+        *,
+        healthy_delay: timedelta,
+        launch_backoff: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.tasks, self.new_deployment = store, tasks, new_deployment
+        self.healthy_delay, self.launch_backoff = healthy_delay, launch_backoff
+        self.clock = clock
+
+    async def reconcile(self, key: str) -> None:
+        stored = await self.store.get(KIND, key)
+        if stored is None or stored.body["status"] == "INACTIVE":
+            return
+        service = stored.body
+        cluster, name = service["cluster"], service["serviceName"]
+        mine = [t for t in await self.tasks.in_cluster(cluster) if t.get("group") == f"service:{name}"]
+        if service["status"] == "DRAINING":
+            await self._drain(key, service, mine)
+            return
+        if await self._check_breaker(key, service, mine):
+            return  # the service changed (failed, maybe rolled back); the next pass works from that
+        live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
+        sick = [t for t in live if t["lastStatus"] == "RUNNING" and t.get("healthStatus") == "UNHEALTHY"]
+        events: list[str] = []
+        if sick:
+            await self._stop(cluster, sick, HEALTH_REASON)
+            events += [f"(service {name}) (task {_task_id(t)}) failed container health checks." for t in sick]
+            events.append(_stopped_event(name, sick))
+            live = [t for t in live if t not in sick]
+        held = self._launch_held(service["deployments"][0], mine)
+        if held:
+            events.append(f"(service {name}) is unable to consistently start tasks successfully.")
+        if service.get("schedulingStrategy") == "DAEMON":
+            await self._reconcile_daemon(key, service, live, events, held=held)
+        else:
+            await self._reconcile_replica(key, service, live, events, held=held)
+
+    # ------------------------------------------------------------------ REPLICA and DAEMON
+    async def _reconcile_replica(
+        self,
+        key: str,
+        service: Mapping[str, Any],
+        live: list[Mapping[str, Any]],
+        events: list[str],
+        *,
+        held: bool,
+    ) -> None:
+        cluster, name = service["cluster"], service["serviceName"]
+        primary = service["deployments"][0]
+        new = [t for t in live if t.get("startedBy") == primary["id"]]
+        old = [t for t in live if t.get("startedBy") != primary["id"]]
+        fleet = Fleet(
+            service["desiredCount"],
+            len(new),
+            sum(map(self._healthy, new)),
+            len(old),
+            sum(map(self._healthy, old)),
+        )
+        config = service["deploymentConfiguration"]
+        step = rolling_step(
+            fleet,
+            minimum_healthy_percent=config["minimumHealthyPercent"],
+            maximum_percent=config["maximumPercent"],
+        )
+        if primary["rolloutState"] == "FAILED":
+            step = Step(start_new=0, stop_old=0, stop_new=0)  # a failed deployment launches nothing more
+        if held:
+            step = replace(step, start_new=0, stuck=False)
+        if step.start_new:
+            strategies, constraints = decode_placement(_placement(service))
+            started = await self.tasks.run(
+                RunRequest(
+                    task_definition=primary["taskDefinition"],
+                    cluster=cluster,
+                    count=step.start_new,
+                    started_by=primary["id"],
+                    group=f"service:{name}",
+                    strategies=tuple(strategies),
+                    constraints=tuple(constraints),
+                )
+            )
+            events.append(_started_event(name, started))
+        victims = self._least_healthy(old)[: step.stop_old] + self._least_healthy(new)[: step.stop_new]
+        await self._stop(cluster, victims, _scaling(primary))
+        if victims:
+            events.append(_stopped_event(name, victims))
+        if step.stuck:
+            events.append(STUCK_EVENT.format(service=name))
+        await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, events))
+
+    async def _reconcile_daemon(
+        self,
+        key: str,
+        service: Mapping[str, Any],
+        live: list[Mapping[str, Any]],
+        events: list[str],
+        *,
+        held: bool,
+    ) -> None:
+        """DAEMON: one task of the PRIMARY deployment on every ACTIVE, connected instance.
+
+        An update replaces each instance's task in place: the old one is stopped first, then the new
+        one started (ECS's DAEMON defaults, maximumPercent 100 / minimumHealthyPercent 0). Tasks on a
+        disconnected instance are left alone (edge autonomy); desiredCount follows the instances.
+        """
+        cluster, name = service["cluster"], service["serviceName"]
+        primary = service["deployments"][0]
+        instances = [
+            i
+            for i in await self.tasks.instances.in_cluster(cluster)
+            if i["status"] == "ACTIVE" and i["agentConnected"]
+        ]
+        started: list[Mapping[str, Any]] = []
+        stopped: list[Mapping[str, Any]] = []
+        for instance in instances:
+            here = [t for t in live if t["instanceId"] == instance["instanceId"]]
+            outdated = [t for t in here if t.get("startedBy") != primary["id"]]
+            await self._stop(cluster, outdated, _scaling(primary))
+            stopped += outdated
+            if not here and primary["rolloutState"] != "FAILED" and not held:
+                started += await self.tasks.run(
+                    RunRequest(
+                        task_definition=primary["taskDefinition"],
+                        cluster=cluster,
+                        started_by=primary["id"],
+                        group=f"service:{name}",
+                        instance_ids=(instance["instanceId"],),
+                    )
+                )
+        if started:
+            events.append(_started_event(name, started))
+        if stopped:
+            events.append(_stopped_event(name, stopped))
+        new = [t for t in live if t.get("startedBy") == primary["id"]]
+        old = [t for t in live if t.get("startedBy") != primary["id"] and t not in stopped]
+        await retry_update(
+            self.store,
+            KIND,
+            key,
+            lambda body: self._record({**body, "desiredCount": len(instances)}, new, old, events),
+        )
+
+    async def _drain(self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]) -> None:
+        """DeleteService: stop every task; the service is INACTIVE once none of them still runs."""
+        live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
+        await self._stop(service["cluster"], live, _scaling(service["deployments"][0]))
+        events = [_stopped_event(service["serviceName"], live)] if live else []
+        remaining = [t for t in mine if t["lastStatus"] != "STOPPED"]
+
+        def change(body: Mapping[str, Any]) -> dict[str, Any]:
+            changed = {
+                **body,
+                "runningCount": sum(t["lastStatus"] == "RUNNING" for t in remaining),
+                "pendingCount": sum(t["lastStatus"] != "RUNNING" for t in remaining),
+            }
+            if not remaining:
+                changed["status"] = "INACTIVE"
+            return self._with_events(changed, events)
+
+        await retry_update(self.store, KIND, key, change)
+
+    async def _stop(self, cluster: str, tasks: list[Mapping[str, Any]], reason: str) -> None:
+        """Stop tasks on the scheduler's behalf, with ECS's stop code."""
+        for task in tasks:
+            await self.tasks.stop(cluster, task["taskArn"], reason, StopCode.SERVICE_SCHEDULER_INITIATED)
+
+    # ------------------------------------------------------------------ failures
+    def _launch_held(self, primary: Mapping[str, Any], mine: list[Mapping[str, Any]]) -> bool:
+        """True while the launch back-off holds: the deployment's latest tasks failed to start."""
+        launched = sorted(
+            (t for t in mine if t.get("startedBy") == primary["id"]),
+            key=lambda t: t.get("createdAt", 0),
+            reverse=True,
+        )
+        failures: list[Mapping[str, Any]] = []
+        for task in launched:
+            if task.get("startedAt"):
+                break  # one that reached RUNNING ends the streak
+            if task["lastStatus"] == "STOPPED" and task.get("stopCode") not in _SCHEDULED_STOPS:
+                failures.append(task)
+        delay = launch_delay(len(failures), self.launch_backoff)
+        if delay is None:
+            return False
+        last = max(float(t.get("stoppedAt") or t.get("createdAt") or 0) for t in failures)
+        return self.clock().timestamp() < last + delay.total_seconds()
+
+    async def _check_breaker(
+        self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
+    ) -> bool:
+        """ECS's circuit breaker: count PRIMARY tasks that failed before the deployment worked.
+
+        Choice: ECS's stage 1 counts tasks that never reach RUNNING; a container that exits at once
+        may be RUNNING for a few milliseconds, which would hide a crash loop. Here a task counts as
+        failed when it stops (not stopped by the scheduler or a user) before any task of the
+        deployment has been *healthy*; stage 2's container health-check failures count the same
+        way (the scheduler stopped them with ``HEALTH_REASON``). Once one task has been healthy
+        (``breakerSatisfied``) the breaker is done for this deployment, as in ECS.
+        True when the service was changed: the failure count moved, or the deployment FAILED (and,
+        with ``rollback``, a new PRIMARY deployment of the last COMPLETED task definition began).
+        """
+        breaker = service["deploymentConfiguration"].get("deploymentCircuitBreaker") or {}
+        primary = service["deployments"][0]
+        if (
+            not breaker.get("enable")
+            or primary["rolloutState"] != "IN_PROGRESS"
+            or primary.get("breakerSatisfied")
+        ):
+            return False
+        launched = [t for t in mine if t.get("startedBy") == primary["id"]]
+        if any(self._healthy(t) for t in launched):
+            await retry_update(self.store, KIND, key, lambda body: _mark_primary(body, breakerSatisfied=True))
+            return False  # nothing else changed: this pass goes on (its writes re-read the service)
+        failed = sum(t["lastStatus"] == "STOPPED" and _failed(t) for t in launched)
+        if failed == primary["failedTasks"]:
+            return False
+        name = service["serviceName"]
+        tripped = failed >= breaker_threshold(service["desiredCount"])
+        events: list[str] = []
+        rollback: dict[str, Any] | None = None
+        if tripped:
+            events.append(
+                f"(service {name}) (deployment {primary['id']}) deployment failed: tasks failed to start."
+            )
+            target = service.get("lastCompletedTaskDefinition")
+            if breaker.get("rollback") and target:
+                rollback = await self.new_deployment(
+                    target, service["desiredCount"], self.clock().timestamp()
+                )
+                events.append(f"(service {name}) rolling back to deployment {rollback['id']}.")
+
+        def change(body: Mapping[str, Any]) -> dict[str, Any]:
+            current = {**body["deployments"][0], "failedTasks": failed}
+            if tripped:
+                current.update(
+                    rolloutState="FAILED",
+                    rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+                    updatedAt=self.clock().timestamp(),
+                )
+            changed = {**body, "deployments": [current, *body["deployments"][1:]]}
+            if rollback is not None:
+                changed["deployments"] = [rollback, {**current, "status": "ACTIVE"}, *body["deployments"][1:]]
+                changed["taskDefinition"] = rollback["taskDefinition"]
+            return self._with_events(changed, events)
+
+        await retry_update(self.store, KIND, key, change)
+        return True
+
+    # ------------------------------------------------------------------ health and the record
+    def _healthy(self, task: Mapping[str, Any]) -> bool:
+        if task["lastStatus"] != "RUNNING":
+            return False
+        started = datetime.fromtimestamp(task["startedAt"], UTC) if task.get("startedAt") else None
+        checked = task.get("healthStatus") in ("HEALTHY", "UNHEALTHY")
+        return counts_as_healthy(
+            running_since=started,
+            has_health_check=checked,
+            health=task.get("healthStatus", ""),
+            now=self.clock(),
+            healthy_delay=self.healthy_delay,
+        )
+
+    def _least_healthy(self, tasks: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return sorted(
+            tasks, key=lambda t: (self._healthy(t), t["lastStatus"] == "RUNNING", t.get("createdAt", 0))
+        )
+
+    def _with_events(self, body: Mapping[str, Any], events: list[str]) -> dict[str, Any]:
+        latest = body["events"][0]["message"] if body["events"] else None
+        events = [m for m in events if m != latest]  # a repeated condition is one event, not a stream
+        now = self.clock().timestamp()
+        stamped = [{"id": f"{now:.6f}-{i}", "createdAt": now, "message": m} for i, m in enumerate(events)]
+        return {**body, "events": (list(reversed(stamped)) + list(body["events"]))[:MAX_EVENTS]}
+
+    def _record(
+        self,
+        body: Mapping[str, Any],
+        new: list[Mapping[str, Any]],
+        old: list[Mapping[str, Any]],
+        events: list[str],
+    ) -> dict[str, Any]:
+        running = sum(t["lastStatus"] == "RUNNING" for t in new + old)
+        pending = len(new) + len(old) - running
+        old_ids = {t.get("startedBy") for t in old}
+        deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]
+        failed = [
+            d for d in body["deployments"][1:] if d.get("rolloutState") == "FAILED" and d["id"] not in old_ids
+        ]
+        primary = {
+            **deployments[0],
+            "runningCount": sum(t["lastStatus"] == "RUNNING" for t in new),
+            "pendingCount": sum(t["lastStatus"] != "RUNNING" for t in new),
+        }
+        fleet = Fleet(body["desiredCount"], len(new), sum(map(self._healthy, new)), len(old), 0)
+        completed_td = body.get("lastCompletedTaskDefinition")
+        if steady(fleet, pending=pending, deployments=len(deployments)):
+            if primary["rolloutState"] != "COMPLETED":
+                events = [
+                    *events,
+                    f"(service {body['serviceName']}) (deployment {primary['id']}) deployment completed.",
+                ]
+                primary = {
+                    **primary,
+                    "rolloutState": "COMPLETED",
+                    "rolloutStateReason": "ECS deployment completed.",
+                    "updatedAt": self.clock().timestamp(),
+                }
+            completed_td = primary["taskDefinition"]
+            failed = []  # a completed deployment ends the story of the failed one
+            last = body["events"][0]["message"] if body["events"] else ""
+            if not last.endswith("has reached a steady state."):
+                events = [*events, f"(service {body['serviceName']}) has reached a steady state."]
+        changed = {
+            **body,
+            "runningCount": running,
+            "pendingCount": pending,
+            "deployments": [primary, *deployments[1:], *failed],
+            "lastCompletedTaskDefinition": completed_td,
+        }
+        return self._with_events(changed, events)
+
+
+def _failed(task: Mapping[str, Any]) -> bool:
+    """A breaker failure: stopped by itself, or by the scheduler for failing its health checks."""
+    return task.get("stopCode") not in _SCHEDULED_STOPS or task.get("stoppedReason") == HEALTH_REASON
+
+
+def _scaling(deployment: Mapping[str, Any]) -> str:
+    return f"Scaling activity initiated by (deployment {deployment['id']})"
+
+
+def _task_id(task: Mapping[str, Any]) -> str:
+    return str(task["taskArn"]).rsplit("/", 1)[-1]
+
+
+def _started_event(service: str, tasks: list[Mapping[str, Any]]) -> str:
+    ids = ", ".join(f"(task {_task_id(t)})" for t in tasks)
+    return f"(service {service}) has started {len(tasks)} tasks: {ids}."
+
+
+def _stopped_event(service: str, tasks: list[Mapping[str, Any]]) -> str:
+    ids = ", ".join(f"(task {_task_id(t)})" for t in tasks)
+    return f"(service {service}) has stopped {len(tasks)} running tasks: {ids}."
+
+
+def _mark_primary(body: Mapping[str, Any], **members: Any) -> dict[str, Any]:
+    return {**body, "deployments": [{**body["deployments"][0], **members}, *body["deployments"][1:]]}
+
+
+def _placement(service: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "strategies": [
+            {"type": s["type"], "field": s.get("field", "")} for s in service.get("placementStrategy", [])
+        ],
+        "constraints": [
+            {"type": c["type"], "expression": c.get("expression", "")}
+            for c in service.get("placementConstraints", [])
+        ],
+    }
