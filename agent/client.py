@@ -1,6 +1,6 @@
 """The agent's side of the controller protocol (docs/protocol.md), over aiohttp.
 
-``ControllerClient`` is the HTTP seam: register, long-poll assignments, post reports. Connection
+``ControllerClient`` is the HTTP seam: register, long-poll assignments, post reports, upload logs. Connection
 failures and 5xx answers are ``ControllerUnavailableError`` (retry later, keep running tasks: edge
 autonomy); a 4xx is ``ControllerRefusedError`` with the controller's code (a bad token will not get
 better by retrying). The instance's identity is kept in ``<data-dir>/instance.json`` (0600), so a
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 import aiohttp
 
 from minecs.errors import MinecsError
+from minecs.logs import get_logger
+
+log = get_logger(__name__)
 
 
 class ControllerUnavailableError(MinecsError):
@@ -106,6 +110,35 @@ class ControllerClient:
         path = f"/agent/v1/instances/{identity.instance_id}/assignments?since={since}&wait={wait}"
         result: dict[str, Any] = await self._call("GET", path, auth=identity.header, within=wait + 30)
         return result
+
+    async def upload_logs(
+        self,
+        identity: Identity,
+        request_id: str,
+        *,
+        chunks: AsyncIterator[bytes] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Stream ``chunks`` as the answer to a log request (or say why there is none) until either
+        side ends: the controller answers once its caller has gone, and the reading stops there."""
+        path = f"/agent/v1/instances/{identity.instance_id}/logs/{request_id}"
+        headers = {"Authorization": identity.header, "Content-Type": "text/plain"}
+        if error is not None:
+            headers["Minecs-Log-Error"] = error.replace("\n", " ")
+        try:
+            async with self.session.post(
+                self.endpoint + path,
+                data=chunks if chunks is not None else b"",
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+            ) as response:
+                if response.status >= 400:
+                    log.warning("log upload refused", status=response.status, body=await response.text())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ControllerUnavailableError(f"log upload to {self.endpoint} failed: {exc!r}") from exc
+        finally:
+            if chunks is not None and hasattr(chunks, "aclose"):
+                await chunks.aclose()  # the container's log reader lets go at once
 
     async def report(self, identity: Identity, snapshots: list[dict[str, Any]]) -> dict[str, int]:
         path = f"/agent/v1/instances/{identity.instance_id}/reports"

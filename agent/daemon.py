@@ -3,7 +3,7 @@
 Roots (run under ``minecs.aiotasks.run_roots``):
 
 * **poll**: long-polls the instance's assignment set and applies every task to the engine
-  (level-triggered: the whole set each time);
+  (level-triggered: the whole set each time), and serves the log requests listed with it;
 * **report**: sends the engine's state changes, keeping the latest unacknowledged snapshot of each
   task and resending until the controller acknowledges its ``seq`` (the agent's own state file makes
   that survive agent restarts too);
@@ -35,6 +35,7 @@ from agent.client import (
 )
 from agent.driver import DockerDriver
 from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.logupload import LogUploads
 from agent.ports import DEFAULT_RESERVED
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
@@ -178,6 +179,22 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
 async def _poll(
     client: ControllerClient, identity: Identity, engine: Engine, wait: float, stop: asyncio.Event
 ) -> None:
+    uploads = LogUploads(client, identity, engine)
+    try:
+        await _poll_assignments(client, identity, engine, uploads, wait=wait, stop=stop)
+    finally:
+        await uploads.close()
+
+
+async def _poll_assignments(
+    client: ControllerClient,
+    identity: Identity,
+    engine: Engine,
+    uploads: LogUploads,
+    *,
+    wait: float,
+    stop: asyncio.Event,
+) -> None:
     since, delay = 0, BACKOFF_START
     while not stop.is_set():
         try:
@@ -190,6 +207,7 @@ async def _poll(
         delay = BACKOFF_START
         for task in answer["tasks"]:
             engine.apply(assignment_from_json(task))
+        uploads.serve(answer.get("logRequests") or [])
         since = int(answer["version"])
 
 

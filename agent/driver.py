@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -217,6 +217,25 @@ class DockerDriver:
         text = await self._call(f"logs of container {container_id}", read)
         return text.decode(errors="replace").splitlines()
 
+    async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
+        stream = await self._call(
+            f"logs of container {container_id}",
+            self._api.logs,
+            container_id,
+            stdout=True,
+            stderr=True,
+            stream=True,
+            follow=True,
+            tail=tail if tail else "all",
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            while (chunk := await loop.run_in_executor(self._pool, next, stream, None)) is not None:
+                yield chunk
+        finally:
+            # Closing the socket ends a read still parked in a worker thread, so no thread outlives us.
+            await loop.run_in_executor(self._pool, _close_stream, stream)
+
     async def volume_exists(self, name: str) -> bool:
         try:
             await self._call(f"inspect volume {name}", self._api.inspect_volume, name)
@@ -278,6 +297,12 @@ async def _drain(queue: asyncio.Queue[Any]) -> AsyncIterator[ContainerEvent]:
         event = _event(item)
         if event is not None:
             yield event
+
+
+def _close_stream(stream: Any) -> None:
+    """Close a docker-py log stream and the HTTP response under it (``close`` alone leaves the socket)."""
+    stream.close()
+    stream._response.close()
 
 
 def _pump_events(

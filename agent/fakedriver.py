@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -126,6 +126,18 @@ class FakeDriver:
     async def logs(self, container_id: str, *, tail: int | None = None) -> list[str]:
         lines = self.output.get(self._get(container_id).id, [])
         return lines[-tail:] if tail else list(lines)
+
+    async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
+        container_id = self._get(container_id).id
+        sent = max(0, len(self.output.get(container_id, [])) - tail) if tail else 0
+        while True:
+            lines = self.output.get(container_id, [])
+            if len(lines) > sent:
+                yield "".join(f"{line}\n" for line in lines[sent:]).encode()
+                sent = len(lines)
+            if not self._containers[container_id].running:
+                return
+            await asyncio.sleep(0.02)
 
     async def volume_exists(self, name: str) -> bool:
         return name in self.volumes

@@ -17,7 +17,7 @@ Design decision: every Driver error is a ``minecs.errors.DriverError`` subclass.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -234,6 +234,12 @@ class Driver(Protocol):
 
     async def logs(self, container_id: str, *, tail: int | None = None) -> list[str]:
         """The container's log lines (stdout and stderr, in order), the last ``tail`` when given."""
+        ...
+
+    def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
+        """The container's output as it is written (``docker logs -f``), from its last ``tail`` lines.
+
+        Ends when the container stops; closing the iterator early stops the reading at once."""
         ...
 
     async def volume_exists(self, name: str) -> bool: ...

@@ -13,7 +13,8 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
     │   ├── UnsupportedFeatureError         UnsupportedFeatureException
     │   ├── NotFoundError                   the *NotFoundException family (code given per instance)
     │   ├── UnauthenticatedError            401: no or unknown credentials
-    │   └── AccessDeniedError               403: AccessDeniedException (known caller, not allowed)
+    │   ├── AccessDeniedError               403: AccessDeniedException (known caller, not allowed)
+    │   └── AgentUnavailableError           503: the task's agent is disconnected or did not answer
     └── DriverError               the container engine refused or failed an operation
         ├── EngineUnavailableError          no Docker Engine answers
         ├── ImageNotFoundError              the image is neither cached nor pullable
@@ -94,6 +95,13 @@ class AccessDeniedError(EcsError):
 
     code = "AccessDeniedException"
     status = 403
+
+
+class AgentUnavailableError(EcsError):
+    """Only the task's agent can answer (logs), and it is disconnected or did not answer (HTTP 503)."""
+
+    code = "ServerException"
+    status = 503
 
 
 @dataclass(frozen=True, slots=True)

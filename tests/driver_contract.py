@@ -142,6 +142,17 @@ class DriverContract:
         assert not await driver.volume_exists(name)
         await driver.remove_volume(name)
 
+    async def test_following_the_logs_ends_when_the_container_stops(self, driver: Driver) -> None:
+        container_id = await driver.create(spec())
+        await driver.start(container_id)
+        follow = driver.follow_logs(container_id)
+        await driver.stop(container_id, grace=1)
+        async with asyncio.timeout(30):  # a hang guard: the iterator must end by itself
+            assert [chunk async for chunk in follow] == []
+        with pytest.raises(ContainerNotFoundError):
+            async for _ in driver.follow_logs("minecs-test-never-created"):
+                pass
+
     async def test_logs_of_a_container_that_printed_nothing_are_empty(self, driver: Driver) -> None:
         container_id = await driver.create(spec(command=("true",)))
         assert await driver.logs(container_id) == []

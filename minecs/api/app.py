@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from minecs.api.logrelay import LogRelay
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
 from minecs.errors import EcsError, MinecsError, UnauthenticatedError, ValidationError
@@ -24,6 +25,7 @@ log = get_logger(__name__)
 PLANE = web.AppKey("plane", ControlPlane)
 ADMIN = web.AppKey("admin", AdminCredential)
 POLL_WAIT = web.AppKey("poll_wait", float)
+RELAY = web.AppKey("relay", LogRelay)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,12 +66,14 @@ def require_admin(request: web.Request) -> None:
 
 
 def build_app(plane: ControlPlane, admin: AdminCredential, *, poll_wait: float = 20.0) -> web.Application:
-    from minecs.api import agent, native
+    from minecs.api import agent, native, services
 
     app = web.Application(middlewares=[errors])
     app[PLANE] = plane
     app[ADMIN] = admin
     app[POLL_WAIT] = poll_wait
+    app[RELAY] = LogRelay()
     app.add_routes(agent.routes)
     app.add_routes(native.routes)
+    app.add_routes(services.routes)
     return app

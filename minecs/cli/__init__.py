@@ -125,7 +125,7 @@ def _add_daemon_commands(commands: Any) -> None:
 
 
 def _add_client_commands(commands: Any) -> None:
-    """apply, get and token: calls to a running controller."""
+    """apply, get, token and the object commands: calls to a running controller."""
     apply = commands.add_parser("apply", help="make the controller match manifests (declarative)")
     apply.add_argument("-f", "--filename", action="append", required=True, metavar="PATH")
     apply.add_argument("--wait", action="store_true", help="wait until the applied services are steady")
@@ -135,9 +135,10 @@ def _add_client_commands(commands: Any) -> None:
 
     get = commands.add_parser("get", help="list objects: clusters, taskdefs, tasks, services, instances")
     get.add_argument("kind", choices=("clusters", "taskdefs", "tasks", "services", "instances"))
-    get.add_argument("-o", "--output", choices=("table", "json"), default="table")
-    get.add_argument("--endpoint", default=None)
-    _daemon_options(get)
+    get.add_argument("-o", "--output", choices=("table", "wide", "json", "yaml"), default="table")
+    _client_options(get)
+
+    _add_object_commands(commands)
 
     token = commands.add_parser("token", help="registration tokens for new agents")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -146,6 +147,61 @@ def _add_client_commands(commands: Any) -> None:
     create.add_argument("--uses", type=int, default=1)
     create.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
     _daemon_options(create)
+
+
+def _add_object_commands(commands: Any) -> None:
+    """describe, run-task, stop-task, scale, delete, logs and events."""
+    describe = commands.add_parser("describe", help="show one object in full (a service with its events)")
+    describe.add_argument("kind", choices=("cluster", "taskdef", "task", "service", "instance"))
+    describe.add_argument("name", help="name, id or ARN (a taskdef as family or family:revision)")
+    _client_options(describe)
+
+    run = commands.add_parser("run-task", help="run tasks of a task definition (RunTask)")
+    run.add_argument("taskdef", help="family, family:revision or ARN")
+    run.add_argument("--count", type=int, default=1)
+    run.add_argument("--started-by", default=None)
+    run.add_argument("--group", default=None)
+    run.add_argument("--wait", action="store_true", help="wait until the tasks are RUNNING")
+    run.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
+    run.add_argument("-o", "--output", choices=("table", "wide", "json", "yaml"), default="table")
+    _client_options(run)
+
+    stop = commands.add_parser("stop-task", help="stop a task (StopTask)")
+    stop.add_argument("task", help="task id or ARN")
+    stop.add_argument("--reason", default=None)
+    _client_options(stop)
+
+    scale = commands.add_parser("scale", help="set a service's desiredCount")
+    scale.add_argument("service")
+    scale.add_argument("count", type=int)
+    _client_options(scale)
+
+    delete = commands.add_parser("delete", help="delete a service, deregister a taskdef, delete a cluster")
+    delete.add_argument("kind", nargs="?", choices=("cluster", "taskdef", "service"))
+    delete.add_argument("name", nargs="?")
+    delete.add_argument(
+        "-f", "--filename", action="append", metavar="PATH", help="delete what manifests name"
+    )
+    delete.add_argument("--force", action="store_true", help="delete a service still scaled above 0")
+    _client_options(delete)
+
+    logs = commands.add_parser("logs", help="a task container's output, through its agent")
+    logs.add_argument("task", help="task id or ARN")
+    logs.add_argument("-c", "--container", default=None, help="needed when the task has several")
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("--tail", type=int, default=None, metavar="LINES")
+    _client_options(logs)
+
+    events = commands.add_parser("events", help="service events, newest first")
+    events.add_argument("service", nargs="?", default=None)
+    events.add_argument("--limit", type=int, default=50)
+    _client_options(events)
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
+    parser.add_argument("--cluster", default=None, help="cluster name (default: default)")
+    _daemon_options(parser)
 
 
 def _controller_options(parser: argparse.ArgumentParser) -> None:
@@ -180,10 +236,23 @@ def _apply(args: argparse.Namespace, config: settings.Settings) -> int:
     return asyncio.run(apply_files(args, config))
 
 
-def _get(args: argparse.Namespace, config: settings.Settings) -> int:
-    from minecs.cli.client import get_objects
+def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli import objects
 
-    return asyncio.run(get_objects(args, config))
+    command = {
+        "get": objects.get_objects,
+        "describe": objects.describe_object,
+        "run-task": objects.run_task,
+        "stop-task": objects.stop_task,
+        "scale": objects.scale_service,
+        "delete": objects.delete_objects,
+        "logs": objects.task_logs,
+        "events": objects.service_events,
+    }[args.command]
+    try:
+        return asyncio.run(command(args, config))
+    except KeyboardInterrupt:  # Ctrl-C ends 'logs -f' and the waits; nothing is left half done
+        return 130
 
 
 def _daemon(args: argparse.Namespace, config: settings.Settings) -> int:
@@ -208,7 +277,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
     "validate": _validate,
     "token": _token,
     "apply": _apply,
-    "get": _get,
+    "get": _objects,
+    "describe": _objects,
+    "run-task": _objects,
+    "stop-task": _objects,
+    "scale": _objects,
+    "delete": _objects,
+    "logs": _objects,
+    "events": _objects,
     "up": _daemon,
     "controller": _daemon,
     "agent": _daemon,

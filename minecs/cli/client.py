@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,28 @@ async def admin_request(endpoint: str, data_dir: Path, method: str, path: str, b
     if response.status >= 400:
         raise MinecsError(f"{payload.get('code')}: {payload.get('message')}")
     return payload
+
+
+async def admin_stream(
+    args: argparse.Namespace, config: settings.Settings, path: str
+) -> AsyncIterator[bytes]:
+    """A streamed GET (logs): the body's chunks as they arrive; a refusal is a MinecsError."""
+    endpoint = args.endpoint or os.environ.get("MINECS_ENDPOINT") or "http://127.0.0.1:7450"
+    admin = load_or_create_admin(args.data_dir or config.data_dir)
+    headers = {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(endpoint.rstrip("/") + path, headers=headers) as response,
+        ):
+            if response.status >= 400:
+                payload = await response.json(content_type=None)
+                raise MinecsError(f"{payload.get('code')}: {payload.get('message')}")
+            async for chunk in response.content.iter_any():
+                yield chunk
+    except (aiohttp.ClientError, ValueError) as exc:
+        raise MinecsError(f"controller {endpoint} unreachable: {exc}") from exc
 
 
 async def admin_call(
@@ -106,48 +129,3 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
         await asyncio.sleep(1)
     print("minecs: timed out waiting for services to be steady", file=sys.stderr)
     return 1
-
-
-GET_PATHS = {
-    "clusters": ("/v1/clusters", "clusters"),
-    "taskdefs": ("/v1/taskdefinitions", "taskDefinitionArns"),
-    "tasks": ("/v1/tasks", "tasks"),
-    "services": ("/v1/services", "services"),
-    "instances": ("/v1/instances", "containerInstances"),
-}
-
-
-def _row(kind: str, item: Any) -> str:
-    if kind == "clusters":
-        return f"{item['clusterName']:<24} {item['status']}"
-    if kind == "taskdefs":
-        return str(item).rsplit("/", 1)[-1]
-    if kind == "tasks":
-        return (
-            f"{item['taskArn'].rsplit('/', 1)[-1]}  {item['taskDefinitionArn'].rsplit('/', 1)[-1]:<24} "
-            f"{item['lastStatus']:<12} {item['desiredStatus']:<8} {item.get('group', '')}"
-        )
-    if kind == "services":
-        rollout = item["deployments"][0].get("rolloutState", "")
-        return (
-            f"{item['serviceName']:<24} {item['desiredCount']:>7} {item['runningCount']:>7} "
-            f"{item['pendingCount']:>7}  {rollout}"
-        )
-    return (
-        f"{item['instanceId']}  connected={str(item['agentConnected']).lower():<5} "
-        f"{item['status']}  {item['versionInfo'].get('agentVersion', '')}"
-    )
-
-
-async def get_objects(args: argparse.Namespace, config: settings.Settings) -> int:
-    path, member = GET_PATHS[args.kind]
-    answer = await admin_call(args, config, "GET", path, None)
-    if args.output == "json":
-        print(json.dumps(answer[member], indent=2))
-        return 0
-    headers = {"services": f"{'NAME':<24} {'DESIRED':>7} {'RUNNING':>7} {'PENDING':>7}  ROLLOUT"}
-    if args.kind in headers:
-        print(headers[args.kind])
-    for item in answer[member]:
-        print(_row(args.kind, item))
-    return 0

@@ -202,7 +202,13 @@ class ServiceScheduler:
         live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
         await self._stop(service["cluster"], live, _scaling(service["deployments"][0]))
         events = [_stopped_event(service["serviceName"], live)] if live else []
-        remaining = [t for t in mine if t["lastStatus"] != "STOPPED"]
+        # Read again: a task that was never placed is STOPPED the moment it is stopped.
+        group = f"service:{service['serviceName']}"
+        remaining = [
+            t
+            for t in await self.tasks.in_cluster(service["cluster"])
+            if t.get("group") == group and t["lastStatus"] != "STOPPED"
+        ]
 
         def change(body: Mapping[str, Any]) -> dict[str, Any]:
             changed = {

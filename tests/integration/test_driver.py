@@ -108,3 +108,20 @@ async def test_logs_return_the_lines_in_order_and_tail(docker_driver: DockerDriv
         await next_event(events, container_id, "die")
     assert await docker_driver.logs(container_id) == ["one", "two", "three"]
     assert await docker_driver.logs(container_id, tail=1) == ["three"]
+
+
+async def test_follow_logs_streams_output_as_it_is_written_and_closes_early(
+    docker_driver: DockerDriver,
+) -> None:
+    talker = await docker_driver.create(spec(command=("sh", "-c", "echo one; sleep 1; echo two >&2")))
+    await docker_driver.start(talker)
+    async with asyncio.timeout(30):
+        streamed = b"".join([chunk async for chunk in docker_driver.follow_logs(talker)])
+    assert streamed == b"one\ntwo\n"
+    quiet = await docker_driver.create(spec(command=("sh", "-c", "echo first; exec sleep 300")))
+    await docker_driver.start(quiet)
+    follow = docker_driver.follow_logs(quiet, tail=5)
+    async with asyncio.timeout(30):
+        assert await anext(follow) == b"first\n"
+        await follow.aclose()  # the reader parked on a silent container lets go at once
+    assert (await docker_driver.inspect(quiet)).running

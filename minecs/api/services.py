@@ -1,0 +1,82 @@
+"""Service routes of the native API: list, describe, update, delete, and the events of services.
+
+``PATCH /v1/services/{name}`` is UpdateService (``desiredCount``, ``taskDefinition``,
+``forceNewDeployment``); ``DELETE /v1/services/{name}?force=true`` is DeleteService, which drains the
+service to INACTIVE. ``GET /v1/events`` merges the services' bounded event logs, newest first, like
+``kubectl get events``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from minecs.api.agent import json_object
+from minecs.api.app import PLANE, require_admin
+from minecs.errors import ClientError
+
+routes = web.RouteTableDef()
+MAX_EVENTS = 500
+
+
+@routes.get("/v1/services")
+async def list_services(request: web.Request) -> web.Response:
+    require_admin(request)
+    plane = request.app[PLANE]
+    cluster = (await plane.clusters.get_active(request.query.get("cluster")))["clusterName"]
+    return web.json_response({"services": await plane.services.in_cluster(cluster)})
+
+
+@routes.get("/v1/services/{name}")
+async def describe_service(request: web.Request) -> web.Response:
+    require_admin(request)
+    service = await request.app[PLANE].services.get(request.query.get("cluster"), request.match_info["name"])
+    return web.json_response({"service": service})
+
+
+@routes.patch("/v1/services/{name}")
+async def update_service(request: web.Request) -> web.Response:
+    require_admin(request)
+    body = await json_object(request)
+    desired = body.get("desiredCount")
+    if desired is not None and (not isinstance(desired, int) or isinstance(desired, bool)):
+        raise ClientError("desiredCount: must be an integer.")
+    task_definition = body.get("taskDefinition")
+    if task_definition is not None and not isinstance(task_definition, str):
+        raise ClientError("taskDefinition: must be a string.")
+    service = await request.app[PLANE].services.update(
+        body.get("cluster"),
+        request.match_info["name"],
+        desired_count=desired,
+        task_definition=task_definition,
+        force_new_deployment=bool(body.get("forceNewDeployment")),
+    )
+    return web.json_response({"service": service})
+
+
+@routes.delete("/v1/services/{name}")
+async def delete_service(request: web.Request) -> web.Response:
+    require_admin(request)
+    force = request.query.get("force", "") in ("1", "true")
+    service = await request.app[PLANE].services.delete(
+        request.query.get("cluster"), request.match_info["name"], force=force
+    )
+    return web.json_response({"service": service})
+
+
+@routes.get("/v1/events")
+async def events(request: web.Request) -> web.Response:
+    """Events of every service of the cluster (or of ``?service=``), newest first."""
+    require_admin(request)
+    plane = request.app[PLANE]
+    cluster = request.query.get("cluster")
+    wanted = request.query.get("service")
+    if wanted:
+        services: list[Any] = [await plane.services.get(cluster, wanted)]
+    else:
+        name = (await plane.clusters.get_active(cluster))["clusterName"]
+        services = await plane.services.in_cluster(name)
+    merged = [{**e, "serviceName": s["serviceName"]} for s in services for e in s["events"]]
+    merged.sort(key=lambda e: (e["createdAt"], e["id"]), reverse=True)
+    return web.json_response({"events": merged[:MAX_EVENTS]})

@@ -1,0 +1,165 @@
+"""CLI commands on the controller's objects: get, describe, run-task, stop-task, scale, delete, logs, events.
+
+Each is one or two native API calls (``minecs.cli.client.admin_call``) and a view from
+``minecs.cli.views``. ``delete -f`` reads the same manifests as ``apply`` and removes what they
+name: services (forced, so they drain), task definitions (every ACTIVE revision deregistered, as
+deleting the object means) and clusters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from minecs import settings
+from minecs.cli.client import admin_call, admin_stream
+from minecs.cli.views import describe, events_table, render
+from minecs.errors import MinecsError
+
+LISTS = {
+    "clusters": ("/v1/clusters", "clusters"),
+    "taskdefs": ("/v1/taskdefinitions", "taskDefinitionArns"),
+    "tasks": ("/v1/tasks", "tasks"),
+    "services": ("/v1/services", "services"),
+    "instances": ("/v1/instances", "containerInstances"),
+}
+ONE = {
+    "cluster": ("/v1/clusters/{}", "cluster"),
+    "taskdef": ("/v1/taskdefinitions/{}", "taskDefinition"),
+    "task": ("/v1/tasks/{}", "task"),
+    "service": ("/v1/services/{}", "service"),
+    "instance": ("/v1/instances/{}", "containerInstance"),
+}
+DELETES = {
+    "cluster": "/v1/clusters/{}",
+    "taskdef": "/v1/taskdefinitions/{}",
+    "service": "/v1/services/{}",
+}
+
+
+def _query(args: argparse.Namespace, **more: object) -> str:
+    values = {"cluster": getattr(args, "cluster", None), **more}
+    kept = {
+        k: str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in values.items()
+        if v not in (None, False)
+    }
+    return f"?{urlencode(kept)}" if kept else ""
+
+
+async def get_objects(args: argparse.Namespace, config: settings.Settings) -> int:
+    path, member = LISTS[args.kind]
+    answer = await admin_call(args, config, "GET", path + _query(args), None)
+    print(render(args.kind, answer[member], args.output))
+    return 0
+
+
+async def describe_object(args: argparse.Namespace, config: settings.Settings) -> int:
+    path, member = ONE[args.kind]
+    answer = await admin_call(
+        args, config, "GET", path.format(quote(args.name, safe="")) + _query(args), None
+    )
+    print(describe(answer[member]))
+    return 0
+
+
+async def run_task(args: argparse.Namespace, config: settings.Settings) -> int:
+    body: dict[str, Any] = {"taskDefinition": args.taskdef, "count": args.count, "cluster": args.cluster}
+    if args.started_by:
+        body["startedBy"] = args.started_by
+    if args.group:
+        body["group"] = args.group
+    answer = await admin_call(args, config, "POST", "/v1/tasks", body)
+    tasks = answer["tasks"]
+    print(render("tasks", tasks, args.output))
+    if not args.wait:
+        return 0
+    return await _wait_running(args, config, [t["taskArn"].rsplit("/", 1)[-1] for t in tasks])
+
+
+async def _wait_running(args: argparse.Namespace, config: settings.Settings, ids: list[str]) -> int:
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        tasks = [
+            (await admin_call(args, config, "GET", f"/v1/tasks/{i}{_query(args)}", None))["task"] for i in ids
+        ]
+        stopped = [t for t in tasks if t["lastStatus"] == "STOPPED"]
+        if stopped:
+            print(
+                f"minecs: task {stopped[0]['taskArn']} stopped: {stopped[0].get('stoppedReason')}",
+                file=sys.stderr,
+            )
+            return 1
+        if all(t["lastStatus"] == "RUNNING" for t in tasks):
+            print("all tasks RUNNING")
+            return 0
+        await asyncio.sleep(0.5)
+    print("minecs: timed out waiting for the tasks to run", file=sys.stderr)
+    return 1
+
+
+async def stop_task(args: argparse.Namespace, config: settings.Settings) -> int:
+    body = {"cluster": args.cluster, "reason": args.reason}
+    answer = await admin_call(args, config, "POST", f"/v1/tasks/{quote(args.task, safe='')}/stop", body)
+    task = answer["task"]
+    print(f"task/{task['taskArn'].rsplit('/', 1)[-1]} stopping ({task.get('stoppedReason')})")
+    return 0
+
+
+async def scale_service(args: argparse.Namespace, config: settings.Settings) -> int:
+    body = {"cluster": args.cluster, "desiredCount": args.count}
+    answer = await admin_call(args, config, "PATCH", f"/v1/services/{quote(args.service, safe='')}", body)
+    print(f"service/{answer['service']['serviceName']} scaled to {answer['service']['desiredCount']}")
+    return 0
+
+
+async def delete_objects(args: argparse.Namespace, config: settings.Settings) -> int:
+    targets = _targets_from_files(args.filename) if args.filename else [(args.kind, args.name)]
+    if any(kind is None or name is None for kind, name in targets):
+        raise MinecsError("delete needs KIND NAME, or -f PATH")
+    for kind, name in targets:
+        force = kind == "service" and (args.force or bool(args.filename))
+        path = DELETES[str(kind)].format(quote(str(name), safe="")) + _query(args, force=force)
+        await admin_call(args, config, "DELETE", path, None)
+        print(f"{kind}/{name} deleted")
+    return 0
+
+
+def _targets_from_files(paths: list[str]) -> list[tuple[str | None, str | None]]:
+    from minecs.cli.validate import read_sources
+    from minecs.errors import FieldProblem, ValidationError
+    from minecs.manifests import Kind, parse_text
+
+    problems: list[FieldProblem] = []
+    documents = [d for name, text in read_sources(paths, sys.stdin, problems) for d in parse_text(text, name)]
+    if problems:
+        raise ValidationError(problems)
+    order = {Kind.SERVICE: 0, Kind.TASK_DEFINITION: 1, Kind.CLUSTER: 2}  # the reverse of apply's order
+    targets: list[tuple[str | None, str | None]] = []
+    for doc in sorted(documents, key=lambda d: order[d.kind]):
+        body: Any = doc.body
+        if doc.kind is Kind.SERVICE:
+            targets.append(("service", body.service_name))
+        elif doc.kind is Kind.TASK_DEFINITION:
+            targets.append(("taskdef", body.family))
+        elif (body.cluster_name or "default") != "default":
+            targets.append(("cluster", body.cluster_name))
+    return targets
+
+
+async def task_logs(args: argparse.Namespace, config: settings.Settings) -> int:
+    query = _query(args, container=args.container, follow=args.follow, tail=args.tail)
+    async for chunk in admin_stream(args, config, f"/v1/tasks/{quote(args.task, safe='')}/logs{query}"):
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+    return 0
+
+
+async def service_events(args: argparse.Namespace, config: settings.Settings) -> int:
+    answer = await admin_call(args, config, "GET", "/v1/events" + _query(args, service=args.service), None)
+    print(events_table(answer["events"][: args.limit], service=args.service is None))
+    return 0

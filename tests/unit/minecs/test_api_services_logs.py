@@ -1,0 +1,175 @@
+"""Service routes and the log relay over real in-process HTTP; a hand-written agent answers the relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from minecs.api import native
+from minecs.api.app import build_app
+from minecs.controlplane.auth import AdminCredential
+from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.taskdefs import Identity
+from tests.taskdefs import container, taskdef
+
+AUTH = {"Authorization": "MinecsAdmin AKTEST:secret"}
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
+    opened = await ControlPlane.open(tmp_path, Identity())
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def client(plane: ControlPlane) -> AsyncIterator[Client]:
+    app = build_app(plane, AdminCredential("AKTEST", "secret"), poll_wait=0.2)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def agent(client: Client, plane: ControlPlane) -> dict[str, str]:
+    """Register an instance over HTTP, as an agent does; returns its id and auth header."""
+    token = await plane.instances.tokens.create(now=datetime.now(UTC))
+    response = await client.post(
+        "/agent/v1/register",
+        json={"cluster": "default", "resources": {"cpu": 2048, "memory": 2048}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = await response.json()
+    return {
+        "id": body["instanceId"],
+        "Authorization": f"MinecsAgent {body['instanceId']}:{body['credential']}",
+    }
+
+
+async def run(client: Client, *containers: dict[str, Any]) -> str:
+    await client.post("/v1/taskdefinitions", json=taskdef(*containers), headers=AUTH)
+    ran = await (await client.post("/v1/tasks", json={"taskDefinition": "web"}, headers=AUTH)).json()
+    return str(ran["tasks"][0]["taskArn"].rsplit("/", 1)[-1])
+
+
+async def error_of(response: Any) -> tuple[int, str, str]:
+    body = await response.json()
+    return response.status, body["code"], body["message"]
+
+
+async def test_update_delete_and_events_of_a_service(client: Client, plane: ControlPlane) -> None:
+    await client.post("/v1/taskdefinitions", json=taskdef(container()), headers=AUTH)
+    service = {"apiVersion": "minecs.dev/v1", "kind": "Service", "metadata": {"name": "web"}}
+    service["spec"] = {"taskDefinition": "web", "desiredCount": 2}
+    assert (await client.post("/v1/apply", json={"documents": [service]}, headers=AUTH)).status == 200
+    bad = await client.patch("/v1/services/web", json={"desiredCount": "3"}, headers=AUTH)
+    assert await error_of(bad) == (400, "ClientException", "desiredCount: must be an integer.")
+    scaled = await (await client.patch("/v1/services/web", json={"desiredCount": 3}, headers=AUTH)).json()
+    assert scaled["service"]["desiredCount"] == 3
+    refused = await client.delete("/v1/services/web", headers=AUTH)
+    assert await error_of(refused) == (
+        400,
+        "InvalidParameterException",
+        "The service cannot be stopped while it is scaled above 0.",
+    )
+    await plane.services.reconcile("default/web")  # no instances: tasks wait for capacity
+    events = await (await client.get("/v1/events", headers=AUTH)).json()
+    assert events["events"][0]["serviceName"] == "web"
+    assert events["events"][0]["message"].startswith("(service web) has started 3 tasks:")
+    deleted = await (await client.delete("/v1/services/web?force=true", headers=AUTH)).json()
+    assert deleted["service"]["status"] == "DRAINING"
+    await plane.services.reconcile("default/web")  # unplaced tasks stop at once, so it is gone
+    listed = await (await client.get("/v1/services", headers=AUTH)).json()
+    assert listed["services"] == []
+    missing = await client.get("/v1/events?service=nope", headers=AUTH)
+    assert (await error_of(missing))[:2] == (400, "ServiceNotFoundException")
+
+
+async def test_logs_are_relayed_from_the_agent_as_it_streams_them(
+    client: Client, plane: ControlPlane
+) -> None:
+    me = await agent(client, plane)
+    task_id = await run(client, container())
+    caller = asyncio.ensure_future(client.get(f"/v1/tasks/{task_id}/logs?follow=1&tail=10", headers=AUTH))
+    request = await _next_log_request(client, me)
+    assert (request["container"], request["follow"], request["tail"]) == ("app", True, 10)
+
+    async def output() -> AsyncIterator[bytes]:
+        yield b"hello\n"
+        await asyncio.sleep(0.1)
+        yield b"world\n"
+
+    upload = await client.post(
+        f"/agent/v1/instances/{me['id']}/logs/{request['id']}",
+        data=output(),
+        headers={"Authorization": me["Authorization"]},
+    )
+    response = await caller
+    assert (response.status, await response.text()) == (200, "hello\nworld\n")
+    assert upload.status == 200
+    again = await client.post(
+        f"/agent/v1/instances/{me['id']}/logs/{request['id']}",
+        data=b"",
+        headers={"Authorization": me["Authorization"]},
+    )
+    assert again.status == 400  # answered once; a replay finds nothing (ECS-style 400)
+
+
+async def test_the_agent_can_say_why_there_are_no_logs(client: Client, plane: ControlPlane) -> None:
+    me = await agent(client, plane)
+    task_id = await run(client, container())
+    caller = asyncio.ensure_future(client.get(f"/v1/tasks/{task_id}/logs", headers=AUTH))
+    request = await _next_log_request(client, me)
+    await client.post(
+        f"/agent/v1/instances/{me['id']}/logs/{request['id']}",
+        data=b"",
+        headers={
+            "Authorization": me["Authorization"],
+            "Minecs-Log-Error": "Container app has not been created yet.",
+        },
+    )
+    assert await error_of(await caller) == (400, "ClientException", "Container app has not been created yet.")
+
+
+async def test_log_requests_that_cannot_be_relayed_are_clear_errors(
+    client: Client, plane: ControlPlane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unplaced = await run(client, container("app"), container("sidecar"))
+    choose = await client.get(f"/v1/tasks/{unplaced}/logs", headers=AUTH)
+    assert await error_of(choose) == (
+        400,
+        "ClientException",
+        "container: the task has 2 containers; choose one of app, sidecar.",
+    )
+    nowhere = await client.get(f"/v1/tasks/{unplaced}/logs?container=app", headers=AUTH)
+    assert (await error_of(nowhere))[
+        2
+    ] == "The task is not placed on a container instance yet; it has no logs."
+    bad_tail = await client.get(f"/v1/tasks/{unplaced}/logs?container=app&tail=x", headers=AUTH)
+    assert (await error_of(bad_tail))[2] == "tail: 'x' is not a number of lines."
+    await agent(client, plane)
+    placed = await run(client, container())
+    monkeypatch.setattr(native, "ATTACH_WITHIN", 0.3)
+    silent = await client.get(f"/v1/tasks/{placed}/logs", headers=AUTH)
+    status, code, message = await error_of(silent)
+    assert (status, code) == (503, "ServerException")
+    assert message.endswith("did not answer within 0 s.")
+    other = await client.get(f"/v1/tasks/{placed}/logs", headers={"Authorization": "MinecsAdmin AKTEST:nope"})
+    assert other.status == 401
+
+
+async def _next_log_request(client: Client, me: dict[str, str]) -> dict[str, Any]:
+    async with asyncio.timeout(10):
+        while True:
+            poll = await client.get(
+                f"/agent/v1/instances/{me['id']}/assignments?since=0&wait=0.1",
+                headers={"Authorization": me["Authorization"]},
+            )
+            requests = (await poll.json())["logRequests"]
+            if requests:
+                return dict(requests[0])
