@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import docker
 
 from minecs.controlplane.services import is_steady
-from tests.conftest import TEST_LABEL_KEY, free_port
+from tests.conftest import TEST_LABEL_KEY
+from tests.integration.processes import Cluster
 
 HEALTH = {
     "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
@@ -34,92 +29,6 @@ WEB = {
 }
 
 
-def _process(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "minecs.cli", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "MINECS_LOG_FORMAT": "json"},
-    )
-
-
-class Cluster:
-    def __init__(self, root: Path) -> None:
-        self.root, self.port = root, free_port()
-        self.processes = [
-            _process("controller", "--data-dir", str(root / "controller"), "--port", str(self.port))
-        ]
-        self.call("GET", "/healthz", wait=True)
-
-    def call(self, method: str, path: str, body: Any = None, *, wait: bool = False) -> Any:
-        headers = {"Content-Type": "application/json"}
-        credentials = self.root / "controller" / "credentials"
-        if credentials.exists():
-            pairs = dict(line.split(" = ") for line in credentials.read_text().splitlines() if " = " in line)
-            headers["Authorization"] = (
-                f"MinecsAdmin {pairs['aws_access_key_id']}:{pairs['aws_secret_access_key']}"
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{self.port}{path}",
-                method=method,
-                headers=headers,
-                data=json.dumps(body).encode() if body is not None else None,
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as error:
-                raise AssertionError(error.read().decode()) from error
-            except OSError:
-                if not wait or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
-    def add_agent(self, name: str) -> None:
-        token = self.call("POST", "/v1/tokens", {"uses": 1})["token"]
-        self.processes.append(
-            _process(
-                "agent",
-                "--endpoint",
-                f"http://127.0.0.1:{self.port}",
-                "--token",
-                token,
-                "--data-dir",
-                str(self.root / name),
-                "--publish-address",
-                "127.0.0.1",
-                "--pull-behavior",
-                "prefer-cached",
-                "--label",
-                f"{TEST_LABEL_KEY}=1",
-            )
-        )
-
-    def wait(self, check: Any, within: float = 120) -> Any:
-        deadline = time.monotonic() + within
-        while True:
-            found = check()
-            if found:
-                return found
-            assert time.monotonic() < deadline, "condition never held"
-            time.sleep(0.5)
-
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            process.wait(timeout=60)
-
-
-def _steady(cluster: Cluster, name: str) -> bool:
-    services = {s["serviceName"]: s for s in cluster.call("GET", "/v1/services")["services"]}
-    service = services.get(name)
-    return bool(service and service["desiredCount"] and is_steady(service))
-
-
 def test_daemon_and_spread_across_two_agent_processes(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
@@ -127,13 +36,7 @@ def test_daemon_and_spread_across_two_agent_processes(
     try:
         cluster.add_agent("agent-a")
         cluster.add_agent("agent-b")
-        instances = cluster.wait(
-            lambda: (
-                (found := cluster.call("GET", "/v1/instances")["containerInstances"])
-                and len(found) == 2
-                and found
-            )
-        )
+        instances = cluster.wait(lambda: found if len(found := cluster.instances()) == 2 else None)
         documents = [
             {
                 "apiVersion": "minecs.dev/v1",
@@ -158,9 +61,10 @@ def test_daemon_and_spread_across_two_agent_processes(
                 },
             },
         ]
-        cluster.call("POST", "/v1/apply", {"documents": documents})
-        cluster.wait(lambda: _steady(cluster, "per-host") and _steady(cluster, "spread"))
-        tasks = [t for t in cluster.call("GET", "/v1/tasks")["tasks"] if t["lastStatus"] == "RUNNING"]
+        cluster.ok("POST", "/v1/apply", {"documents": documents})
+        cluster.wait_steady("per-host")
+        cluster.wait_steady("spread")
+        tasks = [t for t in cluster.tasks() if t["lastStatus"] == "RUNNING"]
         by_service: dict[str, list[str]] = {}
         for task in tasks:
             by_service.setdefault(task["group"], []).append(task["containerInstanceArn"].rsplit("/", 1)[-1])
@@ -174,17 +78,13 @@ def test_daemon_and_spread_across_two_agent_processes(
         cluster.stop()
 
 
-def _live(cluster: Cluster) -> list[dict[str, Any]]:
-    return [t for t in cluster.call("GET", "/v1/tasks")["tasks"] if t["desiredStatus"] == "RUNNING"]
-
-
 def test_kill_9_of_the_controller_mid_deployment_loses_nothing(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     cluster = Cluster(tmp_path)
     try:
         cluster.add_agent("agent-a")
-        cluster.wait(lambda: cluster.call("GET", "/v1/instances")["containerInstances"])
+        cluster.wait(cluster.instances)
         service = {
             "apiVersion": "minecs.dev/v1",
             "kind": "Service",
@@ -201,33 +101,24 @@ def test_kill_9_of_the_controller_mid_deployment_loses_nothing(
             "metadata": {"name": "web"},
             "spec": {"containerDefinitions": [WEB]},
         }
-        cluster.call("POST", "/v1/apply", {"documents": [first, service]})
-        cluster.wait(lambda: _steady(cluster, "web"))
+        cluster.ok("POST", "/v1/apply", {"documents": [first, service]})
+        cluster.wait_steady("web")
         second = json.loads(json.dumps(first))
         second["spec"]["containerDefinitions"][0]["memory"] = 48
-        cluster.call("POST", "/v1/apply", {"documents": [second, service]})
-        cluster.wait(lambda: any(t["taskDefinitionArn"].endswith(":2") for t in _live(cluster)))
-        controller = cluster.processes[0]
-        controller.send_signal(signal.SIGKILL)
-        controller.wait(timeout=30)
+        cluster.ok("POST", "/v1/apply", {"documents": [second, service]})
+        cluster.wait(lambda: any(t["taskDefinitionArn"].endswith(":2") for t in cluster.live()))
+        cluster.controller.send_signal(signal.SIGKILL)
+        cluster.controller.wait(timeout=30)
         time.sleep(3)  # the agent carries on alone: it finishes what it was told and keeps serving
-        assert cluster.processes[1].poll() is None
+        assert cluster.agents["agent-a"].poll() is None
         assert docker_client.containers.list(filters={"label": f"{TEST_LABEL_KEY}=1"})
-        cluster.processes[0] = _process(
-            "controller", "--data-dir", str(tmp_path / "controller"), "--port", str(cluster.port)
-        )
-        cluster.call("GET", "/healthz", wait=True)
-
-        def finished() -> bool:
-            services = cluster.call("GET", "/v1/services")["services"]
-            return _steady(cluster, "web") and len(services[0]["deployments"]) == 1
-
-        cluster.wait(finished, within=180)
-        live = _live(cluster)
+        cluster.start_controller()
+        cluster.wait_service("web", lambda s: is_steady(s) and len(s["deployments"]) == 1, within=180)
+        live = cluster.live()
         assert len(live) == 2
         assert {t["taskDefinitionArn"].rsplit(":", 1)[-1] for t in live} == {"2"}
-        assert len(cluster.call("GET", "/v1/instances")["containerInstances"]) == 1
-        assert all(i["agentConnected"] for i in cluster.call("GET", "/v1/instances")["containerInstances"])
+        assert len(cluster.instances()) == 1
+        assert cluster.wait(lambda: all(i["agentConnected"] for i in cluster.instances()))
         containers = docker_client.containers.list(filters={"label": f"{TEST_LABEL_KEY}=1"})
         assert len(containers) == 2  # no duplicates: exactly the two tasks' containers run
     finally:

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,98 +13,8 @@ import docker
 import pytest
 
 from minecs.controlplane.services import is_steady
-from tests.conftest import TEST_LABEL_KEY, free_port
-
-
-class Up:
-    def __init__(self, data_dir: Path, port: int, *extra: str) -> None:
-        self.data_dir, self.port = data_dir, port
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "minecs.cli",
-                "up",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                str(port),
-                "--publish-address",
-                "127.0.0.1",
-                "--pull-behavior",
-                "prefer-cached",
-                "--label",
-                f"{TEST_LABEL_KEY}=1",
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "MINECS_LOG_FORMAT": "json"},
-        )
-        self.call("GET", "/healthz", auth=None, wait_for_server=True)
-        self._wait_for_agent()
-
-    def _wait_for_agent(self) -> None:
-        """The controller answers before its agent has registered; tests need both."""
-        deadline = time.monotonic() + 30
-        while not (self.data_dir / "agent" / "instance.json").exists():
-            assert time.monotonic() < deadline, "the agent never registered"
-            time.sleep(0.1)
-        while not self.call("GET", "/v1/instances")[1]["containerInstances"]:
-            assert time.monotonic() < deadline, "the instance never appeared"
-            time.sleep(0.1)
-
-    def admin(self) -> str:
-        lines = dict(
-            line.split(" = ")
-            for line in (self.data_dir / "credentials").read_text().splitlines()
-            if " = " in line
-        )
-        return f"MinecsAdmin {lines['aws_access_key_id']}:{lines['aws_secret_access_key']}"
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        auth: str | None = "admin",
-        wait_for_server: bool = False,
-    ) -> tuple[int, Any]:
-        headers = {"Content-Type": "application/json"}
-        if auth is not None:
-            headers["Authorization"] = self.admin() if auth == "admin" else auth
-        data = json.dumps(body).encode() if body is not None else None
-        deadline = time.monotonic() + 30
-        while True:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    return response.status, json.loads(response.read())
-            except urllib.error.HTTPError as error:
-                return error.code, json.loads(error.read())
-            except OSError:
-                if not wait_for_server or time.monotonic() > deadline or self.process.poll() is not None:
-                    raise
-                time.sleep(0.2)
-
-    def wait_task(self, task_id: str, status: str, within: float = 60) -> dict[str, Any]:
-        deadline = time.monotonic() + within
-        while True:
-            _, body = self.call("GET", f"/v1/tasks/{task_id}")
-            if body["task"]["lastStatus"] == status or time.monotonic() > deadline:
-                assert body["task"]["lastStatus"] == status, body
-                return dict(body["task"])
-            time.sleep(0.3)
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=60)
-        self.stderr = stderr
-        return self.process.returncode
+from tests.conftest import free_port
+from tests.integration.processes import Up
 
 
 @pytest.fixture
@@ -208,25 +113,7 @@ def test_a_restarted_up_keeps_its_instance_and_its_task(up: Up, tmp_path: Path) 
 
 
 def test_token_create_from_the_cli(up: Up) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "minecs.cli",
-            "token",
-            "create",
-            "--uses",
-            "2",
-            "--endpoint",
-            f"http://127.0.0.1:{up.port}",
-            "--data-dir",
-            str(up.data_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = up.cli("token", "create", "--uses", "2")
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip()
     assert token.startswith("mcr-")
@@ -236,46 +123,15 @@ def test_token_create_from_the_cli(up: Up) -> None:
     assert up.call("POST", "/agent/v1/register", registration, auth=f"Bearer {token}")[0] == 403
 
 
-def _service(up: Up, name: str) -> dict[str, Any] | None:
-    status, body = up.call("GET", f"/v1/services/{name}")
-    return dict(body["service"]) if status == 200 else None  # not applied yet
-
-
-def _wait_service(up: Up, name: str, done: Any, within: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + within
-    while True:
-        service = _service(up, name)
-        if service is not None and done(service):
-            return service
-        assert time.monotonic() < deadline, json.dumps(service)[:3000]
-        time.sleep(0.5)
-
-
 def test_up_applies_the_examples_and_keeps_the_service_whole(
     tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
     up = Up(tmp_path / "minecs", free_port(), "--apply", str(examples))
     try:
-        service = _wait_service(up, "demo-web", is_steady)
+        service = up.wait_service("demo-web", is_steady)
         assert service["runningCount"] == 2
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "minecs.cli",
-                "get",
-                "services",
-                "--endpoint",
-                f"http://127.0.0.1:{up.port}",
-                "--data-dir",
-                str(up.data_dir),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        done = up.cli("get", "services")
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines()[1].split() == ["demo-web", "2", "2", "0", "COMPLETED"]
         _, tasks = up.call("GET", "/v1/tasks")
@@ -284,8 +140,7 @@ def test_up_applies_the_examples_and_keeps_the_service_whole(
         )
         web = next(c for c in victim["containers"] if c["name"] == "web")
         docker_client.containers.get(web["runtimeId"]).remove(force=True)
-        replaced = _wait_service(
-            up,
+        replaced = up.wait_service(
             "demo-web",
             lambda s: is_steady(s) and any("has started 1 tasks" in e["message"] for e in s["events"]),
         )
@@ -337,7 +192,7 @@ def test_a_crashing_revision_trips_the_circuit_breaker_and_rolls_back(up: Up) ->
         )[0]
         == 200
     )
-    first = _wait_service(up, "breaker", is_steady)
+    first = up.wait_service("breaker", is_steady)
     assert first["taskDefinition"].endswith("task-definition/breaker:1")
     status, applied = up.call("POST", "/v1/apply", {"documents": _manifests(["sh", "-c", "exit 1"])})
     assert status == 200, applied
@@ -352,7 +207,7 @@ def test_a_crashing_revision_trips_the_circuit_breaker_and_rolls_back(up: Up) ->
             "deployment failed: tasks failed to start." in e["message"] for e in service["events"]
         )
 
-    final = _wait_service(up, "breaker", rolled_back, within=240)
+    final = up.wait_service("breaker", rolled_back, within=240)
     assert final["deployments"][0]["taskDefinition"].endswith("task-definition/breaker:1")
     assert final["runningCount"] == 2
     assert any(
