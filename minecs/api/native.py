@@ -28,7 +28,7 @@ from minecs.model.wire import ecs_override_from_json
 from minecs.validation import parse_task_definition
 
 routes = web.RouteTableDef()
-INTERNAL = ("seq", "reserved", "placement", "instanceId")
+INTERNAL = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
 
 
 def public(task: Any) -> dict[str, Any]:

@@ -90,7 +90,8 @@ class ServiceScheduler:
         if service.get("schedulingStrategy") == "DAEMON":
             await self._reconcile_daemon(key, service, live, events, held=held)
         else:
-            await self._reconcile_replica(key, service, live, events, held=held)
+            stopping = sum(t["desiredStatus"] == "STOPPED" and t["lastStatus"] != "STOPPED" for t in mine)
+            await self._reconcile_replica(key, service, live, events, held=held, stopping=stopping)
 
     # ------------------------------------------------------------------ REPLICA and DAEMON
     async def _reconcile_replica(
@@ -101,6 +102,7 @@ class ServiceScheduler:
         events: list[str],
         *,
         held: bool,
+        stopping: int,
     ) -> None:
         cluster, name = service["cluster"], service["serviceName"]
         primary = service["deployments"][0]
@@ -112,6 +114,7 @@ class ServiceScheduler:
             sum(map(self._healthy, new)),
             len(old),
             sum(map(self._healthy, old)),
+            stopping=stopping,
         )
         config = service["deploymentConfiguration"]
         step = rolling_step(
@@ -313,7 +316,8 @@ class ServiceScheduler:
         if task["lastStatus"] != "RUNNING":
             return False
         started = datetime.fromtimestamp(task["startedAt"], UTC) if task.get("startedAt") else None
-        checked = task.get("healthStatus") in ("HEALTHY", "UNHEALTHY")
+        # Tasks stored before ``hasHealthCheck`` existed are judged by what their agent reported.
+        checked = task.get("hasHealthCheck", task.get("healthStatus") in ("HEALTHY", "UNHEALTHY"))
         return counts_as_healthy(
             running_since=started,
             has_health_check=checked,

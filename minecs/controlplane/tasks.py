@@ -131,6 +131,8 @@ class Tasks:
             "seq": 0,
             "instanceId": "",
             "reserved": encode_need(need_of(td, group)),
+            # ECS judges a task by its health checks when an essential container has one.
+            "hasHealthCheck": any(c.essential and c.health_check for c in td.container_definitions),
             "placement": {
                 "strategies": [{"type": x.type.value, "field": x.field} for x in request.strategies],
                 "constraints": [

@@ -1,6 +1,7 @@
 """Pure deployment arithmetic for rolling updates (ECS deployment controller), as the fact sheet §10 says.
 
-* at most ``floor(desired * maximumPercent / 100)`` tasks may exist (RUNNING, PENDING or STOPPING);
+* at most ``floor(desired * maximumPercent / 100)`` tasks may exist (RUNNING, PENDING or STOPPING:
+  a task told to stop counts until its agent reports it STOPPED);
 * at least ``ceil(desired * minimumHealthyPercent / 100)`` healthy tasks must stay RUNNING;
 * a new task counts as healthy when every essential container with a health check is HEALTHY, or,
   when no essential container has one, ``healthy_delay`` (ECS: 40 s, a setting) after it reached RUNNING;
@@ -78,6 +79,8 @@ class Fleet:
     new_healthy: int
     old_total: int
     old_healthy: int
+    stopping: int = 0
+    """Tasks told to stop whose containers may still run: they count toward the maximum, as in ECS."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def rolling_step(fleet: Fleet, *, minimum_healthy_percent: int, maximum_percent:
         return Step(start_new=0, stop_old=0, stop_new=fleet.new_total - desired)
     ceiling = max_tasks(desired, maximum_percent)
     floor = min_healthy(desired, minimum_healthy_percent)
-    room = ceiling - (fleet.new_total + fleet.old_total)
+    room = ceiling - (fleet.new_total + fleet.old_total + fleet.stopping)
     start = max(0, min(desired - fleet.new_total, room))
     unhealthy_old = fleet.old_total - fleet.old_healthy
     spare_healthy = max(0, fleet.new_healthy + fleet.old_healthy - floor)

@@ -64,6 +64,15 @@ async def agent_reports(
         )
 
 
+async def with_health_checks(plane: ControlPlane) -> None:
+    """Make ``web`` a task definition with a health check, and add an instance able to run it."""
+    checked = container("app", memory=64, healthCheck={"command": ["CMD", "true"]})
+    await plane.taskdefs.register(parse_task_definition(taskdef(checked)))
+    token = await plane.instances.tokens.create(now=datetime.now(UTC))
+    capable = Registration("default", 4096, 4096, attributes={"ecs.capability.container-health-check": ""})
+    await plane.instances.register(capable, token=token)
+
+
 async def live(plane: ControlPlane) -> list[dict[str, Any]]:
     return [dict(t) for t in await plane.tasks.in_cluster("default") if t["desiredStatus"] == "RUNNING"]
 
@@ -268,6 +277,7 @@ async def test_an_unhealthy_task_is_stopped_with_ecs_reason_and_replaced_at_once
 
 
 async def test_tasks_failing_health_checks_trip_the_breaker_stage_two(plane: ControlPlane) -> None:
+    await with_health_checks(plane)
     await plane.services.create(
         spec(2, deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
     )
@@ -345,3 +355,16 @@ async def test_force_delete_stops_every_task_before_the_service_is_inactive(plan
     await agent_reports(plane)
     await plane.services.reconcile("default/web")
     assert (await plane.services.get(None, "web"))["status"] == "INACTIVE"
+
+
+async def test_a_task_with_a_health_check_is_healthy_only_when_its_checks_say_so(plane: ControlPlane) -> None:
+    """Running for minutes is not enough when an essential container has a health check (ECS's rule)."""
+    await with_health_checks(plane)
+    await plane.services.create(spec(1))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane)  # RUNNING since five minutes, health still UNKNOWN (checks starting)
+    await plane.services.reconcile("default/web")
+    assert (await plane.services.get(None, "web"))["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    await agent_reports(plane, health="HEALTHY")
+    await plane.services.reconcile("default/web")
+    assert (await plane.services.get(None, "web"))["deployments"][0]["rolloutState"] == "COMPLETED"

@@ -60,6 +60,10 @@ def test_limits_round_as_ecs(desired: int, maximum: int, minimum: int, ceiling: 
         (Fleet(3, 3, 3, 0, 0), 100, 200, Step(start_new=0, stop_old=0)),
         (Fleet(3, 1, 1, 0, 0), 100, 200, Step(start_new=2, stop_old=0)),
         (Fleet(0, 0, 0, 0, 0), 100, 200, Step(start_new=0, stop_old=0)),
+        # tasks still stopping hold their place under the maximum (ECS counts STOPPING)
+        (Fleet(4, 0, 0, 2, 2, stopping=2), 50, 150, Step(start_new=2, stop_old=0)),
+        (Fleet(4, 2, 0, 2, 2, stopping=2), 50, 150, Step(start_new=0, stop_old=0)),
+        (Fleet(4, 4, 4, 0, 0, stopping=2), 50, 150, Step(start_new=0, stop_old=0)),
     ],
 )
 def test_rolling_steps(fleet: Fleet, minimum: int, maximum: int, expected: Step) -> None:
