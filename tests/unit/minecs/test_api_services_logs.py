@@ -173,3 +173,40 @@ async def _next_log_request(client: Client, me: dict[str, str]) -> dict[str, Any
             requests = (await poll.json())["logRequests"]
             if requests:
                 return dict(requests[0])
+
+
+async def test_when_the_caller_leaves_the_agent_upload_is_answered(
+    client: Client, plane: ControlPlane
+) -> None:
+    """Ctrl-C on 'minecs logs -f': the controller answers the agent's endless upload, which then stops."""
+    me = await agent(client, plane)
+    task_id = await run(client, container())
+    closed = asyncio.Event()
+
+    async def endless() -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield b"tick\n"
+                await asyncio.sleep(0.05)
+        finally:
+            closed.set()
+
+    async def follow_one_chunk() -> bytes:
+        response = await client.get(f"/v1/tasks/{task_id}/logs?follow=1", headers=AUTH)
+        first = await response.content.readany()
+        response.close()  # the caller goes away
+        return first
+
+    reading = asyncio.ensure_future(follow_one_chunk())
+    request = await _next_log_request(client, me)
+    upload = asyncio.ensure_future(
+        client.post(
+            f"/agent/v1/instances/{me['id']}/logs/{request['id']}",
+            data=endless(),
+            headers={"Authorization": me["Authorization"]},
+        )
+    )
+    async with asyncio.timeout(10):  # a hang guard, not a speed assertion
+        assert await reading == b"tick\n"
+        assert (await upload).status == 200
+        await closed.wait()
