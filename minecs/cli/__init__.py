@@ -161,6 +161,17 @@ def _add_object_commands(commands: Any) -> None:
     run.add_argument("--count", type=int, default=1)
     run.add_argument("--started-by", default=None)
     run.add_argument("--group", default=None)
+    run.add_argument(
+        "--cpu", default=None, help="task-level cpu override (units or vCPU, e.g. 512 or '0.5 vCPU')"
+    )
+    run.add_argument("--memory", default=None, help="task-level memory override (MiB or e.g. '1 GB')")
+    run.add_argument(
+        "--instance",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="StartTask: one task on each (repeatable)",
+    )
     run.add_argument("--wait", action="store_true", help="wait until the tasks are RUNNING")
     run.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
     run.add_argument("-o", "--output", choices=("table", "wide", "json", "yaml"), default="table")

@@ -73,6 +73,11 @@ async def run_task(args: argparse.Namespace, config: settings.Settings) -> int:
         body["startedBy"] = args.started_by
     if args.group:
         body["group"] = args.group
+    if args.instance:
+        body["containerInstances"] = args.instance
+    task_size = {k: v for k, v in (("cpu", args.cpu), ("memory", args.memory)) if v is not None}
+    if task_size:
+        body["overrides"] = task_size
     answer = await admin_call(args, config, "POST", "/v1/tasks", body)
     tasks = answer["tasks"]
     print(render("tasks", tasks, args.output))

@@ -26,9 +26,10 @@ from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
 from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 from minecs.model.task import USER_STOP_REASON, ContainerOverride, DesiredStatus, StopCode, TaskAssignment
-from minecs.model.taskdef import NetworkMode, Tag, TaskDefinition, TaskDefinitionStatus
+from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionStatus
 from minecs.model.wire import assignment_to_json, ecs_override_from_json, ecs_override_to_json, time_from_json
-from minecs.scheduling.placement import Candidate, Constraint, Need, Placed, Strategy, place
+from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
+from minecs.scheduling.placement import Candidate, Constraint, Placed, Strategy, place
 from minecs.store import Store, retry_update
 
 KIND = "task"
@@ -49,21 +50,10 @@ class RunRequest:
     tags: tuple[Tag, ...] = ()
     instance_ids: tuple[str, ...] = ()
     """StartTask: place on exactly these instances, one task each."""
-
-
-def need_of(td: TaskDefinition, group: str) -> Need:
-    """What a task reserves on its instance, as ECS accounts it."""
-    containers = td.container_definitions
-    cpu = int(td.cpu) if td.cpu else sum(c.cpu for c in containers)
-    memory = int(td.memory) if td.memory else sum(c.memory_reservation or c.memory or 0 for c in containers)
-    ports: set[tuple[int, str]] = set()
-    for c in containers:
-        for m in c.port_mappings:
-            static = m.container_port if td.network_mode is NetworkMode.HOST else m.host_port
-            if static and td.network_mode in (NetworkMode.HOST, NetworkMode.BRIDGE):
-                ports.add((static, m.protocol.value))
-    attributes = frozenset(a.name for a in td.requires_attributes)
-    return Need(cpu, memory, frozenset(ports), attributes, group)
+    task_cpu: int | None = None
+    """RunTask ``overrides.cpu`` (CPU units), replacing the task definition's."""
+    task_memory: int | None = None
+    """RunTask ``overrides.memory`` (MiB), replacing the task definition's."""
 
 
 class Tasks:
@@ -106,7 +96,7 @@ class Tasks:
         return created
 
     def _new_task(self, cluster: str, registered: Registered, request: RunRequest) -> dict[str, Any]:
-        td = registered.definition
+        td = with_task_size(registered.definition, request.task_cpu, request.task_memory)
         task_id = secrets.token_hex(16)
         group = request.group or f"family:{td.family}"
         return {
@@ -120,7 +110,7 @@ class Tasks:
             "startedBy": request.started_by,
             "cpu": td.cpu,
             "memory": td.memory,
-            "overrides": {"containerOverrides": [ecs_override_to_json(o) for o in request.overrides]},
+            "overrides": _task_overrides(request),
             "tags": [encode(t) for t in request.tags],
             "createdAt": self.clock().timestamp(),
             "containers": [
@@ -130,7 +120,7 @@ class Tasks:
             "healthStatus": "UNKNOWN",
             "seq": 0,
             "instanceId": "",
-            "reserved": encode_need(need_of(td, group)),
+            "reserved": encode_need(need_of(td, group, request.overrides)),
             # ECS judges a task by its health checks when an essential container has one.
             "hasHealthCheck": any(c.essential and c.health_check for c in td.container_definitions),
             "placement": {
@@ -276,10 +266,15 @@ class Tasks:
 
     def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:
         overrides = tuple(ecs_override_from_json(o) for o in body["overrides"]["containerOverrides"])
+        task_size = body["overrides"]
         return TaskAssignment(
             task_arn=body["taskArn"],
             cluster=body["clusterArn"].rsplit("/", 1)[-1],
-            definition=td,
+            definition=with_task_size(
+                td,
+                int(task_size["cpu"]) if task_size.get("cpu") else None,
+                int(task_size["memory"]) if task_size.get("memory") else None,
+            ),
             desired_status=DesiredStatus(body["desiredStatus"]),
             overrides=overrides,
             stop_code=StopCode(body["stopCode"]) if body.get("stopCode") else None,
@@ -302,6 +297,16 @@ class Tasks:
 
         updated = await retry_update(self.store, KIND, task_id, merge)
         return int(updated.body["seq"])
+
+
+def _task_overrides(request: RunRequest) -> dict[str, Any]:
+    """ECS's TaskOverride shape; cpu and memory are strings there, as in task definitions."""
+    out: dict[str, Any] = {"containerOverrides": [ecs_override_to_json(o) for o in request.overrides]}
+    if request.task_cpu is not None:
+        out["cpu"] = str(request.task_cpu)
+    if request.task_memory is not None:
+        out["memory"] = str(request.task_memory)
+    return out
 
 
 def _epoch(value: Any) -> float | None:
@@ -339,25 +344,6 @@ def _container(task_arn: str, c: Mapping[str, Any]) -> dict[str, Any]:
         "healthStatus": c.get("healthStatus", "UNKNOWN"),
     }
     return {k: v for k, v in out.items() if v is not None}
-
-
-def encode_need(need: Need) -> dict[str, Any]:
-    return {
-        "cpu": need.cpu,
-        "memory": need.memory,
-        "ports": sorted([p, proto] for p, proto in need.ports),
-        "attributes": sorted(need.attributes),
-    }
-
-
-def decode_need(data: Mapping[str, Any], group: str = "") -> Need:
-    return Need(
-        cpu=data["cpu"],
-        memory=data["memory"],
-        ports=frozenset((p, proto) for p, proto in data["ports"]),
-        attributes=frozenset(data["attributes"]),
-        group=group,
-    )
 
 
 def decode_placement(data: Mapping[str, Any]) -> tuple[list[Strategy], list[Constraint]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -110,6 +111,15 @@ def test_get_every_kind_in_every_output(up: Up) -> None:
     assert table == ["NAME", "talker:1"]
     described = up.cli("describe", "instance", instances[0]["instanceId"])
     assert yaml.safe_load(described.stdout)["status"] == "ACTIVE"
+    sized = up.cli("run-task", "talker", "--cpu", "0.25 vCPU", "--memory", "256", "--wait", "-o", "json")
+    assert sized.returncode == 0, sized.stderr
+    (task,) = json.loads(sized.stdout.split("all tasks RUNNING")[0])
+    assert (task["cpu"], task["memory"], task["overrides"]["memory"]) == ("256", "256", "256")
+    bad = up.cli("run-task", "talker", "--memory", "lots")
+    assert (bad.returncode, bad.stderr.strip()) == (
+        1,
+        "minecs: ClientException: overrides.memory: 'lots' is not a valid size.",
+    )
     missing = up.cli("describe", "service", "nope")
     assert (missing.returncode, missing.stderr.strip()) == (
         1,

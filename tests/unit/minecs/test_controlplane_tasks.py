@@ -189,3 +189,21 @@ async def test_stopped_tasks_are_forgotten_after_the_retention_only(plane: Plane
     found, failures = await plane.tasks.describe(None, [placed["taskArn"], unplaced["taskArn"]])
     assert [t["taskArn"] for t in found] == [placed["taskArn"]]
     assert [f.arn for f in failures] == [unplaced["taskArn"]]
+
+
+async def test_task_and_container_size_overrides_reserve_and_reach_the_agent(plane: Plane) -> None:
+    small = await plane.instance(memory=600)
+    (task,) = await plane.tasks.run(RunRequest("web", task_cpu=512, task_memory=512))
+    assert (task["cpu"], task["memory"], task["instanceId"]) == ("512", "512", small)
+    assert (task["overrides"]["cpu"], task["overrides"]["memory"]) == ("512", "512")
+    assert task["reserved"]["memory"] == 512
+    (assignment,) = [assignment_from_json(a) for a in await plane.tasks.assignments(small)]
+    assert (assignment.definition.cpu, assignment.definition.memory) == ("512", "512")
+    (bigger,) = await plane.tasks.run(RunRequest("web", overrides=(ContainerOverride("app", memory=128),)))
+    assert bigger["reserved"]["memory"] == 128  # a container's memory override is what it reserves
+
+
+async def test_start_task_pins_one_task_on_each_named_instance(plane: Plane) -> None:
+    first, second = await plane.instance(), await plane.instance()
+    started = await plane.tasks.run(RunRequest("web", instance_ids=(second, first)))
+    assert [t["instanceId"] for t in started] == [second, first]
