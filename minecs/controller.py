@@ -46,7 +46,8 @@ async def serve(
     plane = await ControlPlane.open(settings.data_dir, identity, tuning)
     admin = load_or_create_admin(settings.data_dir)
     # A parked poll must end well inside the disconnection window, or a healthy agent looks gone.
-    app = build_app(plane, admin, poll_wait=min(tuning.poll_wait, tuning.agent_timeout / 3))
+    wake = asyncio.Event()
+    app = build_app(plane, admin, poll_wait=min(tuning.poll_wait, tuning.agent_timeout / 3), wake=wake)
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
@@ -56,7 +57,6 @@ async def serve(
         log.info("controller listening", endpoint=settings.endpoint, data_dir=str(settings.data_dir))
         if ready is not None:
             ready.set()
-        wake = asyncio.Event()
         await run_roots(
             {"reconcile": lambda: reconcile_forever(plane, stop, wake, tuning.reconcile_interval)}, stop
         )

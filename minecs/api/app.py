@@ -8,6 +8,7 @@ everywhere else. A missing or wrong credential is 401, a known caller acting out
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +27,7 @@ PLANE = web.AppKey("plane", ControlPlane)
 ADMIN = web.AppKey("admin", AdminCredential)
 POLL_WAIT = web.AppKey("poll_wait", float)
 RELAY = web.AppKey("relay", LogRelay)
+WAKE = web.AppKey("wake", asyncio.Event)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -52,6 +54,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return web.json_response({"code": "ServerException", "message": "internal error"}, status=500)
 
 
+@web.middleware
+async def wake_on_write(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A write that succeeded (an API change, an agent's state report) wakes the reconcile loop at once.
+
+    The reconciler's own writes do not pass through here, so it never wakes itself."""
+    response = await handler(request)
+    if request.method != "GET" and response.status < 400:
+        request.app[WAKE].set()
+    return response
+
+
 def require_admin(request: web.Request) -> None:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     key, _, secret = value.partition(":")
@@ -65,10 +78,17 @@ def require_admin(request: web.Request) -> None:
         raise UnauthenticatedError("Missing or wrong admin credential.")
 
 
-def build_app(plane: ControlPlane, admin: AdminCredential, *, poll_wait: float = 20.0) -> web.Application:
+def build_app(
+    plane: ControlPlane,
+    admin: AdminCredential,
+    *,
+    poll_wait: float = 20.0,
+    wake: asyncio.Event | None = None,
+) -> web.Application:
     from minecs.api import agent, native, services
 
-    app = web.Application(middlewares=[errors])
+    app = web.Application(middlewares=[errors, wake_on_write])
+    app[WAKE] = wake or asyncio.Event()
     app[PLANE] = plane
     app[ADMIN] = admin
     app[POLL_WAIT] = poll_wait

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,19 @@ async def test_no_body_makes_the_server_answer_500(
     headers = {"Authorization": "Bearer nothing"} if path.startswith("/agent") else AUTH
     response = await client.post(path, json=body, headers=headers)
     assert response.status < 500, await response.text()
+
+
+async def test_successful_writes_wake_the_reconciler_and_reads_or_failures_do_not(tmp_path: Path) -> None:
+    plane = await ControlPlane.open(tmp_path, Identity())
+    wake = asyncio.Event()
+    try:
+        async with TestClient(TestServer(build_app(plane, ADMIN, wake=wake))) as client:
+            await client.get("/v1/tasks", headers=AUTH)
+            await client.post("/v1/taskdefinitions", json={"family": "x"}, headers=AUTH)  # invalid
+            assert not wake.is_set()
+            assert (
+                await client.post("/v1/taskdefinitions", json=taskdef(container()), headers=AUTH)
+            ).status == 200
+            assert wake.is_set()
+    finally:
+        await plane.close()
