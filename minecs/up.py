@@ -61,7 +61,9 @@ async def _apply_when_ready(settings: ControllerSettings, paths: list[str], stop
     print(
         f"minecs is up: controller {settings.endpoint}, admin credential {settings.data_dir / 'credentials'}.\n"
         f"  minecs get services --data-dir {settings.data_dir} --endpoint {settings.endpoint}\n"
-        f"  minecs get tasks --data-dir {settings.data_dir} --endpoint {settings.endpoint}",
+        f"  minecs get tasks -o wide --data-dir {settings.data_dir} --endpoint {settings.endpoint}\n"
+        f"  minecs describe service NAME --data-dir {settings.data_dir} --endpoint {settings.endpoint}\n"
+        f"  minecs logs TASK-ID -c web -f --data-dir {settings.data_dir} --endpoint {settings.endpoint}",
         flush=True,
     )
     await stop.wait()

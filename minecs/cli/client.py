@@ -104,28 +104,61 @@ async def apply_files(args: argparse.Namespace, config: settings.Settings) -> in
     return 0
 
 
+def _progress(service: Any, tasks: list[Any]) -> str:
+    """``web 1/2 (PENDING 1, RUNNING 1)``: running/desired, then the live tasks' states."""
+    states: dict[str, int] = {}
+    for task in tasks:
+        if task.get("group") == f"service:{service['serviceName']}" and task["desiredStatus"] == "RUNNING":
+            states[task["lastStatus"]] = states.get(task["lastStatus"], 0) + 1
+    detail = ", ".join(f"{state} {count}" for state, count in sorted(states.items()))
+    return f"{service['serviceName']} {service['runningCount']}/{service['desiredCount']} ({detail or 'no tasks'})"
+
+
 async def _wait_steady(args: argparse.Namespace, config: settings.Settings, names: list[str]) -> int:
+    """Wait until the applied deployments are steady; fail with the reason when one of them fails.
+
+    The deployment to follow is each service's PRIMARY right after the apply. A circuit breaker with
+    rollback makes a new PRIMARY of the old revision; that is still a failed apply, so the failure
+    is read from the service's events as well as from the deployment itself.
+    """
     import time
 
     deadline = time.monotonic() + args.timeout
+    applied: dict[str, str] = {}
     last = ""
     while time.monotonic() < deadline:
         services = (await admin_call(args, config, "GET", "/v1/services", None))["services"]
+        tasks = (await admin_call(args, config, "GET", "/v1/tasks", None))["tasks"]
         wanted = [s for s in services if s["serviceName"] in names]
-        line = "  ".join(f"{s['serviceName']} {s['runningCount']}/{s['desiredCount']}" for s in wanted)
+        for service in wanted:
+            applied.setdefault(service["serviceName"], service["deployments"][0]["id"])
+        line = "  ".join(_progress(s, tasks) for s in wanted)
         if line != last:
             print(f"waiting: {line}", file=sys.stderr)
             last = line
-        failed = [s for s in wanted if s["deployments"][0].get("rolloutState") == "FAILED"]
-        if failed:
-            print(
-                f"minecs: deployment failed: {failed[0]['deployments'][0].get('rolloutStateReason')}",
-                file=sys.stderr,
-            )
-            return 1
-        if wanted and all(is_steady(s) for s in wanted):
+        for service in wanted:
+            reason = _failure(service, applied[service["serviceName"]])
+            if reason:
+                print(
+                    f"minecs: service {service['serviceName']}: deployment failed: {reason}", file=sys.stderr
+                )
+                return 1
+        if wanted and all(
+            is_steady(s) and s["deployments"][0]["id"] == applied[s["serviceName"]] for s in wanted
+        ):
             print("all services steady")
             return 0
         await asyncio.sleep(1)
     print("minecs: timed out waiting for services to be steady", file=sys.stderr)
     return 1
+
+
+def _failure(service: Any, deployment: str) -> str | None:
+    for d in service["deployments"]:
+        if d["id"] == deployment and d.get("rolloutState") == "FAILED":
+            return str(d.get("rolloutStateReason"))
+    failed = f"(deployment {deployment}) deployment failed: "
+    for event in service["events"]:
+        if failed in event["message"]:
+            return "ECS deployment circuit breaker: " + str(event["message"]).split(failed, 1)[1]
+    return None

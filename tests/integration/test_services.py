@@ -193,3 +193,28 @@ def test_force_delete_drains_a_running_service(up: Up, docker_client: docker.Doc
 def _status(up: Up, name: str) -> str | None:
     service = up.service(name)
     return None if service is None else str(service["status"])
+
+
+def test_apply_wait_shows_progress_and_fails_with_the_reason(up: Up) -> None:
+    good = up.data_dir / "good.yaml"
+    good.write_text(yaml.safe_dump_all(manifests("waited", HEALTHY_WEB, BREAKER)))
+    done = up.cli("apply", "-f", str(good), "--wait", timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "all services steady"
+    progress = [line for line in done.stderr.splitlines() if line.startswith("waiting: waited ")]
+    assert progress[-1] == "waiting: waited 2/2 (RUNNING 2)"
+    assert any("PENDING" in line or "0/2" in line for line in progress)  # it showed the way there
+    crashing = {**HEALTHY_WEB, "command": ["sh", "-c", "exit 1"]}
+    bad = up.data_dir / "bad.yaml"
+    bad.write_text(yaml.safe_dump_all(manifests("waited", crashing, BREAKER)))
+    failed = up.cli("apply", "-f", str(bad), "--wait", timeout=240)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines()[-1] == (
+        "minecs: service waited: deployment failed: ECS deployment circuit breaker: tasks failed to start."
+    )
+
+
+BREAKER = {
+    "desiredCount": 2,
+    "deploymentConfiguration": {"deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+}
