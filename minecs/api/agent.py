@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -67,15 +68,20 @@ def _registration(body: dict[str, Any]) -> Registration:
 @routes.post("/agent/v1/register")
 async def register(request: web.Request) -> web.Response:
     plane = request.app[PLANE]
-    registration = _registration(await json_object(request))
-    await plane.clusters.get_active(registration.cluster)
     scheme, instance_id, secret = _credential(request)
+    # Credentials first: a caller without them learns nothing, not even what a good body looks like.
     if scheme == "Bearer":
-        registered = await plane.instances.register(registration, token=secret)
+        await plane.instances.tokens.check(secret, now=datetime.now(UTC))
     elif scheme == "MinecsAgent":
-        registered = await plane.instances.register(registration, instance_id=instance_id, secret=secret)
+        await plane.instances.credentials.verify(instance_id, secret)
     else:
         raise UnauthenticatedError("Registration needs a registration token or the instance's credential.")
+    registration = _registration(await json_object(request))
+    await plane.clusters.get_active(registration.cluster)
+    if scheme == "Bearer":
+        registered = await plane.instances.register(registration, token=secret)
+    else:
+        registered = await plane.instances.register(registration, instance_id=instance_id, secret=secret)
     answer: dict[str, Any] = {
         "instanceId": registered.instance["instanceId"],
         "containerInstanceArn": registered.instance["containerInstanceArn"],

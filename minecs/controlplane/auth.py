@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from minecs.errors import AccessDeniedError, UnauthenticatedError
-from minecs.store import Store, VersionConflictError
+from minecs.store import Store, Stored, VersionConflictError
 
 PROFILE = "minecs"
 TOKEN_KIND = "token"
@@ -76,16 +76,15 @@ class RegistrationTokens:
         await self.store.create(TOKEN_KIND, _digest(token), {"expiresAt": expires, "usesLeft": uses})
         return token
 
+    async def check(self, token: str, *, now: datetime) -> None:
+        """``AccessDeniedError`` unless ``token`` could be spent now (nothing is spent)."""
+        _usable(await self.store.get(TOKEN_KIND, _digest(token)), now)
+
     async def consume(self, token: str, *, now: datetime) -> None:
         """Spend one use of ``token``; ``AccessDeniedError`` if it is unknown, used up or expired."""
         key = _digest(token)
         for _ in range(10):
-            stored = await self.store.get(TOKEN_KIND, key)
-            if stored is None or stored.body["usesLeft"] < 1:
-                raise AccessDeniedError("The registration token is not valid or has been used.")
-            expires = stored.body["expiresAt"]
-            if expires is not None and now.timestamp() > expires:
-                raise AccessDeniedError("The registration token has expired.")
+            stored = _usable(await self.store.get(TOKEN_KIND, key), now)
             body = {**stored.body, "usesLeft": stored.body["usesLeft"] - 1}
             try:
                 await self.store.update(TOKEN_KIND, key, body, expected_version=stored.version)
@@ -93,6 +92,15 @@ class RegistrationTokens:
             except VersionConflictError:
                 continue  # another agent spent a use meanwhile: look again
         raise AccessDeniedError("The registration token is busy; try again.")
+
+
+def _usable(stored: Stored | None, now: datetime) -> Stored:
+    if stored is None or stored.body["usesLeft"] < 1:
+        raise AccessDeniedError("The registration token is not valid or has been used.")
+    expires = stored.body["expiresAt"]
+    if expires is not None and now.timestamp() > expires:
+        raise AccessDeniedError("The registration token has expired.")
+    return stored
 
 
 class InstanceCredentials:

@@ -45,6 +45,7 @@ KIND = "service"
 MAX_EVENTS = 100
 HEALTH_REASON = "Task failed container health checks"
 _SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
+_PENDING = ("PROVISIONING", "PENDING", "ACTIVATING")
 
 NewDeployment = Callable[[str, int, float], Awaitable[dict[str, Any]]]
 
@@ -87,10 +88,11 @@ class ServiceScheduler:
         held = self._launch_held(service["deployments"][0], mine)
         if held:
             events.append(f"(service {name}) is unable to consistently start tasks successfully.")
+        # Told to stop, not stopped yet: they still run (runningCount) and hold their place (maximum).
+        stopping = [t for t in mine if t["desiredStatus"] == "STOPPED" and t["lastStatus"] != "STOPPED"]
         if service.get("schedulingStrategy") == "DAEMON":
-            await self._reconcile_daemon(key, service, live, events, held=held)
+            await self._reconcile_daemon(key, service, live, events, held=held, stopping=stopping)
         else:
-            stopping = sum(t["desiredStatus"] == "STOPPED" and t["lastStatus"] != "STOPPED" for t in mine)
             await self._reconcile_replica(key, service, live, events, held=held, stopping=stopping)
 
     # ------------------------------------------------------------------ REPLICA and DAEMON
@@ -102,7 +104,7 @@ class ServiceScheduler:
         events: list[str],
         *,
         held: bool,
-        stopping: int,
+        stopping: list[Mapping[str, Any]],
     ) -> None:
         cluster, name = service["cluster"], service["serviceName"]
         primary = service["deployments"][0]
@@ -114,7 +116,7 @@ class ServiceScheduler:
             sum(map(self._healthy, new)),
             len(old),
             sum(map(self._healthy, old)),
-            stopping=stopping,
+            stopping=len(stopping),
         )
         config = service["deploymentConfiguration"]
         step = rolling_step(
@@ -146,7 +148,7 @@ class ServiceScheduler:
             events.append(_stopped_event(name, victims))
         if step.stuck:
             events.append(STUCK_EVENT.format(service=name))
-        await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, events))
+        await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, stopping, events))
 
     async def _reconcile_daemon(
         self,
@@ -156,6 +158,7 @@ class ServiceScheduler:
         events: list[str],
         *,
         held: bool,
+        stopping: list[Mapping[str, Any]],
     ) -> None:
         """DAEMON: one task of the PRIMARY deployment on every ACTIVE, connected instance.
 
@@ -197,7 +200,7 @@ class ServiceScheduler:
             self.store,
             KIND,
             key,
-            lambda body: self._record({**body, "desiredCount": len(instances)}, new, old, events),
+            lambda body: self._record({**body, "desiredCount": len(instances)}, new, old, stopping, events),
         )
 
     async def _drain(self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]) -> None:
@@ -343,10 +346,15 @@ class ServiceScheduler:
         body: Mapping[str, Any],
         new: list[Mapping[str, Any]],
         old: list[Mapping[str, Any]],
+        stopping: list[Mapping[str, Any]],
         events: list[str],
     ) -> dict[str, Any]:
-        running = sum(t["lastStatus"] == "RUNNING" for t in new + old)
-        pending = len(new) + len(old) - running
+        """Counts as ECS shows them (a task still stopping is RUNNING until its agent says otherwise),
+        the deployments left, and the steady state: nothing pending, nothing still stopping."""
+        everything = new + old + stopping
+        running = sum(t["lastStatus"] == "RUNNING" for t in everything)
+        pending = sum(t["lastStatus"] in _PENDING for t in everything)
+        waiting = sum(t["lastStatus"] != "RUNNING" for t in new + old) + len(stopping)
         old_ids = {t.get("startedBy") for t in old}
         deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]
         failed = [
@@ -359,7 +367,7 @@ class ServiceScheduler:
         }
         fleet = Fleet(body["desiredCount"], len(new), sum(map(self._healthy, new)), len(old), 0)
         completed_td = body.get("lastCompletedTaskDefinition")
-        if steady(fleet, pending=pending, deployments=len(deployments)):
+        if steady(fleet, pending=waiting, deployments=len(deployments)):
             if primary["rolloutState"] != "COMPLETED":
                 events = [
                     *events,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,21 @@ async def test_agent_calls_without_a_credential_are_401(client: TestClient[Any, 
     response = await client.post(
         "/agent/v1/register", json={"resources": {"cpu": 1}}, headers={"Authorization": "Bearer x"}
     )
-    assert (response.status, (await response.json())["code"]) == (400, "ClientException")
+    assert (response.status, (await response.json())["code"]) == (403, "AccessDeniedException")
+
+
+async def test_a_malformed_registration_is_400_and_does_not_spend_the_token(tmp_path: Path) -> None:
+    plane = await ControlPlane.open(tmp_path, Identity())
+    token = await plane.instances.tokens.create(now=datetime.now(UTC))
+    bearer = {"Authorization": f"Bearer {token}"}
+    try:
+        async with TestClient(TestServer(build_app(plane, ADMIN))) as client:
+            bad = await client.post("/agent/v1/register", json={"resources": {"cpu": 1}}, headers=bearer)
+            assert (bad.status, (await bad.json())["code"]) == (400, "ClientException")
+            good = {"resources": {"cpu": 1024, "memory": 512}}
+            assert (await client.post("/agent/v1/register", json=good, headers=bearer)).status == 200
+    finally:
+        await plane.close()
 
 
 json_values = st.recursive(

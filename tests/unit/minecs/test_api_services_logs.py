@@ -210,3 +210,28 @@ async def test_when_the_caller_leaves_the_agent_upload_is_answered(
         assert await reading == b"tick\n"
         assert (await upload).status == 200
         await closed.wait()
+
+
+async def test_every_route_refuses_missing_or_wrong_credentials(client: Client, plane: ControlPlane) -> None:
+    """Done 8, enumerated from the router itself so a new route cannot slip through unguarded."""
+    me = await agent(client, plane)
+    other = await agent(client, plane)
+    checked = 0
+    for route in client.app.router.routes():
+        path = route.resource.canonical if route.resource is not None else ""
+        if route.method == "HEAD" or path == "/healthz":
+            continue
+        concrete = path.replace("{id}", me["id"]).replace("{name}", "x").replace("{reference}", "x")
+        concrete = concrete.replace("{request}", "x")
+        for auth in (None, "MinecsAdmin AKTEST:wrong", f"MinecsAgent {me['id']}:wrong", "Bearer used-up"):
+            headers = {"Authorization": auth} if auth else {}
+            response = await client.request(route.method, concrete, json={}, headers=headers)
+            expected = 403 if path == "/agent/v1/register" and auth == "Bearer used-up" else 401
+            assert response.status == expected, (route.method, concrete, auth, response.status)
+        if path.startswith("/agent/v1/instances/"):
+            as_other = await client.request(
+                route.method, concrete, json={}, headers={"Authorization": other["Authorization"]}
+            )
+            assert as_other.status == 403, (route.method, concrete)  # an agent acts only as itself
+        checked += 1
+    assert checked >= 25
