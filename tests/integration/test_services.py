@@ -162,9 +162,14 @@ def test_scale_to_zero_then_delete_from_the_cli(up: Up, docker_client: docker.Do
     assert up.cli("scale", "shrink", "0").returncode == 0
     zero = up.wait_service("shrink", lambda s: s["runningCount"] == 0 and is_steady(s))
     assert zero["desiredCount"] == 0
-    assert not docker_client.containers.list(
-        filters={"label": "com.amazonaws.ecs.task-definition-family=shrink"}
-    )  # steady at zero means the agent reported both tasks STOPPED
+    # As in ECS, 'stable' counts RUNNING tasks only; tasks still STOPPING finish shortly after.
+    selector: dict[str, str | list[str] | bool] = {"label": "com.amazonaws.ecs.task-definition-family=shrink"}
+    up.wait(lambda: not docker_client.containers.list(filters=selector), 60, "containers stopped")
+    up.wait(
+        lambda: all(t["lastStatus"] == "STOPPED" for t in up.tasks() if t["group"] == "service:shrink"),
+        30,
+        "both tasks reported STOPPED",
+    )
     deleted = up.cli("delete", "service", "shrink")
     assert (deleted.returncode, deleted.stdout.strip()) == (0, "service/shrink deleted")
     up.wait(lambda: _status(up, "shrink") == "INACTIVE", 60, "inactive")
