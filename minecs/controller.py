@@ -47,7 +47,13 @@ async def serve(
     admin = load_or_create_admin(settings.data_dir)
     # A parked poll must end well inside the disconnection window, or a healthy agent looks gone.
     wake = asyncio.Event()
-    app = build_app(plane, admin, poll_wait=min(tuning.poll_wait, tuning.agent_timeout / 3), wake=wake)
+    app = build_app(
+        plane,
+        admin,
+        poll_wait=min(tuning.poll_wait, tuning.agent_timeout / 3),
+        wake=wake,
+        ecs_unsigned_loopback=tuning.allow_unsigned_loopback,
+    )
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()

@@ -80,11 +80,14 @@ class ControllerTuning:
     """First back-off between launches of a service whose tasks keep failing to start (doubles, 15 min cap)."""
     stopped_task_retention: float = 3600.0
     """How long a STOPPED task stays visible before it is deleted (ECS: about an hour)."""
+    allow_unsigned_loopback: bool = False
+    """Let unsigned ECS API requests from 127.0.0.1/::1 through (``aws --no-sign-request``)."""
 
     def __post_init__(self) -> None:
-        for name in (f.name for f in dataclasses.fields(self)):
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"controller.{name}: {getattr(self, name)} must be > 0")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and value <= 0:
+                raise SettingsError(f"controller.{f.name}: {value} must be > 0")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,14 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     docker: DockerSettings = field(default_factory=DockerSettings)
     controller: ControllerTuning = field(default_factory=ControllerTuning)
+    region: str = "us-east-1"
+    """The region in every ARN (minecs is one region; ``MINECS_REGION``)."""
+    account_id: str = "000000000000"
+    """The 12-digit account in every ARN (``MINECS_ACCOUNT_ID``)."""
+
+    def __post_init__(self) -> None:
+        if not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise SettingsError(f"account_id: {self.account_id!r} is not a 12-digit AWS account id")
 
 
 def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -28,6 +28,9 @@ ADMIN = web.AppKey("admin", AdminCredential)
 POLL_WAIT = web.AppKey("poll_wait", float)
 RELAY = web.AppKey("relay", LogRelay)
 WAKE = web.AppKey("wake", asyncio.Event)
+ECS_UNSIGNED_LOOPBACK = web.AppKey("ecs_unsigned_loopback", bool)
+READ_ONLY = "minecs.read_only"
+"""Set on a request whose (POST) operation changes nothing, so it does not wake the reconciler."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -60,7 +63,7 @@ async def wake_on_write(request: web.Request, handler: Handler) -> web.StreamRes
 
     The reconciler's own writes do not pass through here, so it never wakes itself."""
     response = await handler(request)
-    if request.method != "GET" and response.status < 400:
+    if request.method != "GET" and response.status < 400 and not request.get(READ_ONLY):
         request.app[WAKE].set()
     return response
 
@@ -84,11 +87,14 @@ def build_app(
     *,
     poll_wait: float = 20.0,
     wake: asyncio.Event | None = None,
+    ecs_unsigned_loopback: bool = False,
 ) -> web.Application:
     from minecs.api import agent, native, services
+    from minecs.api.ecs import front
 
     app = web.Application(middlewares=[errors, wake_on_write])
     app[WAKE] = wake or asyncio.Event()
+    app[ECS_UNSIGNED_LOOPBACK] = ecs_unsigned_loopback
     app[PLANE] = plane
     app[ADMIN] = admin
     app[POLL_WAIT] = poll_wait
@@ -96,4 +102,5 @@ def build_app(
     app.add_routes(agent.routes)
     app.add_routes(native.routes)
     app.add_routes(services.routes)
+    app.add_routes(front.routes)
     return app

@@ -7,7 +7,6 @@ cluster is deleted only when nothing is left in it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,17 +15,13 @@ from aiohttp import web
 from minecs.api.agent import json_object
 from minecs.api.app import PLANE, RELAY, require_admin
 from minecs.api.logrelay import ATTACH_WITHIN, LogRequest, Upload
+from minecs.api.runrequest import run_request
 from minecs.controlplane.apply import apply
 from minecs.controlplane.clusters import Failure
-from minecs.controlplane.tasks import RunRequest
 from minecs.errors import AgentUnavailableError, ClientError, NotFoundError
 from minecs.manifests import parse_documents
-from minecs.model.codec import Decoder, encode
+from minecs.model.codec import encode
 from minecs.model.registered import to_json
-from minecs.model.task import ContainerOverride
-from minecs.model.taskdef import Tag
-from minecs.model.units import parse_cpu, parse_memory
-from minecs.model.wire import ecs_override_from_json
 from minecs.validation import parse_task_definition
 
 routes = web.RouteTableDef()
@@ -72,52 +67,11 @@ async def register_task_definition(request: web.Request) -> web.Response:
     )
 
 
-def _overrides(body: dict[str, Any]) -> tuple[ContainerOverride, ...]:
-    try:
-        return tuple(
-            ecs_override_from_json(o) for o in (body.get("overrides") or {}).get("containerOverrides", [])
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ClientError(f"overrides.containerOverrides: malformed: {exc!r}") from exc
-
-
-def _size(raw: Any, parse: Callable[[str], int | None], path: str) -> int | None:
-    if raw is None:
-        return None
-    value = parse(str(raw))
-    if value is None or value <= 0:
-        raise ClientError(f"{path}: {raw!r} is not a valid size.")
-    return value
-
-
 @routes.post("/v1/tasks")
 async def run_task(request: web.Request) -> web.Response:
     """RunTask, or StartTask when ``containerInstances`` names where (one task on each)."""
     require_admin(request)
-    body = await json_object(request)
-    if not isinstance(body.get("taskDefinition"), str):
-        raise ClientError("taskDefinition is required.")
-    count = body.get("count", 1)
-    if not isinstance(count, int):
-        raise ClientError("count must be an integer.")
-    tags = tuple(Decoder().decode(Tag, t) for t in body.get("tags") or [])
-    instances = body.get("containerInstances") or []
-    if not isinstance(instances, list) or not all(isinstance(i, str) for i in instances):
-        raise ClientError("containerInstances: must be a list of container instance ids or ARNs.")
-    overrides = body.get("overrides") or {}
-    request_ = RunRequest(
-        task_definition=body["taskDefinition"],
-        cluster=body.get("cluster"),
-        count=count,
-        overrides=_overrides(body),
-        started_by=body.get("startedBy"),
-        group=body.get("group"),
-        tags=tags,
-        instance_ids=tuple(i.rsplit("/", 1)[-1] for i in instances),
-        task_cpu=_size(overrides.get("cpu"), parse_cpu, "overrides.cpu"),
-        task_memory=_size(overrides.get("memory"), parse_memory, "overrides.memory"),
-    )
-    tasks = await request.app[PLANE].tasks.run(request_)
+    tasks = await request.app[PLANE].tasks.run(run_request(await json_object(request)))
     return web.json_response({"tasks": [public(t) for t in tasks], "failures": []})
 
 

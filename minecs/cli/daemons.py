@@ -48,7 +48,12 @@ async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int
         if args.command == "controller":
             await serve(
                 ControllerSettings(
-                    data_dir=data_dir, listen=args.listen, port=args.port, tuning=_tuning(args, config)
+                    data_dir=data_dir,
+                    listen=args.listen,
+                    port=args.port,
+                    region=config.region,
+                    account_id=config.account_id,
+                    tuning=_tuning(args, config),
                 ),
                 stop,
             )
@@ -56,7 +61,13 @@ async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int
         if args.command == "agent":
             await run_agent(_agent_settings(args, config, data_dir), stop)
             return 0
-        controller = ControllerSettings(data_dir=data_dir, port=args.port, tuning=_tuning(args, config))
+        controller = ControllerSettings(
+            data_dir=data_dir,
+            port=args.port,
+            region=config.region,
+            account_id=config.account_id,
+            tuning=_tuning(args, config),
+        )
         ok = await run_up(controller, _agent_settings(args, config, data_dir / "agent"), stop, args.apply)
         return 0 if ok else 1
     finally:

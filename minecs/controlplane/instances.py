@@ -21,7 +21,7 @@ from typing import Any
 
 from minecs.controlplane.auth import InstanceCredentials, RegistrationTokens
 from minecs.controlplane.taskdefs import Identity
-from minecs.errors import NotFoundError, UnauthenticatedError
+from minecs.errors import InvalidParameterError, NotFoundError, UnauthenticatedError
 from minecs.store import Store, retry_update
 
 KIND = "instance"
@@ -143,3 +143,28 @@ class Instances:
 
     async def in_cluster(self, cluster: str) -> list[dict[str, Any]]:
         return [self.shape(s.body) for s in await self.store.find(KIND, cluster=cluster)]
+
+    async def set_status(self, instance_id: str, status: str) -> dict[str, Any]:
+        """UpdateContainerInstancesState: ACTIVE or DRAINING (service tasks then move elsewhere)."""
+        if status not in ("ACTIVE", "DRAINING"):
+            raise InvalidParameterError("status must be ACTIVE or DRAINING.")
+        current = await self.get(instance_id)
+        if current["status"] == "INACTIVE":
+            raise InvalidParameterError("The container instance is not registered (INACTIVE).")
+        stored = await retry_update(self.store, KIND, instance_id, lambda body: {**body, "status": status})
+        return self.shape(stored.body)
+
+    async def deregister(self, instance_id: str, *, running_tasks: int, force: bool) -> dict[str, Any]:
+        """DeregisterContainerInstance: INACTIVE; refused while tasks run unless ``force``.
+
+        Choice: its agent may still report (its tasks keep running, as in ECS, until stopped), but
+        nothing new is placed there and service tasks on it are replaced elsewhere."""
+        await self.get(instance_id)
+        if running_tasks and not force:
+            raise InvalidParameterError(
+                "Container instance has tasks running; stop them or deregister with force."
+            )
+        stored = await retry_update(
+            self.store, KIND, instance_id, lambda body: {**body, "status": "INACTIVE"}
+        )
+        return self.shape(stored.body)

@@ -108,8 +108,13 @@ class ServiceScheduler:
     ) -> None:
         cluster, name = service["cluster"], service["serviceName"]
         primary = service["deployments"][0]
-        new = [t for t in live if t.get("startedBy") == primary["id"]]
-        old = [t for t in live if t.get("startedBy") != primary["id"]]
+        # Tasks on a DRAINING (or deregistered) instance are replaced like an old deployment's: new
+        # ones start elsewhere first, within maximumPercent, and they stop within minimumHealthyPercent.
+        leaving = {
+            i["instanceId"] for i in await self.tasks.instances.in_cluster(cluster) if i["status"] != "ACTIVE"
+        }
+        new = [t for t in live if t.get("startedBy") == primary["id"] and t["instanceId"] not in leaving]
+        old = [t for t in live if t not in new]
         fleet = Fleet(
             service["desiredCount"],
             len(new),
@@ -168,13 +173,13 @@ class ServiceScheduler:
         """
         cluster, name = service["cluster"], service["serviceName"]
         primary = service["deployments"][0]
-        instances = [
-            i
-            for i in await self.tasks.instances.in_cluster(cluster)
-            if i["status"] == "ACTIVE" and i["agentConnected"]
-        ]
+        every = await self.tasks.instances.in_cluster(cluster)
+        instances = [i for i in every if i["status"] == "ACTIVE" and i["agentConnected"]]
+        leaving = {i["instanceId"] for i in every if i["status"] != "ACTIVE"}
         started: list[Mapping[str, Any]] = []
-        stopped: list[Mapping[str, Any]] = []
+        # A DRAINING or deregistered instance keeps no daemon task.
+        stopped = [t for t in live if t["instanceId"] in leaving]
+        await self._stop(cluster, stopped, _scaling(primary))
         for instance in instances:
             here = [t for t in live if t["instanceId"] == instance["instanceId"]]
             outdated = [t for t in here if t.get("startedBy") != primary["id"]]
@@ -196,6 +201,7 @@ class ServiceScheduler:
             events.append(_stopped_event(name, stopped))
         new = [t for t in live if t.get("startedBy") == primary["id"]]
         old = [t for t in live if t.get("startedBy") != primary["id"] and t not in stopped]
+        new = [t for t in new if t not in stopped]
         await retry_update(
             self.store,
             KIND,

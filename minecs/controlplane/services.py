@@ -111,7 +111,9 @@ class Services:
         desired_count: int | None = None,
         task_definition: str | None = None,
         force_new_deployment: bool = False,
+        deployment_configuration: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
+        """UpdateService; ``deployment_configuration`` (ECS's encoded members) is merged over the current one."""
         current = await self.get(cluster, name)
         if current["status"] != "ACTIVE":
             raise ClientError("Service is not ACTIVE.", code="ServiceNotActiveException")
@@ -134,6 +136,11 @@ class Services:
             changed = dict(body)
             if desired_count is not None:
                 changed["desiredCount"] = desired_count
+            if deployment_configuration:
+                changed["deploymentConfiguration"] = {
+                    **body["deploymentConfiguration"],
+                    **deployment_configuration,
+                }
             if fresh is not None:
                 changed["taskDefinition"] = fresh["taskDefinition"]
                 old = [{**d, "status": "ACTIVE"} for d in body["deployments"]]

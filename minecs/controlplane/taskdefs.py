@@ -14,6 +14,7 @@ reference; ``The specified task definition does not exist.`` for deregistering o
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,6 +124,31 @@ class TaskDefinitions:
 
         stored = await retry_update(self.store, KIND, key, mark_inactive)
         return _load(stored.body).definition
+
+    async def delete(self, reference: str) -> TaskDefinition:
+        """DeleteTaskDefinitions for one revision: only an INACTIVE one; it turns DELETE_IN_PROGRESS.
+
+        Choice: ECS removes such revisions later, on its own schedule; minecs keeps them in that
+        status (describable, never runnable), which is what a caller of ECS sees meanwhile."""
+        match = REF.match(reference)
+        stored = (
+            await self.store.get(KIND, _key(match["family"], int(match["revision"])))
+            if match is not None and match["revision"] is not None
+            else None
+        )
+        if stored is None:
+            raise ClientError("The specified task definition does not exist.")
+        if _load(stored.body).definition.status is TaskDefinitionStatus.ACTIVE:
+            raise ClientError(
+                "The specified task definition is still in ACTIVE status. Please deregister the target and try again."
+            )
+
+        def mark(body: Any) -> dict[str, Any]:
+            current = _load(body)
+            gone = dataclasses.replace(current.definition, status=TaskDefinitionStatus.DELETE_IN_PROGRESS)
+            return _body(gone, current.tags)
+
+        return _load((await retry_update(self.store, KIND, stored.key, mark)).body).definition
 
     async def list_arns(
         self,

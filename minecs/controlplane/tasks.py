@@ -20,7 +20,7 @@ from typing import Any
 
 from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.clusters import Clusters, Failure
-from minecs.controlplane.instances import Instances, resource
+from minecs.controlplane.instances import Instances, resource, resources
 from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
@@ -182,6 +182,31 @@ class Tasks:
                 )
             )
         return found
+
+    async def described_instances(self, cluster: str) -> list[dict[str, Any]]:
+        """The cluster's instances as ECS describes them: remaining resources and task counts included."""
+        shown = []
+        left = {c.instance_id: c for c in await self.candidates(cluster)}
+        for instance in await self.instances.in_cluster(cluster):
+            here = [t.body for t in await self.store.find(KIND, parent=instance["instanceId"])]
+            room = left[instance["instanceId"]]
+            registered_ports = next(
+                r["stringSetValue"] for r in instance["registeredResources"] if r["name"] == "PORTS"
+            )
+            used_ports = sorted({str(port) for port, _ in room.ports_used} | set(registered_ports))
+            shown.append(
+                {
+                    **instance,
+                    "remainingResources": resources(
+                        room.cpu_left, room.memory_left, [int(p) for p in used_ports]
+                    ),
+                    "runningTasksCount": sum(t["lastStatus"] == "RUNNING" for t in here),
+                    "pendingTasksCount": sum(
+                        t["lastStatus"] in ("PROVISIONING", "PENDING", "ACTIVATING") for t in here
+                    ),
+                }
+            )
+        return shown
 
     async def place_pending(self, cluster: str) -> int:
         """Try again to place the cluster's unplaced PENDING tasks; returns how many found a home."""

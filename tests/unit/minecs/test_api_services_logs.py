@@ -227,6 +227,8 @@ async def test_every_route_refuses_missing_or_wrong_credentials(client: Client, 
             headers = {"Authorization": auth} if auth else {}
             response = await client.request(route.method, concrete, json={}, headers=headers)
             expected = 403 if path == "/agent/v1/register" and auth == "Bearer used-up" else 401
+            if path == "/":
+                expected = 403  # the ECS front end answers as AWS does: no valid SigV4 signature
             assert response.status == expected, (route.method, concrete, auth, response.status)
         if path.startswith("/agent/v1/instances/"):
             as_other = await client.request(

@@ -1,0 +1,87 @@
+"""ECS cluster operations: CreateCluster, DescribeClusters, ListClusters, DeleteCluster, UpdateCluster(Settings).
+
+DescribeClusters computes the counts ECS shows (registered instances, running and pending tasks,
+active services) from the stored objects; ``include: STATISTICS`` adds them as ``statistics`` too,
+and tags are shown only with ``include: TAGS``, as in ECS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from minecs.api.ecs.common import Body, Context, failures, member, operation, page, required_str, str_list
+from minecs.model.service import ClusterSetting
+from minecs.validation.report import decode_or_raise
+from minecs.validation.service import parse_cluster
+
+_PENDING = ("PROVISIONING", "PENDING", "ACTIVATING")
+
+
+@operation("CreateCluster")
+async def create_cluster(ctx: Context, body: Body) -> Body:
+    cluster = await ctx.plane.clusters.create(parse_cluster(body))
+    return {"cluster": await _shown(ctx, cluster, tags=True)}
+
+
+@operation("DescribeClusters", read_only=True)
+async def describe_clusters(ctx: Context, body: Body) -> Body:
+    include = set(str_list(body, "include"))
+    found, missing = await ctx.plane.clusters.describe(str_list(body, "clusters"))
+    shown = [await _shown(ctx, c, tags="TAGS" in include, statistics="STATISTICS" in include) for c in found]
+    return {"clusters": shown, "failures": failures(missing)}
+
+
+@operation("ListClusters", read_only=True)
+async def list_clusters(ctx: Context, body: Body) -> Body:
+    await ctx.plane.clusters.ensure_default()
+    return page(sorted(await ctx.plane.clusters.list_arns()), body, "clusterArns")
+
+
+@operation("DeleteCluster")
+async def delete_cluster(ctx: Context, body: Body) -> Body:
+    deleted = await ctx.plane.clusters.delete(required_str(body, "cluster"))
+    return {"cluster": await _shown(ctx, deleted, tags=True)}
+
+
+@operation("UpdateCluster")
+async def update_cluster(ctx: Context, body: Body) -> Body:
+    return await _settings(ctx, body, required=False)
+
+
+@operation("UpdateClusterSettings")
+async def update_cluster_settings(ctx: Context, body: Body) -> Body:
+    return await _settings(ctx, body, required=True)
+
+
+async def _settings(ctx: Context, body: Body, *, required: bool) -> Body:
+    reference = required_str(body, "cluster")
+    raw = member(body, "settings", list, required=required) or []
+    settings = [decode_or_raise(ClusterSetting, s, f"settings[{i}]") for i, s in enumerate(raw)]
+    cluster = (
+        await ctx.plane.clusters.update_settings(reference, settings)
+        if settings
+        else await ctx.plane.clusters.get_active(reference)
+    )
+    return {"cluster": await _shown(ctx, cluster, tags=True)}
+
+
+async def _shown(ctx: Context, cluster: Mapping[str, Any], *, tags: bool, statistics: bool = False) -> Body:
+    name = cluster["clusterName"]
+    plane = ctx.plane
+    tasks = await plane.tasks.in_cluster(name)
+    counts = {
+        "registeredContainerInstancesCount": sum(
+            i["status"] in ("ACTIVE", "DRAINING") for i in await plane.instances.in_cluster(name)
+        ),
+        "runningTasksCount": sum(t["lastStatus"] == "RUNNING" for t in tasks),
+        "pendingTasksCount": sum(t["lastStatus"] in _PENDING for t in tasks),
+        "activeServicesCount": sum(s["status"] == "ACTIVE" for s in await plane.services.in_cluster(name)),
+    }
+    shown: Body = {**cluster, **counts}
+    shown.setdefault("settings", [])
+    if statistics:
+        shown["statistics"] = [{"name": k, "value": str(v)} for k, v in counts.items()]
+    if not tags:
+        shown.pop("tags", None)
+    return shown

@@ -1,0 +1,144 @@
+"""What every ECS operation handler shares: the registry, typed member access, pagination, shapes.
+
+An operation is ``async def op(ctx, body) -> dict`` registered under its ECS name with
+``@operation("RunTask")``; ``read_only`` marks the ones that change nothing (they do not wake the
+reconciler). Handlers call the same service layer as the native API (``ctx.plane``) and return the
+ECS response shape; the service layer's bookkeeping members are stripped here (``task_shape``,
+``service_shape``, ``instance_shape``).
+
+Pagination: ``nextToken`` is an opaque, url-safe encoding of the offset into the (stably sorted)
+full result; ``maxResults`` is 1..100 (default 100), as ECS's list calls take it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from minecs.controlplane.clusters import Failure
+from minecs.controlplane.plane import ControlPlane
+from minecs.errors import ClientError, InvalidParameterError
+
+T = TypeVar("T")
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    plane: ControlPlane
+    region: str
+    endpoint: str
+
+
+Handler = Callable[[Context, Body], Awaitable[Body]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    handler: Handler
+    read_only: bool
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(name: str, *, read_only: bool = False) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        OPERATIONS[name] = Operation(handler, read_only)
+        return handler
+
+    return register
+
+
+# ---------------------------------------------------------------------------- members
+
+
+def member(body: Mapping[str, Any], name: str, kind: type[T], *, required: bool = False) -> T | None:
+    """``body[name]`` checked against ``kind``; a missing required one or a wrong type is a ClientException."""
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ClientError(f"{name}: is required.")
+        return None
+    wrong_int = kind is int and isinstance(value, bool)
+    if not isinstance(value, kind) or wrong_int:
+        raise ClientError(f"{name}: expected {kind.__name__}, got {type(value).__name__}.")
+    return value
+
+
+def required_str(body: Mapping[str, Any], name: str) -> str:
+    value = member(body, name, str, required=True)
+    assert value is not None
+    return value
+
+
+def str_list(body: Mapping[str, Any], name: str, *, required: bool = False) -> list[str]:
+    values = member(body, name, list, required=required) or []
+    if not all(isinstance(v, str) for v in values):
+        raise ClientError(f"{name}: expected a list of strings.")
+    return list(values)
+
+
+def short_id(reference: str) -> str:
+    """The last path part of an ARN (``.../task/cluster/<id>``), or the reference itself."""
+    return reference.rsplit("/", 1)[-1]
+
+
+# ---------------------------------------------------------------------------- pagination
+
+
+def page(items: Sequence[T], body: Mapping[str, Any], member_name: str) -> Body:
+    limit = member(body, "maxResults", int)
+    if limit is not None and not 1 <= limit <= 100:
+        raise InvalidParameterError("maxResults must be between 1 and 100.")
+    start = _offset(member(body, "nextToken", str))
+    end = start + (limit or 100)
+    out: Body = {member_name: list(items[start:end])}
+    if end < len(items):
+        out["nextToken"] = base64.urlsafe_b64encode(f"minecs:{end}".encode()).decode()
+    return out
+
+
+def _offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        prefix, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if prefix == "minecs" and number.isdigit():
+            return int(number)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidParameterError("The nextToken is not valid.")
+
+
+# ---------------------------------------------------------------------------- shapes
+
+_TASK_INTERNAL = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck", "placementReason")
+
+
+def task_shape(task: Mapping[str, Any], *, tags: bool = True) -> Body:
+    shown = {k: v for k, v in task.items() if k not in _TASK_INTERNAL and v is not None}
+    if not tags:
+        shown.pop("tags", None)
+    return shown
+
+
+def service_shape(service: Mapping[str, Any], *, tags: bool = True) -> Body:
+    shown = {k: v for k, v in service.items() if k not in ("cluster", "lastCompletedTaskDefinition")}
+    shown["deployments"] = [
+        {k: v for k, v in d.items() if k != "breakerSatisfied"} for d in service.get("deployments", [])
+    ]
+    if not tags:
+        shown.pop("tags", None)
+    return shown
+
+
+def instance_shape(instance: Mapping[str, Any]) -> Body:
+    return {k: v for k, v in instance.items() if k != "lastSeen"}
+
+
+def failures(found: Sequence[Failure]) -> list[Body]:
+    return [{"arn": f.arn, "reason": f.reason} for f in found]

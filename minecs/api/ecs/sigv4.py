@@ -1,0 +1,125 @@
+"""AWS Signature Version 4, verified (not produced): who signed an ECS JSON 1.1 request, and for where.
+
+Pure: the caller hands in the method, path, query, headers, body and a way to look up a secret by
+access key id; the answer is the ``Caller`` (access key, region from the credential scope) or an
+``EcsError`` with AWS's code. The canonical request is rebuilt from the headers the client says it
+signed (``SignedHeaders``), with ``host`` as sent (port included), exactly as botocore builds it.
+
+Choice: a signature dated more than 15 minutes from the server's clock is refused, as AWS does
+(``Signature expired``); hosts without a synchronised clock will see that error first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from minecs.errors import EcsError
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_SKEW = timedelta(minutes=15)
+_AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
+    r"/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+)
+
+
+class MissingAuthenticationError(EcsError):
+    code = "MissingAuthenticationTokenException"
+    status = 403
+
+
+class UnrecognizedClientError(EcsError):
+    code = "UnrecognizedClientException"
+    status = 400
+
+
+class InvalidSignatureError(EcsError):
+    code = "InvalidSignatureException"
+    status = 403
+
+
+@dataclass(frozen=True)
+class Caller:
+    access_key_id: str
+    region: str
+
+
+def verify(
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    secret_for: Callable[[str], str | None],
+    now: datetime,
+) -> Caller:
+    """The verified caller of a SigV4-signed request; ``headers`` must look names up case-insensitively."""
+    authorization = headers.get("Authorization")
+    if not authorization:
+        raise MissingAuthenticationError("Missing Authentication Token")
+    parsed = _AUTHORIZATION.match(authorization.strip())
+    if parsed is None:
+        raise InvalidSignatureError("The Authorization header is not a valid AWS Signature Version 4.")
+    secret = secret_for(parsed["key"])
+    if secret is None:
+        raise UnrecognizedClientError("The security token included in the request is invalid.")
+    stamp = headers.get("X-Amz-Date", "")
+    try:
+        signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidSignatureError("The request has no valid X-Amz-Date header.") from exc
+    if abs(now - signed_at) > MAX_SKEW:
+        raise InvalidSignatureError(
+            f"Signature expired: {stamp} is now earlier than {(now - MAX_SKEW):%Y%m%dT%H%M%SZ} "
+            f"({now:%Y%m%dT%H%M%SZ} - 15 min.)"
+        )
+    scope = f"{parsed['date']}/{parsed['region']}/{parsed['service']}/aws4_request"
+    canonical = canonical_request(
+        method, path=path, query=query, headers=headers, signed=parsed["signed"].split(";"), body=body
+    )
+    to_sign = "\n".join((ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
+    key = signing_key(secret, parsed["date"], parsed["region"], parsed["service"])
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, parsed["signature"]):
+        raise InvalidSignatureError(
+            "The request signature we calculated does not match the signature you provided. Check your AWS "
+            "Secret Access Key and signing method. Consult the service documentation for details."
+        )
+    return Caller(parsed["key"], parsed["region"])
+
+
+def canonical_request(
+    method: str, *, path: str, query: str, headers: Mapping[str, str], signed: list[str], body: bytes
+) -> str:
+    lines = [f"{name}:{' '.join(headers.get(name, '').split())}" for name in signed]
+    return "\n".join(
+        (
+            method.upper(),
+            quote(path or "/", safe="/-_.~"),
+            _canonical_query(query),
+            "\n".join(lines) + "\n",
+            ";".join(signed),
+            hashlib.sha256(body).hexdigest(),
+        )
+    )
+
+
+def _canonical_query(query: str) -> str:
+    if not query:
+        return ""
+    pairs = [part.partition("=") for part in query.split("&") if part]
+    return "&".join(f"{k}={v}" for k, _, v in sorted(pairs))
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key

@@ -1,0 +1,110 @@
+"""ECS task operations: RunTask, StartTask, StopTask, DescribeTasks, ListTasks.
+
+Choice (as in ``minecs.controlplane.tasks``): a task that finds no capacity is returned PENDING and
+placed when capacity appears, rather than reported in ``failures`` as ``RESOURCE:*``; an edge host
+that is busy for a minute should not make a script's RunTask fail. ``launchType`` FARGATE is refused
+(``UnsupportedFeatureException``): every task runs on an EXTERNAL instance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minecs.api.ecs.common import (
+    Body,
+    Context,
+    failures,
+    member,
+    operation,
+    page,
+    required_str,
+    short_id,
+    str_list,
+    task_shape,
+)
+from minecs.api.runrequest import run_request
+from minecs.errors import ClientError, InvalidParameterError, UnsupportedFeatureError
+
+_LAUNCH_TYPES = ("EXTERNAL", "EC2")
+
+
+@operation("RunTask")
+async def run_task(ctx: Context, body: Body) -> Body:
+    _launch_type(body)
+    if body.get("containerInstances") is not None:
+        raise ClientError("containerInstances: is a StartTask member, not RunTask's.")
+    tasks = await ctx.plane.tasks.run(run_request(body))
+    return {"tasks": [task_shape(t) for t in tasks], "failures": []}
+
+
+@operation("StartTask")
+async def start_task(ctx: Context, body: Body) -> Body:
+    if not str_list(body, "containerInstances", required=True):
+        raise InvalidParameterError("containerInstances: at least one container instance is required.")
+    tasks = await ctx.plane.tasks.run(run_request(body))
+    return {"tasks": [task_shape(t) for t in tasks], "failures": []}
+
+
+@operation("StopTask")
+async def stop_task(ctx: Context, body: Body) -> Body:
+    task = await ctx.plane.tasks.stop(
+        member(body, "cluster", str), required_str(body, "task"), member(body, "reason", str)
+    )
+    return {"task": task_shape(task)}
+
+
+@operation("DescribeTasks", read_only=True)
+async def describe_tasks(ctx: Context, body: Body) -> Body:
+    references = str_list(body, "tasks", required=True)
+    if len(references) > 100:
+        raise InvalidParameterError("tasks can have at most 100 items.")
+    tags = "TAGS" in str_list(body, "include")
+    found, missing = await ctx.plane.tasks.describe(member(body, "cluster", str), references)
+    return {"tasks": [task_shape(t, tags=tags) for t in found], "failures": failures(missing)}
+
+
+@operation("ListTasks", read_only=True)
+async def list_tasks(ctx: Context, body: Body) -> Body:
+    plane = ctx.plane
+    cluster = (await plane.clusters.get_active(member(body, "cluster", str)))["clusterName"]
+    desired = member(body, "desiredStatus", str) or "RUNNING"
+    if desired not in ("RUNNING", "PENDING", "STOPPED"):
+        raise InvalidParameterError("desiredStatus must be RUNNING, PENDING or STOPPED.")
+    service = member(body, "serviceName", str)
+    if service is not None:
+        await plane.services.get(cluster, service)  # ServiceNotFoundException, as ECS
+    launch = _launch_type(body)
+    wanted = _filters(body, desired, service)
+    tasks = sorted(await plane.tasks.in_cluster(cluster), key=lambda t: (t.get("createdAt", 0), t["taskArn"]))
+    chosen = [
+        t["taskArn"] for t in tasks if all(f(t) for f in wanted) and (launch is None or launch == "EXTERNAL")
+    ]
+    return page(chosen, body, "taskArns")
+
+
+def _filters(body: Body, desired: str, service: str | None) -> list[Any]:
+    """Each given ListTasks filter as a predicate over a stored task."""
+    instance = member(body, "containerInstance", str)
+    family = member(body, "family", str)
+    started_by = member(body, "startedBy", str)
+    checks: list[Any] = [lambda t: t["desiredStatus"] == ("RUNNING" if desired == "PENDING" else desired)]
+    if desired == "PENDING":
+        checks.append(lambda t: t["lastStatus"] in ("PROVISIONING", "PENDING", "ACTIVATING"))
+    if instance is not None:
+        checks.append(lambda t: short_id(t.get("containerInstanceArn") or "") == short_id(instance))
+    if family is not None:
+        checks.append(lambda t: t["taskDefinitionArn"].rsplit("/", 1)[-1].split(":")[0] == family)
+    if started_by is not None:
+        checks.append(lambda t: t.get("startedBy") == started_by)
+    if service is not None:
+        checks.append(lambda t: t.get("group") == f"service:{short_id(service)}")
+    return checks
+
+
+def _launch_type(body: Body) -> str | None:
+    launch = member(body, "launchType", str)
+    if launch is not None and launch not in _LAUNCH_TYPES:
+        raise UnsupportedFeatureError(
+            f"launchType {launch} is not supported by minecs; tasks run on EXTERNAL container instances."
+        )
+    return launch
