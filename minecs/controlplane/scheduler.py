@@ -361,7 +361,8 @@ class ServiceScheduler:
         running = sum(t["lastStatus"] == "RUNNING" for t in everything)
         pending = sum(t["lastStatus"] in _PENDING for t in everything)
         waiting = sum(t["lastStatus"] != "RUNNING" for t in new + old) + len(stopping)
-        old_ids = {t.get("startedBy") for t in old}
+        # A deployment stays listed (ACTIVE) until its last task has stopped, not just been told to.
+        old_ids = {t.get("startedBy") for t in old + stopping}
         deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]
         failed = [
             d for d in body["deployments"][1:] if d.get("rolloutState") == "FAILED" and d["id"] not in old_ids
