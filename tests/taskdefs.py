@@ -14,6 +14,23 @@ def container(name: str = "app", **members: Any) -> dict[str, Any]:
     return {"name": name, "image": "minecs/busybox:latest", "memory": 64, **members}
 
 
+def web(**members: Any) -> dict[str, Any]:
+    """busybox httpd on 8080 from the offline image, with a health check that fetches its page."""
+    return {
+        "name": "web",
+        "image": "minecs/busybox:latest",
+        "memory": 16,
+        "stopTimeout": 2,
+        "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
+        "healthCheck": {
+            "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
+            "interval": 5,
+            "timeout": 2,
+        },
+        **members,
+    }
+
+
 def taskdef(*containers: dict[str, Any], **members: Any) -> dict[str, Any]:
     return {"family": "web", "containerDefinitions": list(containers or [container()]), **members}
 

@@ -12,7 +12,7 @@ and, in this order:
    checks.``) and counts as a breaker failure (stage 2); its replacement starts in the same pass.
 4. **Tasks**: REPLICA applies ``rolling_step`` (start new, stop old, scale in); DAEMON keeps one task
    of the PRIMARY deployment per connected instance. Launches wait while the launch back-off holds.
-5. **Record** counts, deployments, rolloutState and the steady-state events.
+5. **Record** counts, deployments, rolloutState and the steady-state events (``scheduling.record``).
 
 Launch back-off (ECS's service throttle): when the PRIMARY deployment's latest tasks keep stopping
 before reaching RUNNING, launches pause (``launch_delay``) and the service gets ``is unable to
@@ -37,15 +37,13 @@ from minecs.scheduling.deployments import (
     counts_as_healthy,
     launch_delay,
     rolling_step,
-    steady,
 )
+from minecs.scheduling.record import Split, record, started_event, stopped_event, task_id, with_events
 from minecs.store import Store, retry_update
 
 KIND = "service"
-MAX_EVENTS = 100
 HEALTH_REASON = "Task failed container health checks"
 _SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
-_PENDING = ("PROVISIONING", "PENDING", "ACTIVATING")
 
 NewDeployment = Callable[[str, int, float], Awaitable[dict[str, Any]]]
 
@@ -82,8 +80,8 @@ class ServiceScheduler:
         events: list[str] = []
         if sick:
             await self._stop(cluster, sick, HEALTH_REASON)
-            events += [f"(service {name}) (task {_task_id(t)}) failed container health checks." for t in sick]
-            events.append(_stopped_event(name, sick))
+            events += [f"(service {name}) (task {task_id(t)}) failed container health checks." for t in sick]
+            events.append(stopped_event(name, sick))
             live = [t for t in live if t not in sick]
         held = self._launch_held(service["deployments"][0], mine)
         if held:
@@ -146,11 +144,11 @@ class ServiceScheduler:
                     constraints=tuple(constraints),
                 )
             )
-            events.append(_started_event(name, started))
+            events.append(started_event(name, started))
         victims = self._least_healthy(old)[: step.stop_old] + self._least_healthy(new)[: step.stop_new]
         await self._stop(cluster, victims, _scaling(primary))
         if victims:
-            events.append(_stopped_event(name, victims))
+            events.append(stopped_event(name, victims))
         if step.stuck:
             events.append(STUCK_EVENT.format(service=name))
         await retry_update(self.store, KIND, key, lambda body: self._record(body, new, old, stopping, events))
@@ -196,9 +194,9 @@ class ServiceScheduler:
                     )
                 )
         if started:
-            events.append(_started_event(name, started))
+            events.append(started_event(name, started))
         if stopped:
-            events.append(_stopped_event(name, stopped))
+            events.append(stopped_event(name, stopped))
         new = [t for t in live if t.get("startedBy") == primary["id"]]
         old = [t for t in live if t.get("startedBy") != primary["id"] and t not in stopped]
         new = [t for t in new if t not in stopped]
@@ -213,7 +211,7 @@ class ServiceScheduler:
         """DeleteService: stop every task; the service is INACTIVE once none of them still runs."""
         live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
         await self._stop(service["cluster"], live, _scaling(service["deployments"][0]))
-        events = [_stopped_event(service["serviceName"], live)] if live else []
+        events = [stopped_event(service["serviceName"], live)] if live else []
         # Read again: a task that was never placed is STOPPED the moment it is stopped.
         group = f"service:{service['serviceName']}"
         remaining = [
@@ -341,11 +339,7 @@ class ServiceScheduler:
         )
 
     def _with_events(self, body: Mapping[str, Any], events: list[str]) -> dict[str, Any]:
-        latest = body["events"][0]["message"] if body["events"] else None
-        events = [m for m in events if m != latest]  # a repeated condition is one event, not a stream
-        now = self.clock().timestamp()
-        stamped = [{"id": f"{now:.6f}-{i}", "createdAt": now, "message": m} for i, m in enumerate(events)]
-        return {**body, "events": (list(reversed(stamped)) + list(body["events"]))[:MAX_EVENTS]}
+        return with_events(body, events, self.clock().timestamp())
 
     def _record(
         self,
@@ -355,50 +349,9 @@ class ServiceScheduler:
         stopping: list[Mapping[str, Any]],
         events: list[str],
     ) -> dict[str, Any]:
-        """Counts as ECS shows them (a task still stopping is RUNNING until its agent says otherwise),
-        the deployments left, and the steady state: nothing pending, nothing still stopping."""
-        everything = new + old + stopping
-        running = sum(t["lastStatus"] == "RUNNING" for t in everything)
-        pending = sum(t["lastStatus"] in _PENDING for t in everything)
-        waiting = sum(t["lastStatus"] != "RUNNING" for t in new + old) + len(stopping)
-        # A deployment stays listed (ACTIVE) until its last task has stopped, not just been told to.
-        old_ids = {t.get("startedBy") for t in old + stopping}
-        deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]
-        failed = [
-            d for d in body["deployments"][1:] if d.get("rolloutState") == "FAILED" and d["id"] not in old_ids
-        ]
-        primary = {
-            **deployments[0],
-            "runningCount": sum(t["lastStatus"] == "RUNNING" for t in new),
-            "pendingCount": sum(t["lastStatus"] != "RUNNING" for t in new),
-        }
-        fleet = Fleet(body["desiredCount"], len(new), sum(map(self._healthy, new)), len(old), 0)
-        completed_td = body.get("lastCompletedTaskDefinition")
-        if steady(fleet, pending=waiting, deployments=len(deployments)):
-            if primary["rolloutState"] != "COMPLETED":
-                events = [
-                    *events,
-                    f"(service {body['serviceName']}) (deployment {primary['id']}) deployment completed.",
-                ]
-                primary = {
-                    **primary,
-                    "rolloutState": "COMPLETED",
-                    "rolloutStateReason": "ECS deployment completed.",
-                    "updatedAt": self.clock().timestamp(),
-                }
-            completed_td = primary["taskDefinition"]
-            failed = []  # a completed deployment ends the story of the failed one
-            last = body["events"][0]["message"] if body["events"] else ""
-            if not last.endswith("has reached a steady state."):
-                events = [*events, f"(service {body['serviceName']}) has reached a steady state."]
-        changed = {
-            **body,
-            "runningCount": running,
-            "pendingCount": pending,
-            "deployments": [primary, *deployments[1:], *failed],
-            "lastCompletedTaskDefinition": completed_td,
-        }
-        return self._with_events(changed, events)
+        return record(
+            body, Split(new, old, stopping), events, healthy=self._healthy, now=self.clock().timestamp()
+        )
 
 
 def _failed(task: Mapping[str, Any]) -> bool:
@@ -408,20 +361,6 @@ def _failed(task: Mapping[str, Any]) -> bool:
 
 def _scaling(deployment: Mapping[str, Any]) -> str:
     return f"Scaling activity initiated by (deployment {deployment['id']})"
-
-
-def _task_id(task: Mapping[str, Any]) -> str:
-    return str(task["taskArn"]).rsplit("/", 1)[-1]
-
-
-def _started_event(service: str, tasks: list[Mapping[str, Any]]) -> str:
-    ids = ", ".join(f"(task {_task_id(t)})" for t in tasks)
-    return f"(service {service}) has started {len(tasks)} tasks: {ids}."
-
-
-def _stopped_event(service: str, tasks: list[Mapping[str, Any]]) -> str:
-    ids = ", ".join(f"(task {_task_id(t)})" for t in tasks)
-    return f"(service {service}) has stopped {len(tasks)} running tasks: {ids}."
 
 
 def _mark_primary(body: Mapping[str, Any], **members: Any) -> dict[str, Any]:

@@ -6,11 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import docker
-import pytest
 import yaml
 
 from tests.integration.processes import Up
@@ -36,16 +32,6 @@ TALKER = {
         },
     ],
 }
-
-
-@pytest.fixture
-def up(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[Up]:
-    running = Up(tmp_path / "minecs")
-    try:
-        yield running
-    finally:
-        if running.process.poll() is None:
-            running.stop()
 
 
 def test_run_get_describe_logs_and_stop_from_the_cli(up: Up) -> None:

@@ -13,46 +13,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import botocore.session
-import docker
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.processes import Up
+from tests.taskdefs import web
 
-WEB = {
-    "family": "ecs-web",
-    "containerDefinitions": [
-        {
-            "name": "web",
-            "image": "minecs/busybox:latest",
-            "memory": 16,
-            "stopTimeout": 2,
-            "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
-            "portMappings": [{"containerPort": 8080}],
-            "healthCheck": {
-                "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
-                "interval": 5,
-            },
-        }
-    ],
-}
+WEB = {"family": "ecs-web", "containerDefinitions": [web(portMappings=[{"containerPort": 8080}])]}
 FAST = {"WaiterConfig": {"Delay": 1, "MaxAttempts": 120}}
-
-
-@pytest.fixture
-def up(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[Up]:
-    running = Up(tmp_path / "minecs")
-    try:
-        yield running
-    finally:
-        if running.process.poll() is None:
-            running.stop()
 
 
 def aws_env(up: Up) -> dict[str, str]:

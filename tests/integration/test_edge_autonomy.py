@@ -18,19 +18,10 @@ import docker
 import pytest
 
 from tests.integration.processes import Cluster
+from tests.taskdefs import web
 
 TIMEOUT = "6"  # seconds without contact before an instance shows disconnected
-WEB = {
-    "name": "web",
-    "image": "minecs/busybox:latest",
-    "memory": 16,
-    "stopTimeout": 2,
-    "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
-    "healthCheck": {
-        "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
-        "interval": 5,
-    },
-}
+WEB = web()
 DOCUMENTS = [
     {
         "apiVersion": "minecs.dev/v1",

@@ -6,39 +6,25 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import docker
-import pytest
 import yaml
 
 from minecs.controlplane.services import is_steady
 from tests.integration.processes import Up
+from tests.taskdefs import web
 
-HEALTHY_WEB = {
-    "name": "web",
-    "image": "minecs/busybox:latest",
-    "memory": 16,
-    "stopTimeout": 2,
-    "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
-    "healthCheck": {
-        "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
-        "interval": 5,
-        "timeout": 2,
-        "retries": 1,
-    },
-}
+HEALTHY_WEB = web()
 
 
-def manifests(family: str, web: Any, service: dict[str, Any]) -> list[dict[str, Any]]:
+def manifests(family: str, container: Any, service: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "apiVersion": "minecs.dev/v1",
             "kind": "TaskDefinition",
             "metadata": {"name": family},
-            "spec": {"containerDefinitions": [web]},
+            "spec": {"containerDefinitions": [container]},
         },
         {
             "apiVersion": "minecs.dev/v1",
@@ -47,16 +33,6 @@ def manifests(family: str, web: Any, service: dict[str, Any]) -> list[dict[str, 
             "spec": {"taskDefinition": family, **service},
         },
     ]
-
-
-@pytest.fixture
-def up(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[Up]:
-    running = Up(tmp_path / "minecs")
-    try:
-        yield running
-    finally:
-        if running.process.poll() is None:
-            running.stop()
 
 
 class Sampler(threading.Thread):
@@ -114,10 +90,11 @@ def test_a_rollout_sampled_on_the_engine_stays_within_max_150_and_min_50(
 def test_a_task_failing_its_health_checks_is_stopped_and_replaced(
     up: Up, docker_client: docker.DockerClient
 ) -> None:
-    web: dict[str, Any] = copy.deepcopy(HEALTHY_WEB)
-    web["command"] = ["sh", "-c", "touch /tmp/ok; exec httpd -f -p 8080 -h /var/www"]
-    web["healthCheck"]["command"] = ["CMD-SHELL", "test -f /tmp/ok"]
-    up.ok("POST", "/v1/apply", {"documents": manifests("checked", web, {"desiredCount": 2})})
+    checked = web(
+        command=["sh", "-c", "touch /tmp/ok; exec httpd -f -p 8080 -h /var/www"],
+        healthCheck={"command": ["CMD-SHELL", "test -f /tmp/ok"], "interval": 5, "retries": 1},
+    )
+    up.ok("POST", "/v1/apply", {"documents": manifests("checked", checked, {"desiredCount": 2})})
     up.wait_steady("checked")
     victim = up.live("service:checked")[0]
     victim_id = victim["taskArn"].rsplit("/", 1)[-1]
@@ -135,8 +112,8 @@ def test_a_task_failing_its_health_checks_is_stopped_and_replaced(
 
 
 def test_tasks_that_cannot_start_back_off_with_the_ecs_event(up: Up) -> None:
-    web = {**HEALTHY_WEB, "image": "127.0.0.1:9/minecs/no-such-image:1"}  # a closed loopback registry
-    up.ok("POST", "/v1/apply", {"documents": manifests("hopeless", web, {"desiredCount": 1})})
+    unpullable = web(image="127.0.0.1:9/minecs/no-such-image:1")  # a closed loopback registry
+    up.ok("POST", "/v1/apply", {"documents": manifests("hopeless", unpullable, {"desiredCount": 1})})
     service = up.wait_service(
         "hopeless",
         lambda s: any(

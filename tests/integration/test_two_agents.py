@@ -12,21 +12,9 @@ import docker
 from minecs.controlplane.services import is_steady
 from tests.conftest import TEST_LABEL_KEY
 from tests.integration.processes import Cluster
+from tests.taskdefs import web
 
-HEALTH = {
-    "command": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1"],
-    "interval": 5,
-    "timeout": 2,
-}
-WEB = {
-    "name": "web",
-    "image": "minecs/busybox:latest",
-    "memory": 32,
-    "stopTimeout": 2,
-    "healthCheck": HEALTH,
-    "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"],
-    "portMappings": [{"containerPort": 8080}],
-}
+WEB = web(memory=32, portMappings=[{"containerPort": 8080}])
 
 
 def test_daemon_and_spread_across_two_agent_processes(

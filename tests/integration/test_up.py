@@ -5,27 +5,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
-import pytest
 
 from minecs.controlplane.services import is_steady
 from tests.conftest import free_port
 from tests.integration.processes import Up
-
-
-@pytest.fixture
-def up(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[Up]:
-    running = Up(tmp_path / "minecs", free_port())
-    try:
-        yield running
-    finally:
-        if running.process.poll() is None:
-            running.stop()
-
 
 WEB = {
     "family": "web",

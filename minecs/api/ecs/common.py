@@ -82,6 +82,14 @@ def str_list(body: Mapping[str, Any], name: str, *, required: bool = False) -> l
     return list(values)
 
 
+def references(body: Mapping[str, Any], name: str, *, most: int) -> list[str]:
+    """A Describe* call's required list of names or ARNs, at most ``most`` of them (ECS's limits)."""
+    found = str_list(body, name, required=True)
+    if len(found) > most:
+        raise InvalidParameterError(f"{name} can have at most {most} items.")
+    return found
+
+
 def short_id(reference: str) -> str:
     """The last path part of an ARN (``.../task/cluster/<id>``), or the reference itself."""
     return reference.rsplit("/", 1)[-1]

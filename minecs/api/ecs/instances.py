@@ -20,6 +20,7 @@ from minecs.api.ecs.common import (
     member,
     operation,
     page,
+    references,
     required_str,
     short_id,
     str_list,
@@ -71,12 +72,10 @@ async def deregister_container_instance(ctx: Context, body: Body) -> Body:
 @operation("DescribeContainerInstances", read_only=True)
 async def describe_container_instances(ctx: Context, body: Body) -> Body:
     cluster = (await ctx.plane.clusters.get_active(member(body, "cluster", str)))["clusterName"]
-    references = str_list(body, "containerInstances", required=True)
-    if len(references) > 100:
-        raise InvalidParameterError("containerInstances can have at most 100 items.")
+    wanted = references(body, "containerInstances", most=100)
     everything = {i["instanceId"]: i for i in await ctx.plane.tasks.described_instances(cluster)}
     found, missing = [], []
-    for reference in references:
+    for reference in wanted:
         instance = everything.get(short_id(reference))
         if instance is None:
             missing.append(Failure(reference))

@@ -9,13 +9,14 @@ from minecs.api.ecs.common import (
     member,
     operation,
     page,
+    references,
     required_str,
     service_shape,
     short_id,
     str_list,
 )
 from minecs.controlplane.clusters import Failure
-from minecs.errors import InvalidParameterError, NotFoundError
+from minecs.errors import NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import DeploymentConfiguration
 from minecs.validation.report import decode_or_raise
@@ -46,14 +47,12 @@ async def update_service(ctx: Context, body: Body) -> Body:
 
 @operation("DescribeServices", read_only=True)
 async def describe_services(ctx: Context, body: Body) -> Body:
-    references = str_list(body, "services", required=True)
-    if len(references) > 10:
-        raise InvalidParameterError("services can have at most 10 items.")
+    wanted = references(body, "services", most=10)
     cluster = member(body, "cluster", str)
     await ctx.plane.clusters.get_active(cluster)  # ClusterNotFoundException first, as ECS
     tags = "TAGS" in str_list(body, "include")
     found, missing = [], []
-    for reference in references:
+    for reference in wanted:
         try:
             found.append(service_shape(await ctx.plane.services.get(cluster, reference), tags=tags))
         except NotFoundError:

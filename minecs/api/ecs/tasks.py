@@ -17,6 +17,7 @@ from minecs.api.ecs.common import (
     member,
     operation,
     page,
+    references,
     required_str,
     short_id,
     str_list,
@@ -55,11 +56,9 @@ async def stop_task(ctx: Context, body: Body) -> Body:
 
 @operation("DescribeTasks", read_only=True)
 async def describe_tasks(ctx: Context, body: Body) -> Body:
-    references = str_list(body, "tasks", required=True)
-    if len(references) > 100:
-        raise InvalidParameterError("tasks can have at most 100 items.")
+    wanted = references(body, "tasks", most=100)
     tags = "TAGS" in str_list(body, "include")
-    found, missing = await ctx.plane.tasks.describe(member(body, "cluster", str), references)
+    found, missing = await ctx.plane.tasks.describe(member(body, "cluster", str), wanted)
     return {"tasks": [task_shape(t, tags=tags) for t in found], "failures": failures(missing)}
 
 
