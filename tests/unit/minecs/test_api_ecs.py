@@ -402,3 +402,22 @@ def test_the_issues_operations_are_implemented_and_all_are_real_ecs_operations()
     assert set(OPERATIONS) <= set(model["operations"])  # none that ECS does not have
     for name in OPERATIONS:  # and each reads the members the model gives it
         assert model["operations"][name]["input"]["shape"] in model["shapes"]
+
+
+async def test_a_cluster_with_tasks_or_instances_cannot_be_deleted(ecs: Ecs, plane: ControlPlane) -> None:
+    await ecs("create_cluster", clusterName="busy")
+    await ecs("register_task_definition", **taskdef(container()))
+    task = (await ecs("run_task", cluster="busy", taskDefinition="web"))["tasks"][0]  # PENDING: no instance
+    assert (await ecs.error("delete_cluster", cluster="busy"))[:2] == (
+        "ClusterContainsTasksException",
+        "The Cluster cannot be deleted while Tasks are active.",
+    )
+    await ecs("stop_task", cluster="busy", task=task["taskArn"])
+    token = await plane.instances.tokens.create(now=datetime.now(UTC))
+    await plane.instances.register(Registration("busy", 1024, 1024), token=token)
+    assert (await ecs.error("delete_cluster", cluster="busy"))[
+        0
+    ] == "ClusterContainsContainerInstancesException"
+    (arn,) = (await ecs("list_container_instances", cluster="busy"))["containerInstanceArns"]
+    await ecs("deregister_container_instance", cluster="busy", containerInstance=arn)
+    assert (await ecs("delete_cluster", cluster="busy"))["cluster"]["status"] == "INACTIVE"
