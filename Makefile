@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help up test venv docker images lint typecheck layers pytest unit integration clean
+.PHONY: help up test venv docker images lint typecheck layers units pytest unit integration clean
 
 help:
 	@echo "make up     run minecs's main job on this host (sets up everything it needs)"
@@ -51,10 +51,13 @@ typecheck: venv
 layers: venv
 	$(BIN)/lint-imports
 
+units: venv docker
+	bash scripts/verify-units
+
 pytest: venv images
 	MINECS_REQUIRE_DOCKER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck layers pytest
+test: lint typecheck layers units pytest
 
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

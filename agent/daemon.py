@@ -40,6 +40,7 @@ from agent.ports import DEFAULT_RESERVED
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
 from minecs.model.wire import assignment_from_json, snapshot_to_json
+from minecs.sdnotify import notify, watchdog
 
 log = get_logger(__name__)
 
@@ -163,10 +164,12 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
             )
             changes = engine.subscribe()
             async with engine.running():
+                notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
                 await run_roots(
                     {
                         "poll": lambda: _poll(client, identity, engine, settings.poll_wait, stop),
                         "report": lambda: _report(client, identity, changes, stop),
+                        "watchdog": lambda: watchdog(stop),
                     },
                     stop,
                     # Both loops hold nothing that is not already in the engine's state file.

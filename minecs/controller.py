@@ -1,7 +1,8 @@
 """The controller daemon: the store, the HTTP front ends and the reconcile loop, in one event loop.
 
 aiohttp is embedded with ``AppRunner(handle_signals=False)`` so that ``minecs.aiotasks`` owns
-shutdown; ``ready`` is set once the port really accepts connections (systemd readiness later).
+shutdown; ``ready`` is set once the port really accepts connections, and systemd is told ``READY=1`` then
+(``Type=notify`` units), with watchdog pings while it runs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
 from minecs.logs import get_logger
 from minecs.reconciler import reconcile_forever
+from minecs.sdnotify import notify, watchdog
 from minecs.settings import ControllerTuning
 
 log = get_logger(__name__)
@@ -63,9 +65,15 @@ async def serve(
         log.info("controller listening", endpoint=settings.endpoint, data_dir=str(settings.data_dir))
         if ready is not None:
             ready.set()
+        notify(f"READY=1\nSTATUS=serving on {settings.endpoint}")
         await run_roots(
-            {"reconcile": lambda: reconcile_forever(plane, stop, wake, tuning.reconcile_interval)}, stop
+            {
+                "reconcile": lambda: reconcile_forever(plane, stop, wake, tuning.reconcile_interval),
+                "watchdog": lambda: watchdog(stop),
+            },
+            stop,
         )
     finally:
+        notify("STOPPING=1")
         await runner.cleanup()
         await plane.close()
