@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help up test venv docker images lint typecheck layers units pytest unit integration clean
+.PHONY: help up test venv docker images lint typecheck layers units pytest image-test unit integration clean
 
 help:
 	@echo "make up     run minecs's main job on this host (sets up everything it needs)"
@@ -57,7 +57,13 @@ units: venv docker
 pytest: venv images
 	MINECS_REQUIRE_DOCKER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
+# The container image: built offline and its controller started (minutes; CI sets MINECS_TEST_IMAGE=1).
+image-test: venv docker
+	bash scripts/image-test
+
 test: lint typecheck layers units pytest
+	@if [ "$${MINECS_TEST_IMAGE:-0}" = 1 ]; then $(MAKE) --no-print-directory image-test; \
+	 else echo "image test skipped (MINECS_TEST_IMAGE=1 runs it; CI does)"; fi
 
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
