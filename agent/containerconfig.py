@@ -11,7 +11,8 @@ Mapping decisions, per ECS (`ecs-semantics.md` §6) unless marked as ours:
   then ``minecs.*`` bookkeeping labels (task id, container name, instance id);
 * ``cpu`` -> CpuShares clamped to [2, 262144] (0 and 1 become 2); ``memory`` MiB -> hard limit bytes,
   raised to 4 MiB as the agent does; ``memoryReservation`` -> soft limit;
-* environment precedence: environment files (top-down) < ``environment`` < overrides < secrets;
+* environment precedence: environment files (top-down) < ``environment`` < overrides < the agent's
+  metadata endpoint variables < secrets;
 * ``healthCheck`` -> Docker health config; a command without ``CMD``/``CMD-SHELL`` gets ``CMD``;
 * ``awslogs`` and ``awsfirelens`` have no local meaning: ours is to write json-file logs instead
   (the engine logs a warning once per task), other drivers pass through;
@@ -55,6 +56,8 @@ class TaskContext:
     extra_labels: Mapping[str, str] = field(default_factory=dict)
     default_stop_timeout: int = 30
     cgroup_parent: str | None = None
+    metadata_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per container: ECS_CONTAINER_METADATA_URI(_V4), set by the agent (``agent.metadata``)."""
 
 
 def container_spec(c: ContainerDefinition, ctx: TaskContext) -> ContainerSpec:
@@ -167,6 +170,7 @@ def environment(c: ContainerDefinition, ctx: TaskContext) -> dict[str, str]:
     override = ctx.assignment.override_for(name)
     if override:
         env.update(override.environment)
+    env.update(ctx.metadata_env.get(name, {}))
     env.update(ctx.secrets.get(name, {}))
     return env
 

@@ -17,8 +17,10 @@ running, restarting and stopping tasks by the usual rules: edge autonomy. A refu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ from agent.client import (
 from agent.driver import DockerDriver
 from agent.engine import Engine, EngineSettings, PullBehavior
 from agent.logupload import LogUploads
+from agent.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
+from agent.metadata import MetadataServer, load_key
 from agent.ports import DEFAULT_RESERVED
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
@@ -85,6 +89,8 @@ class AgentSettings:
     labels: dict[str, str] = field(default_factory=dict)
     poll_wait: float = 20.0
     docker_host: str | None = None
+    metadata_port: int = DEFAULT_METADATA_PORT
+    """The task metadata endpoint's port (0: any free port; 51679 as ECS by default)."""
 
 
 def host_resources() -> dict[str, Any]:
@@ -150,6 +156,14 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
             identity = await register(client, settings, await driver.version(), stop)
             if identity is None:
                 return
+            holder: list[Engine] = []
+            metadata = MetadataServer(
+                driver,
+                load_key(settings.data_dir),
+                lambda: holder[0].tasks() if holder else {},
+                port=settings.metadata_port,
+            )
+            endpoints = await metadata.start()
             engine = Engine(
                 driver,
                 EngineSettings(
@@ -160,10 +174,12 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
                     extra_labels=settings.labels,
                     state_path=settings.data_dir / "agent-state.json",
                     secrets_dir=settings.data_dir / "secrets",
+                    metadata=endpoints,
                 ),
             )
+            holder.append(engine)
             changes = engine.subscribe()
-            async with engine.running():
+            async with engine.running(), _stopping(metadata):
                 notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
                 await run_roots(
                     {
@@ -177,6 +193,14 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
                 )
     finally:
         await driver.close()
+
+
+@contextlib.asynccontextmanager
+async def _stopping(metadata: MetadataServer) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await metadata.stop()
 
 
 async def _poll(

@@ -217,6 +217,17 @@ class DockerDriver:
         text = await self._call(f"logs of container {container_id}", read)
         return text.decode(errors="replace").splitlines()
 
+    async def stats(self, container_id: str) -> dict[str, object]:
+        sample = await self._call(
+            f"stats of container {container_id}", self._api.stats, container_id, stream=False
+        )
+        return dict(sample)
+
+    async def bridge_gateway(self) -> str | None:
+        network = await self._call("inspect network bridge", self._api.inspect_network, "bridge")
+        configs = (network.get("IPAM") or {}).get("Config") or []
+        return next((str(c["Gateway"]) for c in configs if c.get("Gateway")), None)
+
     async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
         stream = await self._call(
             f"logs of container {container_id}",

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from agent.metadata import Endpoints
 from agent.ports import PortTable
 from agent.resources import ProvisionSettings
 from agent.runner import TaskRunner
@@ -65,6 +66,8 @@ class EngineSettings:
     history_limit: int = 500
     state_path: Path | None = None
     """Where the agent's state is persisted; None keeps it in memory only (tests, static runs)."""
+    metadata: Endpoints | None = None
+    """The task metadata endpoint containers are told about; None gives them no endpoint."""
 
 
 class ImageManager:
@@ -128,6 +131,7 @@ class Engine:
             pause_image=settings.pause_image,
             default_stop_timeout=settings.default_stop_timeout,
             extra_labels=settings.extra_labels,
+            metadata=settings.metadata,
         )
         self._runners: dict[str, TaskRunner] = {}
         self._by_id: dict[str, TaskRunner] = {}
@@ -288,3 +292,7 @@ class Engine:
 
     def runner(self, task_arn: str) -> TaskRunner | None:
         return self._runners.get(task_arn)
+
+    def tasks(self) -> dict[str, tuple[TaskAssignment, TaskSnapshot | None]]:
+        """Every task the engine holds: what it was told and its latest snapshot (the metadata endpoint's view)."""
+        return {arn: (r.assignment, self.snapshot(arn)) for arn, r in self._runners.items() if not r.cleaned}

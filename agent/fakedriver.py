@@ -127,6 +127,13 @@ class FakeDriver:
         lines = self.output.get(self._get(container_id).id, [])
         return lines[-tail:] if tail else list(lines)
 
+    async def stats(self, container_id: str) -> dict[str, object]:
+        info = self._get(container_id)
+        return {"id": info.id, "name": f"/{info.name}", "memory_stats": {}, "cpu_stats": {}, "networks": {}}
+
+    async def bridge_gateway(self) -> str | None:
+        return "172.17.0.1"
+
     async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
         container_id = self._get(container_id).id
         sent = max(0, len(self.output.get(container_id, [])) - tail) if tail else 0

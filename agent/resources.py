@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from agent.cgroups import TaskLimits, create_task_cgroup
 from agent.containerconfig import TaskContext, docker_name
+from agent.metadata import Endpoints
 from agent.ports import PortsExhaustedError, PortTable
 from agent.runtime import ContainerSpec, Driver, PortBinding, PortProtocol
 from agent.secrets import SecretNotFoundError, SecretResolver, read_env_files, resolve_secrets
@@ -67,6 +68,18 @@ class ProvisionSettings:
     pause_image: str
     default_stop_timeout: int
     extra_labels: Mapping[str, str]
+    metadata: Endpoints | None = None
+
+
+def metadata_env(assignment: TaskAssignment, metadata: Endpoints | None) -> dict[str, dict[str, str]]:
+    """Each container's metadata endpoint variables (none without an endpoint)."""
+    if metadata is None:
+        return {}
+    mode = assignment.definition.network_mode.value
+    return {
+        c.name or "": metadata.environment(assignment, c.name or "", mode)
+        for c in assignment.definition.container_definitions
+    }
 
 
 async def provision(
@@ -106,6 +119,7 @@ async def provision(
         extra_labels=settings.extra_labels,
         default_stop_timeout=settings.default_stop_timeout,
         cgroup_parent=parent,
+        metadata_env=metadata_env(assignment, settings.metadata),
     )
 
 

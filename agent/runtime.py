@@ -236,6 +236,14 @@ class Driver(Protocol):
         """The container's log lines (stdout and stderr, in order), the last ``tail`` when given."""
         ...
 
+    async def stats(self, container_id: str) -> dict[str, object]:
+        """One Docker stats sample (``docker stats --no-stream``'s JSON) of a container."""
+        ...
+
+    async def bridge_gateway(self) -> str | None:
+        """The gateway address of Docker's default bridge network (where bridge containers reach the host)."""
+        ...
+
     def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
         """The container's output as it is written (``docker logs -f``), from its last ``tail`` lines.
 

@@ -167,7 +167,7 @@ def _restore_record(r: ContainerRecord, saved: dict[str, Any]) -> None:
 
 
 def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
-    from agent.resources import resolve_environment
+    from agent.resources import metadata_env, resolve_environment
 
     engine = runner.engine
     ports = {
@@ -192,4 +192,5 @@ def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
         extra_labels=engine.settings.extra_labels,
         default_stop_timeout=engine.settings.default_stop_timeout,
         cgroup_parent=saved.get("cgroupParent"),
+        metadata_env=metadata_env(runner.assignment, engine.settings.metadata),
     )

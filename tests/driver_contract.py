@@ -153,6 +153,17 @@ class DriverContract:
             async for _ in driver.follow_logs("minecs-test-never-created"):
                 pass
 
+    async def test_stats_of_a_running_container_and_the_bridge_gateway(self, driver: Driver) -> None:
+        container_id = await driver.create(spec())
+        await driver.start(container_id)
+        sample = await driver.stats(container_id)
+        assert sample["id"] == container_id
+        assert "memory_stats" in sample
+        gateway = await driver.bridge_gateway()
+        assert gateway is not None
+        assert gateway.count(".") == 3  # an IPv4 address the bridge's containers route to
+        await driver.stop(container_id, grace=1)
+
     async def test_logs_of_a_container_that_printed_nothing_are_empty(self, driver: Driver) -> None:
         container_id = await driver.create(spec(command=("true",)))
         assert await driver.logs(container_id) == []
