@@ -7,7 +7,10 @@ Roots (run under ``minecs.aiotasks.run_roots``):
 * **report**: sends the engine's state changes, keeping the latest unacknowledged snapshot of each
   task and resending until the controller acknowledges its ``seq`` (the agent's own state file makes
   that survive agent restarts too);
-* the engine itself, under ``Engine.running()``.
+* the engine itself, under ``Engine.running()``;
+
+and two local servers: the task metadata endpoint v4 (``agent.metadata``; containers are told its
+address) and the introspection API on 127.0.0.1:51678 (``agent.introspection``).
 
 While the controller is unreachable both loops back off (1 s doubling to 30 s) and the engine keeps
 running, restarting and stopping tasks by the usual rules: edge autonomy. A refused registration
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from agent.client import (
     ControllerClient,
@@ -37,6 +41,9 @@ from agent.client import (
 )
 from agent.driver import DockerDriver
 from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_PORT
+from agent.introspection import build_app as build_introspection
+from agent.introspection import serve as serve_introspection
 from agent.logupload import LogUploads
 from agent.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
 from agent.metadata import MetadataServer, load_key
@@ -91,6 +98,8 @@ class AgentSettings:
     docker_host: str | None = None
     metadata_port: int = DEFAULT_METADATA_PORT
     """The task metadata endpoint's port (0: any free port; 51679 as ECS by default)."""
+    introspection_port: int = DEFAULT_INTROSPECTION_PORT
+    """The introspection API on 127.0.0.1 (51678 as ECS by default)."""
 
 
 def host_resources() -> dict[str, Any]:
@@ -178,8 +187,17 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
                 ),
             )
             holder.append(engine)
+            introspection = await serve_introspection(
+                build_introspection(
+                    cluster=identity.cluster,
+                    instance_arn=identity.container_instance_arn,
+                    version=f"minecs agent {AGENT_VERSION}",
+                    lookup=engine.tasks,
+                ),
+                settings.introspection_port,
+            )
             changes = engine.subscribe()
-            async with engine.running(), _stopping(metadata):
+            async with engine.running(), _stopping(metadata, introspection):
                 notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
                 await run_roots(
                     {
@@ -196,10 +214,11 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _stopping(metadata: MetadataServer) -> AsyncIterator[None]:
+async def _stopping(metadata: MetadataServer, introspection: web.AppRunner) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await introspection.cleanup()
         await metadata.stop()
 
 

@@ -91,3 +91,20 @@ def test_an_unknown_endpoint_id_is_a_404_with_the_agents_message(
         urllib.request.urlopen(f"{base}/0123456789abcdef0123456789abcdef", timeout=5)
     assert caught.value.code == 404
     assert json.loads(caught.value.read()).startswith("V4 container metadata handler: ")
+
+
+def test_introspection_says_which_instance_this_is_and_what_it_runs(
+    up: Up, docker_client: docker.DockerClient
+) -> None:
+    _, _, seen = _fetched(up, docker_client, "host")
+    with urllib.request.urlopen("http://127.0.0.1:51678/v1/metadata", timeout=5) as answer:
+        about = json.loads(answer.read())
+    (instance,) = up.instances()
+    assert (about["Cluster"], about["ContainerInstanceArn"]) == ("default", instance["containerInstanceArn"])
+    docker_id = seen["task"]["containers"][0]["runtimeId"]
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:51678/v1/tasks?dockerid={docker_id[:12]}", timeout=5
+    ) as answer:
+        task = json.loads(answer.read())
+    assert task["Arn"] == seen["task"]["taskArn"]
+    assert task["Containers"][0]["Name"] == "probe"
