@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
     )
 
+    completion = commands.add_parser("completion", help="print a shell completion script (bash)")
+    completion.add_argument("shell", choices=("bash",))
+
     smoke = commands.add_parser(
         "smoke", help="run one web container from the offline image and keep it up until Ctrl-C"
     )
@@ -278,6 +281,13 @@ def _static(args: argparse.Namespace, config: settings.Settings) -> int:
     return asyncio.run(run_static_command(args, config))
 
 
+def _completion(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.completion import bash
+
+    print(bash(build_parser()), end="")
+    return 0
+
+
 def _smoke(args: argparse.Namespace, config: settings.Settings) -> int:
     from minecs.cli.smoke import run_smoke_command
 
@@ -301,6 +311,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
     "agent": _daemon,
     "agent-static": _static,
     "smoke": _smoke,
+    "completion": _completion,
 }
 
 

@@ -38,3 +38,23 @@ def test_console_script_is_installed() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.startswith("minecs ")
+
+
+def _complete(script: str, *words: str) -> list[str]:
+    """What bash offers after typing ``minecs WORDS...`` (the last word is the one being completed)."""
+    line = " ".join(f"'{w}'" for w in ("minecs", *words))
+    program = (
+        f'{script}\nCOMP_WORDS=({line}); COMP_CWORD={len(words)}; _minecs; printf "%s\\n" "${{COMPREPLY[@]}}"'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True, timeout=30)
+    return done.stdout.split()
+
+
+def test_bash_completion_offers_subcommands_options_and_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["completion", "bash"]) == 0
+    script = capsys.readouterr().out
+    assert script.rstrip().endswith("complete -F _minecs minecs")
+    assert _complete(script, "de") == ["delete", "describe"]
+    assert _complete(script, "get", "se") == ["services"]
+    assert "--follow" in _complete(script, "logs", "--f")
+    assert _complete(script, "describe", "ta") == ["task", "taskdef"]
