@@ -8,6 +8,7 @@ service to INACTIVE. ``GET /v1/events`` merges the services' bounded event logs,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -67,7 +68,10 @@ async def delete_service(request: web.Request) -> web.Response:
 
 @routes.get("/v1/events")
 async def events(request: web.Request) -> web.Response:
-    """Events of every service of the cluster (or of ``?service=``), newest first."""
+    """Service events and task events of the cluster (or of ``?service=``), newest first.
+
+    Task events are read off the stored tasks (created, started, stopped with its reason); they are
+    tagged ``kind: task`` and carry the task's service, if any, as ``serviceName``."""
     require_admin(request)
     plane = request.app[PLANE]
     cluster = request.query.get("cluster")
@@ -75,8 +79,42 @@ async def events(request: web.Request) -> web.Response:
     if wanted:
         services: list[Any] = [await plane.services.get(cluster, wanted)]
     else:
-        name = (await plane.clusters.get_active(cluster))["clusterName"]
-        services = await plane.services.in_cluster(name)
-    merged = [{**e, "serviceName": s["serviceName"]} for s in services for e in s["events"]]
+        services = await plane.services.in_cluster((await plane.clusters.get_active(cluster))["clusterName"])
+    merged = [
+        {**e, "kind": "service", "serviceName": s["serviceName"]} for s in services for e in s["events"]
+    ]
+    name = (await plane.clusters.get_active(cluster))["clusterName"]
+    for task in await plane.tasks.in_cluster(name):
+        service = (
+            task.get("group", "").removeprefix("service:")
+            if task.get("group", "").startswith("service:")
+            else ""
+        )
+        if not wanted or service == wanted:
+            merged += task_events(task, service)
     merged.sort(key=lambda e: (e["createdAt"], e["id"]), reverse=True)
     return web.json_response({"events": merged[:MAX_EVENTS]})
+
+
+def task_events(task: Mapping[str, Any], service: str) -> list[dict[str, Any]]:
+    task_id = str(task["taskArn"]).rsplit("/", 1)[-1]
+    family = str(task["taskDefinitionArn"]).rsplit("/", 1)[-1]
+    moments = [
+        ("createdAt", f"(task {task_id}) {family} created."),
+        ("startedAt", f"(task {task_id}) {family} started."),
+        (
+            "stoppedAt",
+            f"(task {task_id}) {family} stopped: {task.get('stoppedReason') or 'no reason given'}.",
+        ),
+    ]
+    return [
+        {
+            "id": f"{task_id}-{member}",
+            "createdAt": task[member],
+            "message": message,
+            "kind": "task",
+            "serviceName": service,
+        }
+        for member, message in moments
+        if task.get(member)
+    ]

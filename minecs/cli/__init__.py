@@ -206,9 +206,10 @@ def _add_object_commands(commands: Any) -> None:
     logs.add_argument("--tail", type=int, default=None, metavar="LINES")
     _client_options(logs)
 
-    events = commands.add_parser("events", help="service events, newest first")
+    events = commands.add_parser("events", help="service and task events, newest last")
     events.add_argument("service", nargs="?", default=None)
     events.add_argument("--limit", type=int, default=50)
+    events.add_argument("-f", "--follow", action="store_true", help="keep printing new events until Ctrl-C")
     _client_options(events)
 
 

@@ -165,6 +165,21 @@ async def task_logs(args: argparse.Namespace, config: settings.Settings) -> int:
 
 
 async def service_events(args: argparse.Namespace, config: settings.Settings) -> int:
-    answer = await admin_call(args, config, "GET", "/v1/events" + _query(args, service=args.service), None)
-    print(events_table(answer["events"][: args.limit], service=args.service is None))
-    return 0
+    """Service and task events, newest last (like ``kubectl get events``); ``--follow`` keeps printing."""
+    path = "/v1/events" + _query(args, service=args.service)
+    seen: set[str] = set()
+    first = True
+    while True:
+        answer = await admin_call(args, config, "GET", path, None)
+        fresh = [e for e in reversed(answer["events"][: args.limit]) if _event_key(e) not in seen]
+        seen.update(_event_key(e) for e in fresh)
+        if fresh or first:
+            print(events_table(fresh, service=args.service is None), flush=True)
+        first = False
+        if not args.follow:
+            return 0
+        await asyncio.sleep(2)
+
+
+def _event_key(event: Any) -> str:
+    return f"{event.get('serviceName', '')}/{event['id']}"

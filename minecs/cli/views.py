@@ -133,6 +133,6 @@ def events_table(events: list[Mapping[str, Any]], *, indent: str = "", service: 
         return f"{indent}<none>"
     lines = []
     for event in events:
-        where = f"{event.get('serviceName', '')}  " if service else ""
+        where = f"{event.get('serviceName') or '-'}  " if service else ""
         lines.append(f"{indent}{age(event.get('createdAt')):>4}  {where}{event['message']}")
     return "\n".join(lines)

@@ -111,3 +111,29 @@ def test_get_every_kind_in_every_output(up: Up) -> None:
         1,
         "minecs: ServiceNotFoundException: Service not found.",
     )
+
+
+def test_events_follow_prints_task_events_as_they_happen_newest_last(up: Up) -> None:
+    up.ok("POST", "/v1/taskdefinitions", TALKER)
+    command = [sys.executable, "-m", "minecs.cli", "events", "--follow"]
+    with subprocess.Popen(
+        [*command, "--endpoint", up.endpoint, "--data-dir", str(up.data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as follow:
+        try:
+            assert follow.stdout is not None
+            assert follow.stdout.readline().strip() == "<none>"  # nothing happened yet
+            task = up.ok("POST", "/v1/tasks", {"taskDefinition": "talker"})["tasks"][0]
+            task_id = task["taskArn"].rsplit("/", 1)[-1]
+            seen: list[str] = []
+            while not any(line.endswith(f"(task {task_id}) talker:1 started.") for line in seen):
+                seen.append(follow.stdout.readline().rstrip())
+            created = next(
+                i for i, line in enumerate(seen) if line.endswith(f"(task {task_id}) talker:1 created.")
+            )
+            started = next(i for i, line in enumerate(seen) if line.endswith("started."))
+            assert created < started  # oldest first, as kubectl prints events
+        finally:
+            follow.terminate()

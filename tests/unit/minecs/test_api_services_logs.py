@@ -78,9 +78,13 @@ async def test_update_delete_and_events_of_a_service(client: Client, plane: Cont
         "The service cannot be stopped while it is scaled above 0.",
     )
     await plane.services.reconcile("default/web")  # no instances: tasks wait for capacity
-    events = await (await client.get("/v1/events", headers=AUTH)).json()
-    assert events["events"][0]["serviceName"] == "web"
-    assert events["events"][0]["message"].startswith("(service web) has started 3 tasks:")
+    events = (await (await client.get("/v1/events", headers=AUTH)).json())["events"]
+    service_events = [e for e in events if e["kind"] == "service"]
+    assert service_events[0]["serviceName"] == "web"
+    assert service_events[0]["message"].startswith("(service web) has started 3 tasks:")
+    task_events = [e for e in events if e["kind"] == "task"]
+    assert len(task_events) == 3  # each task's creation; none has started (no instance)
+    assert all(e["message"].endswith(" web:1 created.") and e["serviceName"] == "web" for e in task_events)
     deleted = await (await client.delete("/v1/services/web?force=true", headers=AUTH)).json()
     assert deleted["service"]["status"] == "DRAINING"
     await plane.services.reconcile("default/web")  # unplaced tasks stop at once, so it is gone
