@@ -104,6 +104,24 @@ class Minecs:
             env={**os.environ, "MINECS_LOG_FORMAT": "json"},
         )
 
+    def follow(self, *args: str) -> subprocess.Popen[str]:
+        """A long-running CLI command (``logs -f``, ``events -f``) whose output the test reads line by line."""
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "minecs.cli",
+                *args,
+                "--endpoint",
+                self.endpoint,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
     def wait(self, check: Callable[[], T | None], within: float = 120, what: str = "condition") -> T:
         deadline = time.monotonic() + within
         while True:

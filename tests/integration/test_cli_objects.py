@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
 import yaml
@@ -62,13 +60,7 @@ def test_run_get_describe_logs_and_stop_from_the_cli(up: Up) -> None:
     assert len(lines) == 3
     assert all(line.startswith("line ") for line in lines)
 
-    command = [sys.executable, "-m", "minecs.cli", "logs", task_id, "-c", "talker", "-f", "--tail", "1"]
-    with subprocess.Popen(
-        [*command, "--endpoint", up.endpoint, "--data-dir", str(up.data_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as follow:
+    with up.follow("logs", task_id, "-c", "talker", "-f", "--tail", "1") as follow:
         try:
             assert follow.stdout is not None
             seen = [int(follow.stdout.readline().split()[1]) for _ in range(4)]
@@ -115,13 +107,7 @@ def test_get_every_kind_in_every_output(up: Up) -> None:
 
 def test_events_follow_prints_task_events_as_they_happen_newest_last(up: Up) -> None:
     up.ok("POST", "/v1/taskdefinitions", TALKER)
-    command = [sys.executable, "-m", "minecs.cli", "events", "--follow"]
-    with subprocess.Popen(
-        [*command, "--endpoint", up.endpoint, "--data-dir", str(up.data_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as follow:
+    with up.follow("events", "--follow") as follow:
         try:
             assert follow.stdout is not None
             assert follow.stdout.readline().strip() == "<none>"  # nothing happened yet
