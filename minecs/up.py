@@ -13,31 +13,13 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
-
 from agent.daemon import AgentSettings, run_agent
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.cli.client import admin_request
 from minecs.cli.validate import read_sources
 from minecs.controller import ControllerSettings, serve
-from minecs.controlplane.auth import load_or_create_admin
-from minecs.errors import FieldProblem, MinecsError, ValidationError
+from minecs.errors import FieldProblem, ValidationError
 from minecs.manifests import raw_documents
-
-
-async def _token(settings: ControllerSettings) -> str:
-    admin = load_or_create_admin(settings.data_dir)
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{settings.endpoint}/v1/tokens",
-            json={"ttlSeconds": 600, "uses": 1},
-            headers={"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"},
-        ) as response,
-    ):
-        if response.status != 200:
-            raise MinecsError(f"controller refused a registration token: {await response.text()}")
-        return str((await response.json())["token"])
 
 
 async def _admin(settings: ControllerSettings, method: str, path: str, body: Any = None) -> Any:

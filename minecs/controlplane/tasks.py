@@ -25,7 +25,14 @@ from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
 from minecs.model.service import PlacementConstraintType, PlacementStrategyType
-from minecs.model.task import USER_STOP_REASON, ContainerOverride, DesiredStatus, StopCode, TaskAssignment
+from minecs.model.task import (
+    PENDING_STATUSES,
+    USER_STOP_REASON,
+    ContainerOverride,
+    DesiredStatus,
+    StopCode,
+    TaskAssignment,
+)
 from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionStatus
 from minecs.model.wire import assignment_to_json, ecs_override_from_json, ecs_override_to_json, time_from_json
 from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
@@ -201,9 +208,7 @@ class Tasks:
                         room.cpu_left, room.memory_left, [int(p) for p in used_ports]
                     ),
                     "runningTasksCount": sum(t["lastStatus"] == "RUNNING" for t in here),
-                    "pendingTasksCount": sum(
-                        t["lastStatus"] in ("PROVISIONING", "PENDING", "ACTIVATING") for t in here
-                    ),
+                    "pendingTasksCount": sum(t["lastStatus"] in PENDING_STATUSES for t in here),
                 }
             )
         return shown

@@ -34,6 +34,10 @@ class DesiredStatus(StrEnum):
     STOPPED = "STOPPED"
 
 
+PENDING_STATUSES: tuple[str, ...] = (TaskStatus.PROVISIONING, TaskStatus.PENDING, TaskStatus.ACTIVATING)
+"""The ``lastStatus`` values ECS counts as pending (``pendingCount``, ``pendingTasksCount``)."""
+
+
 class KnownStatus(IntEnum):
     """The agent's own container status; ordered, so ``a >= KnownStatus.CREATED`` reads naturally."""
 

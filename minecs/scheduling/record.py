@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from minecs.model.task import PENDING_STATUSES
 from minecs.scheduling.deployments import Fleet, steady
 
 MAX_EVENTS = 100
-PENDING = ("PROVISIONING", "PENDING", "ACTIVATING")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def record(
     new, old, stopping = tasks.new, tasks.old, tasks.stopping
     everything = new + old + stopping
     running = sum(t["lastStatus"] == "RUNNING" for t in everything)
-    pending = sum(t["lastStatus"] in PENDING for t in everything)
+    pending = sum(t["lastStatus"] in PENDING_STATUSES for t in everything)
     waiting = sum(t["lastStatus"] != "RUNNING" for t in new + old) + len(stopping)
     old_ids = {t.get("startedBy") for t in old + stopping}
     deployments = [body["deployments"][0], *(d for d in body["deployments"][1:] if d["id"] in old_ids)]

@@ -12,10 +12,9 @@ from typing import Any
 
 from minecs.api.ecs.common import Body, Context, failures, member, operation, page, required_str, str_list
 from minecs.model.service import ClusterSetting
+from minecs.model.task import PENDING_STATUSES
 from minecs.validation.report import decode_or_raise
 from minecs.validation.service import parse_cluster
-
-_PENDING = ("PROVISIONING", "PENDING", "ACTIVATING")
 
 
 @operation("CreateCluster")
@@ -75,7 +74,7 @@ async def _shown(ctx: Context, cluster: Mapping[str, Any], *, tags: bool, statis
             i["status"] in ("ACTIVE", "DRAINING") for i in await plane.instances.in_cluster(name)
         ),
         "runningTasksCount": sum(t["lastStatus"] == "RUNNING" for t in tasks),
-        "pendingTasksCount": sum(t["lastStatus"] in _PENDING for t in tasks),
+        "pendingTasksCount": sum(t["lastStatus"] in PENDING_STATUSES for t in tasks),
         "activeServicesCount": sum(s["status"] == "ACTIVE" for s in await plane.services.in_cluster(name)),
     }
     shown: Body = {**cluster, **counts}

@@ -25,6 +25,7 @@ from minecs.api.ecs.common import (
 )
 from minecs.api.runrequest import run_request
 from minecs.errors import ClientError, InvalidParameterError, UnsupportedFeatureError
+from minecs.model.task import PENDING_STATUSES
 
 _LAUNCH_TYPES = ("EXTERNAL", "EC2")
 
@@ -88,7 +89,7 @@ def _filters(body: Body, desired: str, service: str | None) -> list[Any]:
     started_by = member(body, "startedBy", str)
     checks: list[Any] = [lambda t: t["desiredStatus"] == ("RUNNING" if desired == "PENDING" else desired)]
     if desired == "PENDING":
-        checks.append(lambda t: t["lastStatus"] in ("PROVISIONING", "PENDING", "ACTIVATING"))
+        checks.append(lambda t: t["lastStatus"] in PENDING_STATUSES)
     if instance is not None:
         checks.append(lambda t: short_id(t.get("containerInstanceArn") or "") == short_id(instance))
     if family is not None:
