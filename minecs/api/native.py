@@ -16,6 +16,7 @@ from minecs.api.agent import json_object
 from minecs.api.app import PLANE, RELAY, require_admin
 from minecs.api.logrelay import ATTACH_WITHIN, LogRequest, Upload
 from minecs.api.runrequest import run_request
+from minecs.api.shapes import instance_shape, task_shape
 from minecs.controlplane.apply import apply
 from minecs.controlplane.clusters import Failure
 from minecs.errors import AgentUnavailableError, ClientError, NotFoundError
@@ -25,12 +26,11 @@ from minecs.model.registered import to_json
 from minecs.validation import parse_task_definition
 
 routes = web.RouteTableDef()
-INTERNAL = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
 
 
 def public(task: Any) -> dict[str, Any]:
-    """A stored task without minecs's bookkeeping members."""
-    return {k: v for k, v in task.items() if k not in INTERNAL and v is not None}
+    """A stored task as the native API shows it (with ``placementReason``)."""
+    return task_shape(task, placement_reason=True)
 
 
 def failures(found: list[Failure]) -> list[dict[str, str]]:
@@ -198,9 +198,7 @@ async def list_instances(request: web.Request) -> web.Response:
     plane = request.app[PLANE]
     cluster = (await plane.clusters.get_active(request.query.get("cluster")))["clusterName"]
     instances = await plane.instances.in_cluster(cluster)
-    return web.json_response(
-        {"containerInstances": [{k: v for k, v in i.items() if k != "lastSeen"} for i in instances]}
-    )
+    return web.json_response({"containerInstances": [instance_shape(i) for i in instances]})
 
 
 @routes.post("/v1/apply")
@@ -237,7 +235,7 @@ async def describe_task_definition(request: web.Request) -> web.Response:
 async def describe_instance(request: web.Request) -> web.Response:
     require_admin(request)
     instance = await request.app[PLANE].instances.get(request.match_info["id"].rsplit("/", 1)[-1])
-    return web.json_response({"containerInstance": {k: v for k, v in instance.items() if k != "lastSeen"}})
+    return web.json_response({"containerInstance": instance_shape(instance)})
 
 
 @routes.delete("/v1/clusters/{name}")

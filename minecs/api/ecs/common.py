@@ -122,31 +122,5 @@ def _offset(token: str | None) -> int:
     raise InvalidParameterError("The nextToken is not valid.")
 
 
-# ---------------------------------------------------------------------------- shapes
-
-_TASK_INTERNAL = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck", "placementReason")
-
-
-def task_shape(task: Mapping[str, Any], *, tags: bool = True) -> Body:
-    shown = {k: v for k, v in task.items() if k not in _TASK_INTERNAL and v is not None}
-    if not tags:
-        shown.pop("tags", None)
-    return shown
-
-
-def service_shape(service: Mapping[str, Any], *, tags: bool = True) -> Body:
-    shown = {k: v for k, v in service.items() if k not in ("cluster", "lastCompletedTaskDefinition")}
-    shown["deployments"] = [
-        {k: v for k, v in d.items() if k != "breakerSatisfied"} for d in service.get("deployments", [])
-    ]
-    if not tags:
-        shown.pop("tags", None)
-    return shown
-
-
-def instance_shape(instance: Mapping[str, Any]) -> Body:
-    return {k: v for k, v in instance.items() if k != "lastSeen"}
-
-
 def failures(found: Sequence[Failure]) -> list[Body]:
     return [{"arn": f.arn, "reason": f.reason} for f in found]

@@ -16,7 +16,6 @@ from minecs.api.ecs.common import (
     Body,
     Context,
     failures,
-    instance_shape,
     member,
     operation,
     page,
@@ -25,6 +24,7 @@ from minecs.api.ecs.common import (
     short_id,
     str_list,
 )
+from minecs.api.shapes import instance_shape
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.instances import Registration
 from minecs.errors import ClientError, InvalidParameterError

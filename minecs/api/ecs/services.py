@@ -11,10 +11,10 @@ from minecs.api.ecs.common import (
     page,
     references,
     required_str,
-    service_shape,
     short_id,
     str_list,
 )
+from minecs.api.shapes import service_shape
 from minecs.controlplane.clusters import Failure
 from minecs.errors import NotFoundError
 from minecs.model.codec import encode

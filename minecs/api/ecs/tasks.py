@@ -21,9 +21,9 @@ from minecs.api.ecs.common import (
     required_str,
     short_id,
     str_list,
-    task_shape,
 )
 from minecs.api.runrequest import run_request
+from minecs.api.shapes import task_shape
 from minecs.errors import ClientError, InvalidParameterError, UnsupportedFeatureError
 from minecs.model.task import PENDING_STATUSES
 

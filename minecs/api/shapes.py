@@ -1,0 +1,38 @@
+"""Stored objects as both API front ends show them: ECS shapes without minecs's bookkeeping members.
+
+The store keeps a few members for itself (a task's report ``seq``, its reservation and placement
+inputs, an instance's ``lastSeen``, a service's ``lastCompletedTaskDefinition``); the native ``/v1`` API
+and the ECS JSON 1.1 API both hide them here, so the two never disagree on what an object looks like.
+The native API alone also shows ``placementReason`` (why a task waits for capacity), a member the ECS
+SDKs would drop anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
+
+
+def task_shape(
+    task: Mapping[str, Any], *, tags: bool = True, placement_reason: bool = False
+) -> dict[str, Any]:
+    hidden = (
+        TASK_BOOKKEEPING + (() if placement_reason else ("placementReason",)) + (() if tags else ("tags",))
+    )
+    return {k: v for k, v in task.items() if k not in hidden and v is not None}
+
+
+def service_shape(service: Mapping[str, Any], *, tags: bool = True) -> dict[str, Any]:
+    shown = {k: v for k, v in service.items() if k not in ("cluster", "lastCompletedTaskDefinition")}
+    shown["deployments"] = [
+        {k: v for k, v in d.items() if k != "breakerSatisfied"} for d in service.get("deployments", [])
+    ]
+    if not tags:
+        shown.pop("tags", None)
+    return shown
+
+
+def instance_shape(instance: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in instance.items() if k != "lastSeen"}
