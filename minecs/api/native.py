@@ -197,7 +197,7 @@ async def list_instances(request: web.Request) -> web.Response:
     require_admin(request)
     plane = request.app[PLANE]
     cluster = (await plane.clusters.get_active(request.query.get("cluster")))["clusterName"]
-    instances = await plane.instances.in_cluster(cluster)
+    instances = await plane.tasks.described_instances(cluster)
     return web.json_response({"containerInstances": [instance_shape(i) for i in instances]})
 
 

@@ -165,38 +165,28 @@ class Tasks:
         await self.versions.bump(result.instance_id)
         return placed.body
 
-    async def candidates(self, cluster: str) -> list[Candidate]:
-        found = []
-        for instance in await self.instances.in_cluster(cluster):
-            tasks = [
-                t.body
-                for t in await self.store.find(KIND, parent=instance["instanceId"])
-                if t.body["lastStatus"] != "STOPPED"
-            ]
-            needs = [decode_need(t["reserved"], t["group"]) for t in tasks]
-            groups: dict[str, int] = {}
-            for t in tasks:
-                groups[t["group"]] = groups.get(t["group"], 0) + 1
-            found.append(
-                Candidate(
-                    instance_id=instance["instanceId"],
-                    cpu_left=resource(instance, "CPU") - sum(n.cpu for n in needs),
-                    memory_left=resource(instance, "MEMORY") - sum(n.memory for n in needs),
-                    ports_used=frozenset(p for n in needs for p in n.ports),
-                    attributes={a["name"]: a.get("value", "") for a in instance["attributes"]},
-                    groups=groups,
-                    usable=instance["status"] == "ACTIVE" and instance["agentConnected"],
-                )
+    async def _occupied(self, cluster: str) -> list[tuple[dict[str, Any], list[Mapping[str, Any]]]]:
+        """Each instance of the cluster with the tasks on it that still hold resources (not STOPPED)."""
+        return [
+            (
+                instance,
+                [
+                    t.body
+                    for t in await self.store.find(KIND, parent=instance["instanceId"])
+                    if t.body["lastStatus"] != "STOPPED"
+                ],
             )
-        return found
+            for instance in await self.instances.in_cluster(cluster)
+        ]
+
+    async def candidates(self, cluster: str) -> list[Candidate]:
+        return [_candidate(instance, tasks) for instance, tasks in await self._occupied(cluster)]
 
     async def described_instances(self, cluster: str) -> list[dict[str, Any]]:
         """The cluster's instances as ECS describes them: remaining resources and task counts included."""
         shown = []
-        left = {c.instance_id: c for c in await self.candidates(cluster)}
-        for instance in await self.instances.in_cluster(cluster):
-            here = [t.body for t in await self.store.find(KIND, parent=instance["instanceId"])]
-            room = left[instance["instanceId"]]
+        for instance, here in await self._occupied(cluster):
+            room = _candidate(instance, here)
             registered_ports = next(
                 r["stringSetValue"] for r in instance["registeredResources"] if r["name"] == "PORTS"
             )
@@ -327,6 +317,23 @@ class Tasks:
 
         updated = await retry_update(self.store, KIND, task_id, merge)
         return int(updated.body["seq"])
+
+
+def _candidate(instance: Mapping[str, Any], tasks: list[Mapping[str, Any]]) -> Candidate:
+    """What is left on an instance for placement, given the tasks that hold resources there."""
+    needs = [decode_need(t["reserved"], t["group"]) for t in tasks]
+    groups: dict[str, int] = {}
+    for t in tasks:
+        groups[t["group"]] = groups.get(t["group"], 0) + 1
+    return Candidate(
+        instance_id=instance["instanceId"],
+        cpu_left=resource(instance, "CPU") - sum(n.cpu for n in needs),
+        memory_left=resource(instance, "MEMORY") - sum(n.memory for n in needs),
+        ports_used=frozenset(p for n in needs for p in n.ports),
+        attributes={a["name"]: a.get("value", "") for a in instance["attributes"]},
+        groups=groups,
+        usable=instance["status"] == "ACTIVE" and instance["agentConnected"],
+    )
 
 
 def _task_overrides(request: RunRequest) -> dict[str, Any]:

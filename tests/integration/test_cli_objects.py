@@ -85,6 +85,15 @@ def test_get_every_kind_in_every_output(up: Up) -> None:
             assert done.returncode == 0, (kind, output, done.stderr)
     instances = yaml.safe_load(up.cli("get", "instances", "-o", "yaml").stdout)
     assert instances[0]["agentConnected"] is True
+    memory_left = next(r for r in instances[0]["remainingResources"] if r["name"] == "MEMORY")
+    assert (
+        0
+        < memory_left["integerValue"]
+        <= next(r["integerValue"] for r in instances[0]["registeredResources"] if r["name"] == "MEMORY")
+    )
+    wide = up.cli("get", "instances", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[4:6] == ["CPU-FREE", "MEMORY-FREE"]
+    assert wide[1].split()[5] == str(memory_left["integerValue"])
     table = up.cli("get", "taskdefs").stdout.splitlines()
     assert table == ["NAME", "talker:1"]
     described = up.cli("describe", "instance", instances[0]["instanceId"])
