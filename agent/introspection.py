@@ -8,16 +8,14 @@ none matches), as the ECS agent does. Loopback only: it says what runs here, to 
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
-from minecs.logs import get_logger
+from agent.metadata import listen
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
-log = get_logger(__name__)
 DEFAULT_PORT = 51678
 Lookup = Callable[[], Mapping[str, tuple[TaskAssignment, TaskSnapshot | None]]]
 
@@ -65,11 +63,5 @@ async def serve(app: web.Application, port: int = DEFAULT_PORT) -> web.AppRunner
     """Listen on 127.0.0.1:``port`` (any free port when it is taken, e.g. by a second agent)."""
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
-            raise
-        log.warning("introspection port taken; using an ephemeral one", port=port)
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await listen(runner, "127.0.0.1", port, what="introspection API")
     return runner

@@ -97,7 +97,7 @@ class MetadataServer:
             app.router.add_get(f"/{version}/{{id}}/task/stats", self._task_stats)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        port = await self._listen("127.0.0.1", self.port)
+        port = await listen(self._runner, "127.0.0.1", self.port, what="task metadata endpoint")
         gateway = await self.driver.bridge_gateway()
         bridge = None
         if gateway:
@@ -110,20 +110,6 @@ class MetadataServer:
                 )
         log.info("task metadata endpoint serving", port=port, bridge=bridge)
         return Endpoints(self.key, bridge, f"http://127.0.0.1:{port}")
-
-    async def _listen(self, host: str, port: int) -> int:
-        assert self._runner is not None
-        try:
-            site = web.TCPSite(self._runner, host, port)
-            await site.start()
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE or port == 0:
-                raise MinecsError(f"task metadata endpoint cannot listen on {host}:{port}: {exc}") from exc
-            log.warning("metadata port taken; using an ephemeral one", port=port)
-            site = web.TCPSite(self._runner, host, 0)
-            await site.start()
-        server = site._server  # aiohttp keeps the bound sockets here; the port is what we need
-        return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -168,6 +154,22 @@ class MetadataServer:
         _, snapshot, _ = self._find(request)
         ids = [c.runtime_id for c in snapshot.containers if c.runtime_id]
         return web.json_response({i: await self.driver.stats(i) for i in ids})
+
+
+async def listen(runner: web.AppRunner, host: str, port: int, *, what: str) -> int:
+    """Serve ``runner`` on ``host:port``, or on a free port when that one is taken (a second agent on
+    the host holds ECS's fixed ports); returns the port bound."""
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or port == 0:
+            raise MinecsError(f"{what} cannot listen on {host}:{port}: {exc}") from exc
+        log.warning("port taken; using an ephemeral one", what=what, port=port)
+        site = web.TCPSite(runner, host, 0)
+        await site.start()
+    server = site._server  # aiohttp keeps the bound sockets here; the port is what we need
+    return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------- response shapes (pure)
