@@ -23,11 +23,22 @@ from minecs.controlplane.auth import load_or_create_admin
 from minecs.controlplane.services import is_steady
 from minecs.errors import MinecsError
 
+DEFAULT_ENDPOINT = "http://127.0.0.1:7450"
+
+
+def endpoint_of(args: argparse.Namespace) -> str:
+    """``--endpoint``, else ``MINECS_ENDPOINT``, else the local controller."""
+    return getattr(args, "endpoint", None) or os.environ.get("MINECS_ENDPOINT") or DEFAULT_ENDPOINT
+
+
+def _admin_headers(data_dir: Path) -> dict[str, str]:
+    admin = load_or_create_admin(data_dir)
+    return {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
+
 
 async def admin_request(endpoint: str, data_dir: Path, method: str, path: str, body: Any = None) -> Any:
     """One call to the controller's native API as the admin; a refusal or no answer is a MinecsError."""
-    admin = load_or_create_admin(data_dir)
-    headers = {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
+    headers = _admin_headers(data_dir)
     try:
         async with (
             aiohttp.ClientSession() as session,
@@ -45,9 +56,8 @@ async def admin_stream(
     args: argparse.Namespace, config: settings.Settings, path: str
 ) -> AsyncIterator[bytes]:
     """A streamed GET (logs): the body's chunks as they arrive; a refusal is a MinecsError."""
-    endpoint = args.endpoint or os.environ.get("MINECS_ENDPOINT") or "http://127.0.0.1:7450"
-    admin = load_or_create_admin(args.data_dir or config.data_dir)
-    headers = {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
+    endpoint = endpoint_of(args)
+    headers = _admin_headers(args.data_dir or config.data_dir)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
     try:
         async with (
@@ -66,8 +76,7 @@ async def admin_stream(
 async def admin_call(
     args: argparse.Namespace, config: settings.Settings, method: str, path: str, body: Any
 ) -> Any:
-    endpoint = args.endpoint or os.environ.get("MINECS_ENDPOINT") or "http://127.0.0.1:7450"
-    return await admin_request(endpoint, args.data_dir or config.data_dir, method, path, body)
+    return await admin_request(endpoint_of(args), args.data_dir or config.data_dir, method, path, body)
 
 
 async def create_token(args: argparse.Namespace, config: settings.Settings) -> int:

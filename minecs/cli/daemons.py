@@ -11,6 +11,7 @@ from agent.daemon import AgentSettings, run_agent
 from agent.engine import PullBehavior
 from minecs import settings
 from minecs.aiotasks import install_stop_signals
+from minecs.cli.client import endpoint_of
 from minecs.cli.smoke import key_value
 from minecs.controller import ControllerSettings, serve
 from minecs.up import run_up
@@ -22,8 +23,7 @@ def _agent_settings(
     from pathlib import Path
 
     return AgentSettings(
-        endpoint=getattr(args, "endpoint", None)
-        or os.environ.get("MINECS_ENDPOINT", "http://127.0.0.1:7450"),
+        endpoint=endpoint_of(args),
         data_dir=Path(data_dir),
         cluster=getattr(args, "cluster", "default"),
         token=getattr(args, "token", None),
