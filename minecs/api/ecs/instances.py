@@ -105,14 +105,16 @@ async def list_container_instances(ctx: Context, body: Body) -> Body:
 async def update_container_instances_state(ctx: Context, body: Body) -> Body:
     cluster = (await ctx.plane.clusters.get_active(member(body, "cluster", str)))["clusterName"]
     status = required_str(body, "status")
-    changed, missing = [], []
+    here = {i["instanceId"] for i in await ctx.plane.instances.in_cluster(cluster)}
+    wanted, missing = [], []
     for reference in str_list(body, "containerInstances", required=True):
-        try:
+        if short_id(reference) in here:
             await ctx.plane.instances.set_status(short_id(reference), status)
-            changed.append(instance_shape(await _described(ctx, cluster, short_id(reference))))
-        except ClientError:
-            missing.append(Failure(reference))
-    return {"containerInstances": changed, "failures": failures(missing)}
+            wanted.append(short_id(reference))
+        else:
+            missing.append(Failure(reference))  # unknown, or in another cluster: left untouched
+    shown = {i["instanceId"]: i for i in await ctx.plane.tasks.described_instances(cluster)}
+    return {"containerInstances": [instance_shape(shown[i]) for i in wanted], "failures": failures(missing)}
 
 
 async def _described(ctx: Context, cluster: str, instance_id: str) -> dict[str, Any]:

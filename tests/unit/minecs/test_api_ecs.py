@@ -333,8 +333,11 @@ async def test_draining_an_instance_moves_service_tasks_elsewhere(ecs: Ecs, plan
     await plane.services.reconcile("default/web")
     assert {t["instanceId"] for t in await plane.tasks.in_cluster("default")} == {first}
     second = await add_instance(plane)
-    drained = await ecs("update_container_instances_state", containerInstances=[first], status="DRAINING")
+    drained = await ecs(
+        "update_container_instances_state", containerInstances=[first, "gone"], status="DRAINING"
+    )
     assert drained["containerInstances"][0]["status"] == "DRAINING"
+    assert drained["failures"] == [{"arn": "gone", "reason": "MISSING"}]
     await plane.services.reconcile("default/web")  # the replacements start on the other instance
     live = [t for t in await plane.tasks.in_cluster("default") if t["desiredStatus"] == "RUNNING"]
     assert [t["instanceId"] for t in live] == [second, second]
