@@ -74,23 +74,19 @@ async def events(request: web.Request) -> web.Response:
     tagged ``kind: task`` and carry the task's service, if any, as ``serviceName``."""
     require_admin(request)
     plane = request.app[PLANE]
-    cluster = request.query.get("cluster")
+    cluster = (await plane.clusters.get_active(request.query.get("cluster")))["clusterName"]
     wanted = request.query.get("service")
-    if wanted:
-        services: list[Any] = [await plane.services.get(cluster, wanted)]
-    else:
-        services = await plane.services.in_cluster((await plane.clusters.get_active(cluster))["clusterName"])
+    services = (
+        [await plane.services.get(cluster, wanted)] if wanted else await plane.services.in_cluster(cluster)
+    )
     merged = [
         {**e, "kind": "service", "serviceName": s["serviceName"]} for s in services for e in s["events"]
     ]
-    name = (await plane.clusters.get_active(cluster))["clusterName"]
-    for task in await plane.tasks.in_cluster(name):
-        service = (
-            task.get("group", "").removeprefix("service:")
-            if task.get("group", "").startswith("service:")
-            else ""
-        )
-        if not wanted or service == wanted:
+    names = {s["serviceName"] for s in services}
+    for task in await plane.tasks.in_cluster(cluster):
+        group = str(task.get("group") or "")
+        service = group.removeprefix("service:") if group.startswith("service:") else ""
+        if not wanted or service in names:
             merged += task_events(task, service)
     merged.sort(key=lambda e: (e["createdAt"], e["id"]), reverse=True)
     return web.json_response({"events": merged[:MAX_EVENTS]})
