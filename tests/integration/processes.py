@@ -85,18 +85,22 @@ class Minecs:
         assert 200 <= status < 300, (status, answer)
         return answer
 
+    def _command(self, *args: str) -> list[str]:
+        """The ``minecs`` CLI with ``args``, pointed at this controller as its admin."""
+        return [
+            sys.executable,
+            "-m",
+            "minecs.cli",
+            *args,
+            "--endpoint",
+            self.endpoint,
+            "--data-dir",
+            str(self.data_dir),
+        ]
+
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "minecs.cli",
-                *args,
-                "--endpoint",
-                self.endpoint,
-                "--data-dir",
-                str(self.data_dir),
-            ],
+            self._command(*args),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -107,16 +111,7 @@ class Minecs:
     def follow(self, *args: str) -> subprocess.Popen[str]:
         """A long-running CLI command (``logs -f``, ``events -f``) whose output the test reads line by line."""
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "minecs.cli",
-                *args,
-                "--endpoint",
-                self.endpoint,
-                "--data-dir",
-                str(self.data_dir),
-            ],
+            self._command(*args),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
