@@ -1,6 +1,7 @@
 """The agent's side of the controller protocol (docs/protocol.md), over aiohttp.
 
-``ControllerClient`` is the HTTP seam: register, long-poll assignments, post reports, upload logs. Connection
+``ControllerClient`` is the HTTP seam: register, long-poll assignments, post reports, upload logs,
+and open the agent's end of an exec session (a WebSocket). Connection
 failures and 5xx answers are ``ControllerUnavailableError`` (retry later, keep running tasks: edge
 autonomy); a 4xx is ``ControllerRefusedError`` with the controller's code (a bad token will not get
 better by retrying). The instance's identity is kept in ``<data-dir>/instance.json`` (0600), so a
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,26 @@ class ControllerClient:
         finally:
             if chunks is not None and hasattr(chunks, "aclose"):
                 await chunks.aclose()  # the container's log reader lets go at once
+
+    @asynccontextmanager
+    async def exec_channel(
+        self, identity: Identity, request_id: str
+    ) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+        """The agent's end of exec session ``request_id`` (docs/protocol.md, "Exec"), closed on leaving."""
+        path = f"/agent/v1/instances/{identity.instance_id}/exec/{request_id}"
+        try:
+            socket = await self.session.ws_connect(
+                self.endpoint + path,
+                headers={"Authorization": identity.header},
+                heartbeat=30,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10),
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ControllerUnavailableError(f"exec channel to {self.endpoint} failed: {exc!r}") from exc
+        try:
+            yield socket
+        finally:
+            await socket.close()
 
     async def report(self, identity: Identity, snapshots: list[dict[str, Any]]) -> dict[str, int]:
         path = f"/agent/v1/instances/{identity.instance_id}/reports"

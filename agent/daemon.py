@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import os
 import platform
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from agent.client import (
 )
 from agent.driver import DockerDriver
 from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.execs import ExecSessions
 from agent.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_PORT
 from agent.introspection import build_app as build_introspection
 from agent.introspection import serve as serve_introspection
@@ -48,6 +49,7 @@ from agent.logupload import LogUploads
 from agent.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
 from agent.metadata import MetadataServer, load_key
 from agent.ports import DEFAULT_RESERVED
+from agent.served import Served
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
 from minecs.model.wire import assignment_from_json, snapshot_to_json
@@ -225,18 +227,22 @@ async def _stopping(metadata: MetadataServer, introspection: web.AppRunner) -> A
 async def _poll(
     client: ControllerClient, identity: Identity, engine: Engine, wait: float, stop: asyncio.Event
 ) -> None:
-    uploads = LogUploads(client, identity, engine)
+    served = {
+        "logRequests": LogUploads(client, identity, engine),
+        "execRequests": ExecSessions(client, identity, engine),
+    }
     try:
-        await _poll_assignments(client, identity, engine, uploads, wait=wait, stop=stop)
+        await _poll_assignments(client, engine, identity, served, wait=wait, stop=stop)
     finally:
-        await uploads.close()
+        for requests in served.values():
+            await requests.close()
 
 
 async def _poll_assignments(
     client: ControllerClient,
-    identity: Identity,
     engine: Engine,
-    uploads: LogUploads,
+    identity: Identity,
+    served: Mapping[str, Served],
     *,
     wait: float,
     stop: asyncio.Event,
@@ -253,7 +259,8 @@ async def _poll_assignments(
         delay = BACKOFF_START
         for task in answer["tasks"]:
             engine.apply(assignment_from_json(task))
-        uploads.serve(answer.get("logRequests") or [])
+        for member, requests in served.items():
+            requests.serve(answer.get(member) or [])
         since = int(answer["version"])
 
 

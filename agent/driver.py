@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -32,10 +32,12 @@ from docker.types import LogConfig
 from docker.types import Ulimit as DockerUlimit
 from docker.utils import kwargs_from_env, parse_repository_tag
 
+from agent import dockerexec
 from agent.runtime import (
     ContainerEvent,
     ContainerInfo,
     ContainerSpec,
+    ExecSession,
     Health,
     PortBinding,
     PortProtocol,
@@ -82,8 +84,11 @@ def _explain(exc: docker.errors.APIError) -> str:
 class DockerDriver:
     """``Driver`` over a real Docker Engine reached through ``base_url`` (or ``DOCKER_HOST``)."""
 
-    def __init__(self, api: docker.APIClient, workers: int = 16) -> None:
+    def __init__(
+        self, api: docker.APIClient, workers: int = 16, base_url: str = "unix:///var/run/docker.sock"
+    ) -> None:
         self._api = api
+        self._base_url = base_url
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="docker")
 
     @classmethod
@@ -106,7 +111,7 @@ class DockerDriver:
                 )
 
         api = await asyncio.get_running_loop().run_in_executor(None, build)
-        return cls(api, workers)
+        return cls(api, workers, kwargs["base_url"])
 
     async def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def run() -> T:
@@ -246,6 +251,34 @@ class DockerDriver:
         finally:
             # Closing the socket ends a read still parked in a worker thread, so no thread outlives us.
             await loop.run_in_executor(self._pool, _close_stream, stream)
+
+    async def exec(self, container_id: str, command: Sequence[str], *, tty: bool) -> ExecSession:
+        """Create the exec through the SDK, start it over ``agent.dockerexec``'s own connection."""
+        created = await self._call(
+            f"exec in container {container_id}",
+            self._api.exec_create,
+            container_id,
+            list(command),
+            stdin=True,
+            tty=tty,
+        )
+        exec_id = str(created["Id"])
+        streams = await dockerexec.start(self._base_url, self._api.api_version, exec_id, tty=tty)
+
+        async def inspect() -> Mapping[str, Any]:
+            found: Mapping[str, Any] = await self._call(
+                f"inspect exec {exec_id}", self._api.exec_inspect, exec_id
+            )
+            return found
+
+        async def resize(rows: int, cols: int) -> None:
+            await self._call(
+                f"resize exec {exec_id}", self._api.exec_resize, exec_id, height=rows, width=cols
+            )
+
+        return dockerexec.DockerExecSession(
+            streams, container_id=container_id, tty=tty, inspect=inspect, resize=resize
+        )
 
     async def volume_exists(self, name: str) -> bool:
         try:

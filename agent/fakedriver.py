@@ -5,6 +5,9 @@ health_status, destroy), so event-driven code can be exercised without Docker. T
 the ``exit``, ``set_health`` and ``vanish`` helpers, which stand for things that happen inside a real
 container or behind the agent's back.
 
+``exec`` runs a tiny shell: ``sh -c`` scripts of ``;``-separated ``cat``, ``echo WORDS [>&2]``
+and ``exit N`` statements (a bare command is one statement), enough for the contract's sessions.
+
 It honours the parts of the engine contract that ``tests/driver_contract.py`` checks against both
 drivers: unique names, errors for unknown ids and missing images, stop of a stopped container is a
 no-op, dynamic host ports are assigned on start. It does not simulate resource limits or networking.
@@ -16,7 +19,7 @@ import asyncio
 import contextlib
 import itertools
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -146,6 +149,13 @@ class FakeDriver:
                 return
             await asyncio.sleep(0.02)
 
+    async def exec(self, container_id: str, command: Sequence[str], *, tty: bool) -> FakeExecSession:
+        info = self._get(container_id)
+        if not info.running:
+            raise ContainerConflictError(f"exec in container {container_id}: it is not running")
+        script = command[2] if list(command[:2]) == ["sh", "-c"] and len(command) > 2 else " ".join(command)
+        return FakeExecSession([s.split() for s in script.split(";") if s.strip()], tty=tty)
+
     async def volume_exists(self, name: str) -> bool:
         return name in self.volumes
 
@@ -249,3 +259,65 @@ def _matches(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
 
 def _now_ns() -> int:
     return int(datetime.now(UTC).timestamp() * 1_000_000_000)
+
+
+class FakeExecSession:
+    """``ExecSession`` twin running the fake's tiny shell (see the module docstring)."""
+
+    def __init__(self, statements: list[list[str]], *, tty: bool) -> None:
+        self._tty = tty
+        self._input: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._output: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
+        self.code: int | None = None
+        self.size: tuple[int, int] | None = None
+        self._run = asyncio.get_running_loop().create_task(self._interpret(statements))
+
+    async def _interpret(self, statements: list[list[str]]) -> None:
+        code = 0
+        for words in statements:
+            if words == ["cat"]:
+                while (chunk := await self._input.get()) is not None:
+                    await self._output.put((1, chunk))
+            elif words[0] == "echo":
+                to_stderr = words[-1] == ">&2"
+                text = " ".join(words[1:-1] if to_stderr else words[1:]) + "\n"
+                await self._output.put(
+                    (1 if to_stderr and self._tty else 2 if to_stderr else 1, text.encode())
+                )
+            elif words[0] == "exit":
+                code = int(words[1])
+                break
+            else:
+                missing = f'exec: "{words[0]}": executable file not found in $PATH\r\n'
+                await self._output.put((1, missing.encode()))
+                code = 126  # what the engine answers (20.10) when the program does not exist
+                break
+        self.code = code
+        await self._output.put(None)
+
+    async def read(self) -> tuple[int, bytes] | None:
+        return await self._output.get()
+
+    async def write(self, data: bytes) -> None:
+        await self._input.put(data)
+
+    async def close_input(self) -> None:
+        await self._input.put(None)
+
+    async def resize(self, rows: int, cols: int) -> None:
+        if self._tty:
+            self.size = (rows, cols)
+
+    async def wait(self) -> int:
+        await asyncio.wait({self._run})
+        return self.code if self.code is not None else 129
+
+    async def hang_up(self) -> bool:
+        if self._run.done():
+            return False
+        self._run.cancel()
+        await self._output.put(None)
+        return True
+
+    async def close(self) -> None:
+        self._run.cancel()

@@ -17,7 +17,7 @@ Design decision: every Driver error is a ``minecs.errors.DriverError`` subclass.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -193,6 +193,36 @@ class ContainerEvent:
     health: Health | None = None
 
 
+class ExecSession(Protocol):
+    """A command running in a container (``docker exec``): its output, its input, its exit status."""
+
+    async def read(self) -> tuple[int, bytes] | None:
+        """The next output: ``(1, bytes)`` for stdout, ``(2, bytes)`` for stderr; None once it has ended.
+
+        A TTY session has one stream, so everything is stdout."""
+        ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close_input(self) -> None:
+        """Close the command's stdin (a reader sees end of file)."""
+        ...
+
+    async def resize(self, rows: int, cols: int) -> None:
+        """Set the terminal size of a TTY session; nothing without a TTY."""
+        ...
+
+    async def wait(self) -> int:
+        """The exit status, after ``read`` returned None."""
+        ...
+
+    async def hang_up(self) -> bool:
+        """End a command still running because its caller went away (SIGHUP); whether it was sent."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class Driver(Protocol):
     """The operations minecs needs from a container engine, in our own types."""
 
@@ -248,6 +278,11 @@ class Driver(Protocol):
         """The container's output as it is written (``docker logs -f``), from its last ``tail`` lines.
 
         Ends when the container stops; closing the iterator early stops the reading at once."""
+        ...
+
+    async def exec(self, container_id: str, command: Sequence[str], *, tty: bool) -> ExecSession:
+        """Start ``command`` in a running container, stdin open; ``ContainerConflictError`` when it
+        is not running, ``DriverError`` when the engine cannot start the command."""
         ...
 
     async def volume_exists(self, name: str) -> bool: ...

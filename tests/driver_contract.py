@@ -169,3 +169,33 @@ class DriverContract:
         assert await driver.logs(container_id) == []
         with pytest.raises(ContainerNotFoundError):
             await driver.logs("minecs-test-never-created")
+
+    async def test_exec_streams_input_output_and_the_exit_status(self, driver: Driver) -> None:
+        container_id = await driver.create(spec())
+        await driver.start(container_id)
+        session = await driver.exec(container_id, ["sh", "-c", "cat; echo done >&2; exit 3"], tty=False)
+        await session.write(b"hello\n")
+        await session.close_input()
+        output: list[tuple[int, bytes]] = []
+        async with asyncio.timeout(30):
+            while (frame := await session.read()) is not None:
+                output.append(frame)
+            assert await session.wait() == 3
+        await session.close()
+        assert b"".join(data for stream, data in output if stream == 1) == b"hello\n"
+        assert b"".join(data for stream, data in output if stream == 2) == b"done\n"
+
+    async def test_a_hung_up_exec_ends_and_a_stopped_container_refuses_one(self, driver: Driver) -> None:
+        container_id = await driver.create(spec())
+        await driver.start(container_id)
+        session = await driver.exec(container_id, ["cat"], tty=True)
+        await session.resize(24, 80)
+        async with asyncio.timeout(30):
+            assert await session.hang_up()
+            while await session.read() is not None:
+                pass
+            assert await session.wait() == 129  # 128 + SIGHUP, as a shell whose terminal hung up
+        await session.close()
+        await driver.stop(container_id, grace=1)
+        with pytest.raises(ContainerConflictError):
+            await driver.exec(container_id, ["true"], tty=False)

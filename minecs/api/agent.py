@@ -7,8 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.app import PLANE, POLL_WAIT, RELAY
-from minecs.api.logrelay import Upload
+from minecs.api.app import EXECS, LOGS, PLANE, POLL_WAIT
 from minecs.controlplane.instances import Registration
 from minecs.errors import AccessDeniedError, ClientError, UnauthenticatedError
 from minecs.model.wire import snapshot_from_json, snapshot_to_json
@@ -108,20 +107,10 @@ async def assignments(request: web.Request) -> web.Response:
         {
             "version": version,
             "tasks": await plane.tasks.assignments(instance_id),
-            "logRequests": request.app[RELAY].waiting_for(instance_id),
+            "logRequests": request.app[LOGS].waiting_for(instance_id),
+            "execRequests": request.app[EXECS].waiting_for(instance_id),
         }
     )
-
-
-@routes.post("/agent/v1/instances/{id}/logs/{request}")
-async def upload_logs(request: web.Request) -> web.Response:
-    """The body is the container's output, streamed; ``Minecs-Log-Error`` says why there is none."""
-    instance_id = await instance_of(request)
-    error = request.headers.get("Minecs-Log-Error")
-    upload = Upload(reader=None if error else request.content, error=error)
-    relayed = request.app[RELAY].attach(instance_id, request.match_info["request"], upload)
-    await relayed.finished.wait()
-    return web.json_response({"ok": True})
 
 
 @routes.post("/agent/v1/instances/{id}/reports")

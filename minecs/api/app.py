@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.logrelay import LogRelay
+from minecs.api.relay import Relay, Upload
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
 from minecs.errors import EcsError, MinecsError, UnauthenticatedError, ValidationError
@@ -26,7 +26,8 @@ log = get_logger(__name__)
 PLANE = web.AppKey("plane", ControlPlane)
 ADMIN = web.AppKey("admin", AdminCredential)
 POLL_WAIT = web.AppKey("poll_wait", float)
-RELAY = web.AppKey("relay", LogRelay)
+LOGS: web.AppKey[Relay[Upload]] = web.AppKey("logs")
+EXECS: web.AppKey[Relay[web.WebSocketResponse]] = web.AppKey("execs")
 WAKE = web.AppKey("wake", asyncio.Event)
 ECS_UNSIGNED_LOOPBACK = web.AppKey("ecs_unsigned_loopback", bool)
 READ_ONLY = "minecs.read_only"
@@ -68,7 +69,8 @@ async def wake_on_write(request: web.Request, handler: Handler) -> web.StreamRes
     return response
 
 
-def require_admin(request: web.Request) -> None:
+def require_admin(request: web.Request) -> str:
+    """Check the admin credential; the access key id that passed (the principal, for audit lines)."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     key, _, secret = value.partition(":")
     admin = request.app[ADMIN]
@@ -79,6 +81,7 @@ def require_admin(request: web.Request) -> None:
     )
     if not valid:
         raise UnauthenticatedError("Missing or wrong admin credential.")
+    return key
 
 
 def build_app(
@@ -89,7 +92,7 @@ def build_app(
     wake: asyncio.Event | None = None,
     ecs_unsigned_loopback: bool = False,
 ) -> web.Application:
-    from minecs.api import agent, native, services
+    from minecs.api import agent, native, onhost, services
     from minecs.api.ecs import front
 
     app = web.Application(middlewares=[errors, wake_on_write])
@@ -98,9 +101,11 @@ def build_app(
     app[PLANE] = plane
     app[ADMIN] = admin
     app[POLL_WAIT] = poll_wait
-    app[RELAY] = LogRelay()
+    app[LOGS] = Relay("log")
+    app[EXECS] = Relay("exec")
     app.add_routes(agent.routes)
     app.add_routes(native.routes)
+    app.add_routes(onhost.routes)
     app.add_routes(services.routes)
     app.add_routes(front.routes)
     return app

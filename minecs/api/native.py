@@ -1,25 +1,23 @@
 """The native API (``/v1``), in ECS shapes: apply, tokens, clusters, task definitions, tasks and
-instances, with task logs relayed from the agent. Services live in ``minecs.api.services``.
+instances. Services live in ``minecs.api.services``, task logs and exec in ``minecs.api.onhost``.
 
 Deletes follow ECS: a task definition revision is deregistered (INACTIVE, still describable), a
 cluster is deleted only when nothing is left in it."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from minecs.api.agent import json_object
-from minecs.api.app import PLANE, RELAY, require_admin
-from minecs.api.logrelay import ATTACH_WITHIN, LogRequest, Upload
+from minecs.api.app import PLANE, require_admin
 from minecs.api.runrequest import run_request
 from minecs.api.shapes import instance_shape, task_shape
 from minecs.controlplane.apply import apply
 from minecs.controlplane.clusters import Failure
-from minecs.errors import AgentUnavailableError, ClientError, NotFoundError
+from minecs.errors import ClientError, NotFoundError
 from minecs.manifests import parse_documents
 from minecs.model.codec import encode
 from minecs.model.registered import to_json
@@ -102,94 +100,6 @@ async def describe_task(request: web.Request) -> web.Response:
     if not found:
         raise NotFoundError(f"Task {failures(missing)[0]['arn']} not found.", code="ClientException")
     return web.json_response({"task": public(found[0])})
-
-
-@routes.get("/v1/tasks/{id}/logs")
-async def task_logs(request: web.Request) -> web.StreamResponse:
-    """A container's output, relayed from its agent (``?container=&follow=1&tail=N``), as plain text."""
-    require_admin(request)
-    plane = request.app[PLANE]
-    found, missing = await plane.tasks.describe(request.query.get("cluster"), [request.match_info["id"]])
-    if not found:
-        raise NotFoundError(f"Task {failures(missing)[0]['arn']} not found.", code="ClientException")
-    task = found[0]
-    container = _log_container(task, request.query.get("container"))
-    tail = _tail(request.query.get("tail"))
-    if not task.get("instanceId"):
-        raise ClientError("The task is not placed on a container instance yet; it has no logs.")
-    instance = await plane.instances.get(task["instanceId"])
-    if not instance["agentConnected"]:
-        raise AgentUnavailableError(
-            f"The agent of container instance {instance['instanceId']} is not connected; its logs stay on the host."
-        )
-    relay = request.app[RELAY]
-    log_request = relay.open(
-        instance["instanceId"],
-        task["taskArn"],
-        container,
-        follow=request.query.get("follow", "") in ("1", "true"),
-        tail=tail,
-    )
-    try:
-        await plane.versions.bump(instance["instanceId"])  # wakes the agent's parked poll
-        upload = await _attached(log_request, instance["instanceId"])
-        response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
-        await response.prepare(request)
-        await _copy(upload.reader, response, request)
-        return response
-    finally:
-        relay.close(log_request)
-
-
-def _log_container(task: Any, wanted: str | None) -> str:
-    names = [c["name"] for c in task["containers"]]
-    if wanted is None and len(names) == 1:
-        return str(names[0])
-    if wanted is None:
-        raise ClientError(
-            f"container: the task has {len(names)} containers; choose one of {', '.join(names)}."
-        )
-    if wanted not in names:
-        raise ClientError(f"container: the task has no container {wanted!r}; it has {', '.join(names)}.")
-    return wanted
-
-
-def _tail(raw: str | None) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise ClientError(f"tail: {raw!r} is not a number of lines.")
-    return int(raw)
-
-
-async def _attached(log_request: LogRequest, instance_id: str) -> Upload:
-    try:
-        upload = await asyncio.wait_for(asyncio.shield(log_request.attached), ATTACH_WITHIN)
-    except TimeoutError as exc:
-        raise AgentUnavailableError(
-            f"The agent of container instance {instance_id} did not answer within {ATTACH_WITHIN:.0f} s."
-        ) from exc
-    if upload.error is not None or upload.reader is None:
-        raise ClientError(upload.error or "The agent sent no logs.")
-    return upload
-
-
-async def _copy(reader: Any, response: web.StreamResponse, request: web.Request) -> None:
-    """Copy the agent's upload to the caller until it ends or the caller goes away."""
-    while True:
-        try:
-            chunk = await asyncio.wait_for(reader.readany(), 1.0)
-        except TimeoutError:
-            if request.transport is None or request.transport.is_closing():
-                return  # the caller left; closing the request answers the agent, which stops reading
-            continue
-        if not chunk:
-            await response.write_eof()
-            return
-        try:
-            await response.write(chunk)
-        except ConnectionResetError:
-            return
 
 
 @routes.get("/v1/instances")

@@ -3,7 +3,7 @@
 The native ``POST /v1/tasks`` and the ECS ``RunTask``/``StartTask`` take the same body, so they read
 it here, once: ``taskDefinition``, ``cluster``, ``count``, ``overrides`` (container overrides and the
 task-level ``cpu``/``memory``), ``startedBy``, ``group``, ``tags``, ``placementStrategy``,
-``placementConstraints`` and, for StartTask, ``containerInstances``. Every problem is a
+``placementConstraints``, ``enableExecuteCommand`` and, for StartTask, ``containerInstances``. Every problem is a
 ClientException naming the member.
 """
 
@@ -34,6 +34,9 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
     if not isinstance(overrides, dict):
         raise ClientError("overrides: must be an object.")
     strategies, constraints = _placement(body)
+    enable_exec = body.get("enableExecuteCommand", False)
+    if not isinstance(enable_exec, bool):
+        raise ClientError("enableExecuteCommand: must be true or false.")
     return RunRequest(
         task_definition=body["taskDefinition"],
         cluster=_optional_str(body, "cluster"),
@@ -47,6 +50,7 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
         task_memory=_size(overrides.get("memory"), parse_memory, "overrides.memory"),
         strategies=tuple(strategies),
         constraints=tuple(constraints),
+        enable_execute_command=enable_exec,
     )
 
 

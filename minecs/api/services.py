@@ -52,6 +52,7 @@ async def update_service(request: web.Request) -> web.Response:
         desired_count=desired,
         task_definition=task_definition,
         force_new_deployment=bool(body.get("forceNewDeployment")),
+        enable_execute_command=_optional_bool(body, "enableExecuteCommand"),
     )
     return web.json_response({"service": service})
 
@@ -114,3 +115,10 @@ def task_events(task: Mapping[str, Any], service: str) -> list[dict[str, Any]]:
         for member, message in moments
         if task.get(member)
     ]
+
+
+def _optional_bool(body: Mapping[str, Any], name: str) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ClientError(f"{name}: must be true or false.")
+    return value

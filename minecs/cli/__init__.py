@@ -153,7 +153,7 @@ def _add_client_commands(commands: Any) -> None:
 
 
 def _add_object_commands(commands: Any) -> None:
-    """describe, run-task, stop-task, scale, delete, logs and events."""
+    """describe, run-task, stop-task, scale, delete, logs, exec and events."""
     describe = commands.add_parser("describe", help="show one object in full (a service with its events)")
     describe.add_argument("kind", choices=("cluster", "taskdef", "task", "service", "instance"))
     describe.add_argument("name", help="name, id or ARN (a taskdef as family or family:revision)")
@@ -164,6 +164,9 @@ def _add_object_commands(commands: Any) -> None:
     run.add_argument("--count", type=int, default=1)
     run.add_argument("--started-by", default=None)
     run.add_argument("--group", default=None)
+    run.add_argument(
+        "--enable-execute-command", action="store_true", help="allow 'minecs exec' into its containers"
+    )
     run.add_argument(
         "--cpu", default=None, help="task-level cpu override (units or vCPU, e.g. 512 or '0.5 vCPU')"
     )
@@ -205,6 +208,24 @@ def _add_object_commands(commands: Any) -> None:
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int, default=None, metavar="LINES")
     _client_options(logs)
+
+    execute = commands.add_parser(
+        "exec",
+        help="run a command in a task's container, through its agent (ECS Exec)",
+        description="Run CMD in a container of a RUNNING task launched with enableExecuteCommand. "
+        "A terminal is allocated when stdin and stdout are terminals; the exit status is CMD's.",
+    )
+    execute.add_argument("task", help="task id or ARN")
+    execute.add_argument("-c", "--container", default=None, help="needed when the task has several")
+    execute.add_argument(
+        "-t",
+        "--tty",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allocate a terminal (default: when stdin and stdout are terminals)",
+    )
+    execute.add_argument("argv", nargs="*", metavar="command", help="-- CMD [ARG...]")
+    _client_options(execute)
 
     events = commands.add_parser("events", help="service and task events, newest last")
     events.add_argument("service", nargs="?", default=None)
@@ -252,7 +273,7 @@ def _apply(args: argparse.Namespace, config: settings.Settings) -> int:
 
 
 def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
-    from minecs.cli import objects
+    from minecs.cli import execute, objects
 
     command = {
         "get": objects.get_objects,
@@ -262,6 +283,7 @@ def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
         "scale": objects.scale_service,
         "delete": objects.delete_objects,
         "logs": objects.task_logs,
+        "exec": execute.exec_command,
         "events": objects.service_events,
     }[args.command]
     try:
@@ -306,6 +328,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
     "scale": _objects,
     "delete": _objects,
     "logs": _objects,
+    "exec": _objects,
     "events": _objects,
     "up": _daemon,
     "controller": _daemon,
@@ -317,7 +340,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # 'exec TASK -c C -- CMD...': what follows '--' is the command, never options (argparse's
+    # REMAINDER would also swallow the options written between TASK and '--').
+    tail = words[words.index("--") + 1 :] if "--" in words else None
+    parser = build_parser()
+    args = parser.parse_args(words[: words.index("--")] if tail is not None else words)
+    if tail is not None:
+        if args.command != "exec":
+            parser.error("'--' comes only before the command of 'minecs exec'")
+        args.argv = [*args.argv, *tail]
     try:
         config = settings.load(args.config)
         logs.configure(config.log.level, config.log.format)  # type: ignore[arg-type]

@@ -73,6 +73,8 @@ async def run_task(args: argparse.Namespace, config: settings.Settings) -> int:
         body["startedBy"] = args.started_by
     if args.group:
         body["group"] = args.group
+    if args.enable_execute_command:
+        body["enableExecuteCommand"] = True
     if args.instance:
         body["containerInstances"] = args.instance
     task_size = {k: v for k, v in (("cpu", args.cpu), ("memory", args.memory)) if v is not None}

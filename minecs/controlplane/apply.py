@@ -70,9 +70,18 @@ async def _service(plane: ControlPlane, spec: ServiceSpec) -> Applied:
         return Applied("Service", spec.service_name, "created", created["deployments"][0]["taskDefinition"])
     wanted_td = (await plane.taskdefs.describe(spec.task_definition or "")).definition.task_definition_arn
     desired = spec.desired_count if spec.desired_count is not None else current["desiredCount"]
-    if wanted_td == current["taskDefinition"] and desired == current["desiredCount"]:
+    exec_enabled = bool(spec.enable_execute_command)
+    if (wanted_td, desired, exec_enabled) == (
+        current["taskDefinition"],
+        current["desiredCount"],
+        bool(current.get("enableExecuteCommand")),
+    ):
         return Applied("Service", spec.service_name, "unchanged", wanted_td)
     await plane.services.update(
-        spec.cluster, spec.service_name, desired_count=desired, task_definition=wanted_td
+        spec.cluster,
+        spec.service_name,
+        desired_count=desired,
+        task_definition=wanted_td,
+        enable_execute_command=exec_enabled,
     )
     return Applied("Service", spec.service_name, "configured", wanted_td)

@@ -140,6 +140,7 @@ class ServiceScheduler:
                     count=step.start_new,
                     started_by=primary["id"],
                     group=f"service:{name}",
+                    enable_execute_command=bool(service.get("enableExecuteCommand")),
                     strategies=tuple(strategies),
                     constraints=tuple(constraints),
                 )
@@ -190,6 +191,7 @@ class ServiceScheduler:
                         cluster=cluster,
                         started_by=primary["id"],
                         group=f"service:{name}",
+                        enable_execute_command=bool(service.get("enableExecuteCommand")),
                         instance_ids=(instance["instanceId"],),
                     )
                 )

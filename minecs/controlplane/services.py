@@ -112,8 +112,12 @@ class Services:
         task_definition: str | None = None,
         force_new_deployment: bool = False,
         deployment_configuration: Mapping[str, Any] | None = None,
+        enable_execute_command: bool | None = None,
     ) -> Mapping[str, Any]:
-        """UpdateService; ``deployment_configuration`` (ECS's encoded members) is merged over the current one."""
+        """UpdateService; ``deployment_configuration`` (ECS's encoded members) is merged over the current one.
+
+        ``enable_execute_command`` applies to tasks launched from then on, as in ECS (force a new
+        deployment to have it on every task)."""
         current = await self.get(cluster, name)
         if current["status"] != "ACTIVE":
             raise ClientError("Service is not ACTIVE.", code="ServiceNotActiveException")
@@ -136,6 +140,8 @@ class Services:
             changed = dict(body)
             if desired_count is not None:
                 changed["desiredCount"] = desired_count
+            if enable_execute_command is not None:
+                changed["enableExecuteCommand"] = enable_execute_command
             if deployment_configuration:
                 changed["deploymentConfiguration"] = {
                     **body["deploymentConfiguration"],

@@ -61,6 +61,8 @@ class RunRequest:
     """RunTask ``overrides.cpu`` (CPU units), replacing the task definition's."""
     task_memory: int | None = None
     """RunTask ``overrides.memory`` (MiB), replacing the task definition's."""
+    enable_execute_command: bool = False
+    """Whether ``minecs exec`` may run commands in the task's containers (ECS's member, default off)."""
 
 
 class Tasks:
@@ -115,6 +117,7 @@ class Tasks:
             "launchType": "EXTERNAL",
             "group": group,
             "startedBy": request.started_by,
+            "enableExecuteCommand": request.enable_execute_command,
             "cpu": td.cpu,
             "memory": td.memory,
             "overrides": _task_overrides(request),

@@ -21,7 +21,7 @@ def _remove_labelled_objects_after_test(docker_client: docker.DockerClient) -> I
 @pytest.fixture
 def up(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[Up]:
     """``minecs up`` as its own process, its agent registered; stopped (SIGTERM) when the test ends."""
-    running = Up(tmp_path / "minecs")
+    running = Up(tmp_path / "minecs", log=tmp_path / "up.log")
     try:
         yield running
     finally:

@@ -37,14 +37,19 @@ FAST = {"MINECS_CONTROLLER_HEALTHY_DELAY": "3", "MINECS_LOG_FORMAT": "json"}
 
 
 def launch(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[str]:
-    sink = log.open("a") if log is not None else subprocess.DEVNULL
-    return subprocess.Popen(
-        [sys.executable, "-m", "minecs.cli", *args],
-        stdout=sink,
-        stderr=sink,
-        text=True,
-        env={**os.environ, **FAST, **(env or {})},
-    )
+    """``minecs ARGS`` as a process; its output appended to ``log`` (or dropped)."""
+    sink = log.open("a") if log is not None else None
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "minecs.cli", *args],
+            stdout=sink or subprocess.DEVNULL,
+            stderr=sink or subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **FAST, **(env or {})},
+        )
+    finally:
+        if sink is not None:
+            sink.close()  # the child has its own descriptor
 
 
 class Minecs:
@@ -86,17 +91,13 @@ class Minecs:
         return answer
 
     def _command(self, *args: str) -> list[str]:
-        """The ``minecs`` CLI with ``args``, pointed at this controller as its admin."""
-        return [
-            sys.executable,
-            "-m",
-            "minecs.cli",
-            *args,
-            "--endpoint",
-            self.endpoint,
-            "--data-dir",
-            str(self.data_dir),
-        ]
+        """The ``minecs`` CLI with ``args``, pointed at this controller as its admin.
+
+        The options go before a ``--`` (``exec TASK -- CMD...``), where they are still options."""
+        words = list(args)
+        at = words.index("--") if "--" in words else len(words)
+        options = ["--endpoint", self.endpoint, "--data-dir", str(self.data_dir)]
+        return [sys.executable, "-m", "minecs.cli", *words[:at], *options, *words[at:]]
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -169,11 +170,25 @@ class Up(Minecs):
     """``minecs up``: controller and agent in one process, the agent registered before tests go on."""
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, *extra: str, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
     ) -> None:
         super().__init__(data_dir, port or free_port())
+        self.log = log
         self.process = launch(
-            "up", "--data-dir", str(data_dir), "--port", str(self.port), *AGENT_OPTIONS, *extra, env=env
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(self.port),
+            *AGENT_OPTIONS,
+            *extra,
+            env=env,
+            log=log,
         )
         self.call("GET", "/healthz", auth=None, within=30)
         self.wait(

@@ -41,6 +41,7 @@ async def update_service(ctx: Context, body: Body) -> Body:
         task_definition=member(body, "taskDefinition", str),
         force_new_deployment=bool(member(body, "forceNewDeployment", bool)),
         deployment_configuration=configuration,
+        enable_execute_command=member(body, "enableExecuteCommand", bool),
     )
     return {"service": service_shape(service)}
 

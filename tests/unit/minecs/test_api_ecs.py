@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,7 +20,6 @@ from minecs.api.app import build_app
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.instances import Registration
 from minecs.controlplane.plane import ControlPlane
-from minecs.controlplane.taskdefs import Identity
 from tests.taskdefs import container, taskdef
 
 ADMIN = AdminCredential("AKIAMINECSTEST000001", "a-secret-only-this-test-knows")
@@ -52,13 +50,6 @@ class Ecs:
             await self(operation, **members)
         error = caught.value.response["Error"]
         return error["Code"], error["Message"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@pytest.fixture
-async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
-    opened = await ControlPlane.open(tmp_path, Identity())
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture

@@ -1,65 +1,18 @@
-"""Service routes and the log relay over real in-process HTTP; a hand-written agent answers the relay."""
+"""Service routes and the log relay over real in-process HTTP; a hand-written agent answers the relay.
+
+The ``plane`` and ``client`` fixtures are in ``conftest.py``."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from minecs.api import native
-from minecs.api.app import build_app
-from minecs.controlplane.auth import AdminCredential
+from minecs.api import relay
 from minecs.controlplane.plane import ControlPlane
-from minecs.controlplane.taskdefs import Identity
 from tests.taskdefs import container, taskdef
-
-AUTH = {"Authorization": "MinecsAdmin AKTEST:secret"}
-Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
-    opened = await ControlPlane.open(tmp_path, Identity())
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-async def client(plane: ControlPlane) -> AsyncIterator[Client]:
-    app = build_app(plane, AdminCredential("AKTEST", "secret"), poll_wait=0.2)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
-
-
-async def agent(client: Client, plane: ControlPlane) -> dict[str, str]:
-    """Register an instance over HTTP, as an agent does; returns its id and auth header."""
-    token = await plane.instances.tokens.create(now=datetime.now(UTC))
-    response = await client.post(
-        "/agent/v1/register",
-        json={"cluster": "default", "resources": {"cpu": 2048, "memory": 2048}},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    body = await response.json()
-    return {
-        "id": body["instanceId"],
-        "Authorization": f"MinecsAgent {body['instanceId']}:{body['credential']}",
-    }
-
-
-async def run(client: Client, *containers: dict[str, Any]) -> str:
-    await client.post("/v1/taskdefinitions", json=taskdef(*containers), headers=AUTH)
-    ran = await (await client.post("/v1/tasks", json={"taskDefinition": "web"}, headers=AUTH)).json()
-    return str(ran["tasks"][0]["taskArn"].rsplit("/", 1)[-1])
-
-
-async def error_of(response: Any) -> tuple[int, str, str]:
-    body = await response.json()
-    return response.status, body["code"], body["message"]
+from tests.unit.minecs.apiclient import AUTH, Client, agent, error_of, next_request, run
 
 
 async def test_update_delete_and_events_of_a_service(client: Client, plane: ControlPlane) -> None:
@@ -100,7 +53,7 @@ async def test_logs_are_relayed_from_the_agent_as_it_streams_them(
     me = await agent(client, plane)
     task_id = await run(client, container())
     caller = asyncio.ensure_future(client.get(f"/v1/tasks/{task_id}/logs?follow=1&tail=10", headers=AUTH))
-    request = await _next_log_request(client, me)
+    request = await next_request(client, me, "logRequests")
     assert (request["container"], request["follow"], request["tail"]) == ("app", True, 10)
 
     async def output() -> AsyncIterator[bytes]:
@@ -128,7 +81,7 @@ async def test_the_agent_can_say_why_there_are_no_logs(client: Client, plane: Co
     me = await agent(client, plane)
     task_id = await run(client, container())
     caller = asyncio.ensure_future(client.get(f"/v1/tasks/{task_id}/logs", headers=AUTH))
-    request = await _next_log_request(client, me)
+    request = await next_request(client, me, "logRequests")
     await client.post(
         f"/agent/v1/instances/{me['id']}/logs/{request['id']}",
         data=b"",
@@ -158,25 +111,13 @@ async def test_log_requests_that_cannot_be_relayed_are_clear_errors(
     assert (await error_of(bad_tail))[2] == "tail: 'x' is not a number of lines."
     await agent(client, plane)
     placed = await run(client, container())
-    monkeypatch.setattr(native, "ATTACH_WITHIN", 0.3)
+    monkeypatch.setattr(relay, "ATTACH_WITHIN", 0.3)
     silent = await client.get(f"/v1/tasks/{placed}/logs", headers=AUTH)
     status, code, message = await error_of(silent)
     assert (status, code) == (503, "ServerException")
     assert message.endswith("did not answer within 0 s.")
     other = await client.get(f"/v1/tasks/{placed}/logs", headers={"Authorization": "MinecsAdmin AKTEST:nope"})
     assert other.status == 401
-
-
-async def _next_log_request(client: Client, me: dict[str, str]) -> dict[str, Any]:
-    async with asyncio.timeout(10):
-        while True:
-            poll = await client.get(
-                f"/agent/v1/instances/{me['id']}/assignments?since=0&wait=0.1",
-                headers={"Authorization": me["Authorization"]},
-            )
-            requests = (await poll.json())["logRequests"]
-            if requests:
-                return dict(requests[0])
 
 
 async def test_when_the_caller_leaves_the_agent_upload_is_answered(
@@ -202,7 +143,7 @@ async def test_when_the_caller_leaves_the_agent_upload_is_answered(
         return first
 
     reading = asyncio.ensure_future(follow_one_chunk())
-    request = await _next_log_request(client, me)
+    request = await next_request(client, me, "logRequests")
     upload = asyncio.ensure_future(
         client.post(
             f"/agent/v1/instances/{me['id']}/logs/{request['id']}",

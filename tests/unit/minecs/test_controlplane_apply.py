@@ -52,3 +52,13 @@ async def test_apply_is_declarative(plane: ControlPlane) -> None:
         "default",
         "configured",
     )
+
+
+async def test_apply_turns_execute_command_on_and_off(plane: ControlPlane) -> None:
+    await apply(plane, parse_text(DEMO, "demo.yaml"))
+    assert (await plane.services.get(None, "demo-web"))["enableExecuteCommand"] is True  # the example's
+    disabled = DEMO.replace("enableExecuteCommand: true", "enableExecuteCommand: false")
+    assert outcomes(await apply(plane, parse_text(disabled, "demo.yaml")))[2][2] == "configured"
+    assert (await plane.services.get(None, "demo-web"))["enableExecuteCommand"] is False
+    assert outcomes(await apply(plane, parse_text(disabled, "demo.yaml")))[2][2] == "unchanged"
+    assert outcomes(await apply(plane, parse_text(DEMO, "demo.yaml")))[2][2] == "configured"

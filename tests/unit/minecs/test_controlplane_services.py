@@ -368,3 +368,16 @@ async def test_a_task_with_a_health_check_is_healthy_only_when_its_checks_say_so
     await agent_reports(plane, health="HEALTHY")
     await plane.services.reconcile("default/web")
     assert (await plane.services.get(None, "web"))["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+async def test_enable_execute_command_reaches_the_tasks_launched_after_it_is_set(plane: ControlPlane) -> None:
+    """As ECS: the service's flag is copied onto each task it launches; an update affects new tasks."""
+    await plane.services.create(spec(1, enableExecuteCommand=True))
+    await plane.services.reconcile("default/web")
+    (first,) = await live(plane)
+    assert first["enableExecuteCommand"] is True
+    await plane.services.update(None, "web", desired_count=2, enable_execute_command=False)
+    await plane.services.reconcile("default/web")
+    flags = {t["taskArn"]: t["enableExecuteCommand"] for t in await live(plane)}
+    assert flags.pop(first["taskArn"]) is True  # a running task keeps what it was launched with
+    assert list(flags.values()) == [False]

@@ -1,0 +1,143 @@
+"""``minecs exec TASK [-c CONTAINER] -- CMD...``: the ECS Exec analogue (docs/protocol.md, "Exec").
+
+The session is a WebSocket to the controller, which joins it to one the task's agent opens. Like
+``kubectl exec -it``/``docker exec -it``, a terminal is allocated when stdin and stdout are both
+terminals (``--tty``/``--no-tty`` decide otherwise); the local terminal is then put in raw mode, so
+keys such as Ctrl-C reach the remote command, and its size follows the window (SIGWINCH). Stdin is
+always forwarded, and its end closes the command's input, as ``docker exec -i`` does. The exit status
+is the command's; a refusal or a lost session is 1 with the reason on stderr.
+
+Stdin is read by a daemon thread, because a blocking read of a terminal or a regular file cannot be
+awaited portably, and a daemon thread never holds the process open after the session ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import os
+import signal
+import socket
+import sys
+import termios
+import threading
+import tty as ttys
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp
+
+from minecs import settings
+from minecs.cli.client import _admin_headers, endpoint_of
+from minecs.errors import MinecsError
+
+STDIN, STDOUT, STDERR = 0, 1, 2
+
+
+def _url(args: argparse.Namespace, command: list[str], tty: bool) -> str:
+    query: list[tuple[str, str]] = [("command", c) for c in command]
+    for name in ("container", "cluster"):
+        if getattr(args, name, None):
+            query.append((name, getattr(args, name)))
+    if tty:
+        query.append(("tty", "1"))
+    return f"{endpoint_of(args).rstrip('/')}/v1/tasks/{quote(args.task, safe='')}/exec?{urlencode(query)}"
+
+
+async def exec_command(args: argparse.Namespace, config: settings.Settings) -> int:
+    command = list(args.argv)
+    if not command:
+        raise MinecsError("exec: give the command after --, for example: minecs exec TASK -- sh")
+    tty = args.tty if args.tty is not None else sys.stdin.isatty() and sys.stdout.isatty()
+    headers = {
+        **_admin_headers(args.data_dir or config.data_dir),
+        "Minecs-User": f"{getpass.getuser()}@{socket.gethostname()}",
+    }
+    async with aiohttp.ClientSession() as session:
+        try:
+            channel = await session.ws_connect(_url(args, command, tty), headers=headers, heartbeat=30)
+        except aiohttp.WSServerHandshakeError as exc:
+            refusal = exc.headers.get("Minecs-Error") if exc.headers else None
+            refusal = refusal or f"HTTP {exc.status} {exc.message}"
+            raise MinecsError(refusal) from exc
+        except aiohttp.ClientError as exc:
+            raise MinecsError(f"controller {endpoint_of(args)} unreachable: {exc}") from exc
+        async with channel:
+            with _raw_terminal(tty):
+                return await _session(channel, tty)
+
+
+async def _session(channel: aiohttp.ClientWebSocketResponse, tty: bool) -> int:
+    loop = asyncio.get_running_loop()
+    if tty:
+        await _send_size(channel)
+        loop.add_signal_handler(signal.SIGWINCH, lambda: loop.create_task(_send_size(channel)))
+    sending = loop.create_task(_send_input(channel), name="exec stdin")
+    try:
+        return await _receive(channel)
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+        if tty:
+            loop.remove_signal_handler(signal.SIGWINCH)
+
+
+async def _receive(channel: aiohttp.ClientWebSocketResponse) -> int:
+    outputs = {STDOUT: sys.stdout.buffer, STDERR: sys.stderr.buffer}
+    async for message in channel:
+        if message.type is aiohttp.WSMsgType.BINARY and message.data[:1] in (b"\x01", b"\x02"):
+            out = outputs[message.data[0]]
+            out.write(message.data[1:])
+            out.flush()
+        elif message.type is aiohttp.WSMsgType.TEXT:
+            control: dict[str, Any] = json.loads(message.data)
+            if "exit" in control:
+                return int(control["exit"])
+            if "error" in control:
+                raise MinecsError(f"exec: {control['error']}")
+    raise MinecsError("exec: the session ended without an exit status (the controller or agent went away).")
+
+
+async def _send_input(channel: aiohttp.ClientWebSocketResponse) -> None:
+    chunks: asyncio.Queue[bytes] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(sys.stdin.fileno(), 65536)
+            except (OSError, ValueError, AttributeError):  # closed, or no stdin at all
+                data = b""
+            loop.call_soon_threadsafe(chunks.put_nowait, data)
+            if not data:
+                return
+
+    threading.Thread(target=read, name="exec stdin", daemon=True).start()
+    while data := await chunks.get():
+        await channel.send_bytes(bytes([STDIN]) + data)
+    await channel.send_json({"eof": True})
+
+
+async def _send_size(channel: aiohttp.ClientWebSocketResponse) -> None:
+    with contextlib.suppress(OSError, ConnectionError):
+        size = os.get_terminal_size(sys.stdout.fileno())
+        await channel.send_json({"resize": {"rows": size.lines, "cols": size.columns}})
+
+
+@contextlib.contextmanager
+def _raw_terminal(tty: bool) -> Iterator[None]:
+    """Raw mode for the session when stdin is a terminal; the old mode comes back however it ends."""
+    if not tty or not sys.stdin.isatty():
+        yield
+        return
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    ttys.setraw(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

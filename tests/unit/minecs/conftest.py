@@ -1,0 +1,29 @@
+"""Fixtures for the controller's unit tests: a control plane on a temporary SQLite file, and its app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from minecs.api.app import build_app
+from minecs.controlplane.auth import AdminCredential
+from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.taskdefs import Identity
+from tests.unit.minecs.apiclient import Client
+
+
+@pytest.fixture
+async def plane(tmp_path: Path) -> AsyncIterator[ControlPlane]:
+    opened = await ControlPlane.open(tmp_path, Identity())
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def client(plane: ControlPlane) -> AsyncIterator[Client]:
+    app = build_app(plane, AdminCredential("AKTEST", "secret"), poll_wait=0.2)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
