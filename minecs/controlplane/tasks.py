@@ -37,10 +37,11 @@ from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionStatus
 from minecs.model.wire import assignment_to_json, ecs_override_from_json, ecs_override_to_json, time_from_json
 from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
 from minecs.scheduling.placement import Candidate, Constraint, Placed, Strategy, place
-from minecs.store import Store, retry_update
+from minecs.store import Store, Stored, VersionConflictError, retry_update
 
 KIND = "task"
 MAX_COUNT = 10
+PLACE_ATTEMPTS = 5
 _TIMES = ("pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt", "stoppedAt")
 
 
@@ -135,16 +136,37 @@ class Tasks:
             "hasHealthCheck": any(c.essential and c.health_check for c in td.container_definitions),
             "placement": {
                 "strategies": [{"type": x.type.value, "field": x.field} for x in request.strategies],
+                # ECS applies the task definition's constraints as well as RunTask's or the service's.
                 "constraints": [
                     {"type": x.type.value, "expression": x.expression} for x in request.constraints
+                ]
+                + [
+                    {"type": x.type.value, "expression": x.expression or ""}
+                    for x in td.placement_constraints
+                    if x.type is not None
                 ],
             },
         }
 
     async def _place(self, task_id: str, pinned: str | None = None) -> Mapping[str, Any]:
-        stored = await self.store.get(KIND, task_id)
-        if stored is None:
-            raise InvalidParameterError("The referenced task was not found.")
+        """Place a waiting task. RunTask and the reconcile loop may both try at once: the loser of the
+        compare-and-swap looks again, and finds the task placed (or placeable) on the fresh read."""
+        for _ in range(PLACE_ATTEMPTS):
+            stored = await self.store.get(KIND, task_id)
+            if stored is None:
+                raise InvalidParameterError("The referenced task was not found.")
+            if stored.body["instanceId"] or stored.body["desiredStatus"] != "RUNNING":
+                return stored.body
+            try:
+                return await self._place_once(stored, pinned)
+            except VersionConflictError:
+                continue
+        raise VersionConflictError(
+            f"task {task_id}: gave up placing after {PLACE_ATTEMPTS} conflicting updates"
+        )
+
+    async def _place_once(self, stored: Stored, pinned: str | None) -> Mapping[str, Any]:
+        task_id = stored.key
         need = decode_need(stored.body["reserved"], stored.body["group"])
         strategies, constraints = decode_placement(stored.body["placement"])
         candidates = [
@@ -211,7 +233,10 @@ class Tasks:
         placed = 0
         for stored in await self.store.find(KIND, cluster=cluster, parent=""):
             if stored.body["desiredStatus"] == "RUNNING":
-                result = await self._place(stored.key)
+                try:
+                    result = await self._place(stored.key)
+                except VersionConflictError:
+                    continue  # busy with other writers; the next pass looks again
                 placed += bool(result.get("instanceId"))
         return placed
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -207,3 +208,35 @@ async def test_start_task_pins_one_task_on_each_named_instance(plane: Plane) -> 
     first, second = await plane.instance(), await plane.instance()
     started = await plane.tasks.run(RunRequest("web", instance_ids=(second, first)))
     assert [t["instanceId"] for t in started] == [second, first]
+
+
+async def test_two_writers_placing_the_same_tasks_at_once_place_each_once(plane: Plane) -> None:
+    """Found by the scrape benchmark: RunTask and the reconcile loop placed the same task, and the
+    loser's compare-and-swap conflict took the reconcile loop (and the controller) down."""
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=8), family="many")))
+    waiting = await plane.tasks.run(RunRequest("many", count=10))  # no instance yet: all wait
+    assert not any(t["instanceId"] for t in waiting)
+    await plane.instance(cpu=4096, memory=4096)
+    counts = await asyncio.gather(*(plane.tasks.place_pending("default") for _ in range(4)))
+    placed = [t for t in await plane.tasks.in_cluster("default") if t["instanceId"]]
+    assert len(placed) == 10
+    assert sum(counts) >= 10  # a writer that lost a race reports the task it found placed
+
+
+async def test_the_task_definitions_placement_constraints_apply_as_in_ecs(plane: Plane) -> None:
+    pinned = taskdef(
+        container("app", memory=8),
+        family="pinned",
+        placementConstraints=[{"type": "memberOf", "expression": "attribute:stack == prod"}],
+    )
+    await plane.taskdefs.register(parse_task_definition(pinned))
+    await plane.instance()  # no stack attribute
+    (waiting,) = await plane.tasks.run(RunRequest("pinned"))
+    assert not waiting["instanceId"]
+    assert "memberOf placement constraint" in waiting["placementReason"]
+    token = await plane.instances.tokens.create(now=datetime.now(UTC))
+    prod = Registration("default", 1024, 1024, attributes={"stack": "prod"})
+    registered = await plane.instances.register(prod, token=token)
+    assert await plane.tasks.place_pending("default") == 1
+    (placed,), _ = await plane.tasks.describe(None, [waiting["taskArn"]])
+    assert placed["instanceId"] == registered.instance["instanceId"]
