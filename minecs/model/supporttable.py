@@ -1,0 +1,403 @@
+"""The data behind ``minecs.model.support``: what minecs does with each task definition member.
+
+One entry per JSON path (``containerDefinitions[].healthCheck``, ``volumes[].efsVolumeConfiguration``,
+``cpu``): its ``Support``, a note saying how (naming the module that acts on it) or why not, whether
+the row stands for the whole struct, and a sample value: registration must refuse a refused
+member's sample and accept any other (``tests/unit/minecs/test_support_table.py`` checks both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Support(StrEnum):
+    HONOURED = "honoured"
+    IGNORED = "accepted, ignored"
+    REFUSED = "refused"
+
+
+class Entry(NamedTuple):
+    support: Support
+    note: str
+    whole: bool = False
+    """The row stands for the member and every member nested in it."""
+    sample: object = None
+    """A JSON value for the member: refused at registration when REFUSED, accepted otherwise."""
+
+
+def honoured(note: str, *, whole: bool = False, sample: object = None) -> Entry:
+    return Entry(Support.HONOURED, note, whole, sample)
+
+
+def ignored(note: str, *, whole: bool = False, sample: object = None) -> Entry:
+    return Entry(Support.IGNORED, note, whole, sample)
+
+
+def refused(note: str, *, sample: object) -> Entry:
+    return Entry(Support.REFUSED, note, sample=sample)
+
+
+_ROLE = "arn:aws:iam::000000000000:role/app"
+_CLOUD_VOLUME = (
+    "ClientException `Volume '<name>': {member} is not available on a minecs host. Use host.sourcePath "
+    "or dockerVolumeConfiguration.` (`minecs/validation/task.py`). "
+)
+
+TASK: Mapping[str, Entry] = {
+    "family": honoured(
+        "Revisions are numbered per family (`minecs/controlplane/taskdefs.py`); it is part of every Docker "
+        "name (`ecs-<family>-<revision>-...`) and of the `com.amazonaws.ecs.task-definition-family` label "
+        "(`agent/containerconfig.py`)."
+    ),
+    "containerDefinitions": honoured(
+        "One Docker container each, see the container definition table. At most 10, names unique, at "
+        "least one essential (`minecs/validation/containers.py`)."
+    ),
+    "taskRoleArn": ignored(
+        "Needs AWS IAM. Containers get no task-role credentials (no `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`), "
+        "so an AWS SDK in them falls back to its other credential sources. The `task-iam-role` attribute it "
+        "requires is offered by every minecs agent.",
+        sample=_ROLE,
+    ),
+    "executionRoleArn": ignored(
+        "Needs AWS IAM, and nothing here would use it: images are pulled with the Docker Engine's own "
+        "credentials and secrets come from the agent's local store (`agent/secrets.py`).",
+        sample=_ROLE,
+    ),
+    "networkMode": honoured(
+        "bridge, host and none are Docker's network modes. awsvpc is emulated: a pause container per task "
+        "holds the network namespace and the containers join it, so they share localhost; the task has the "
+        "host's IP, so its ports are published through dynamic host ports (`agent/resources.py`)."
+    ),
+    "volumes": honoured(
+        "See the volume table. Names unique, every `mountPoints[].sourceVolume` declared "
+        "(`minecs/validation/task.py`)."
+    ),
+    "placementConstraints": honoured(
+        "memberOf constraints apply to every task of the definition, with RunTask's or the service's own, as "
+        "in ECS (`minecs/controlplane/tasks.py`, `minecs/scheduling/placement.py`); a task no instance "
+        "satisfies waits PENDING with the reason.",
+        whole=True,
+        sample=[{"type": "memberOf", "expression": "attribute:ecs.cpu-architecture == arm64"}],
+    ),
+    "requiresCompatibilities": honoured(
+        "With FARGATE, registration applies Fargate's rules as ECS does: awsvpc, a task cpu/memory pair from "
+        "Fargate's table, timeouts up to 120 s (`minecs/validation/task.py`). Tasks still run on minecs "
+        "hosts, as launch type EXTERNAL."
+    ),
+    "cpu": honoured(
+        "CPU units or `1 vCPU`, normalised to units at registration. Placement reserves it instead of the "
+        "containers' sum (`minecs/scheduling/needs.py`); the agent enforces it as a CFS quota on the task "
+        "cgroup `/ecs/<task id>` (`agent/cgroups.py`), except with the systemd cgroup driver (logged)."
+    ),
+    "memory": honoured(
+        "MiB or `2 GB`, normalised to MiB at registration. Placement reserves it instead of the containers' "
+        "sum (`minecs/scheduling/needs.py`); the agent enforces it as the task cgroup's memory limit "
+        "(`agent/cgroups.py`), except with the systemd cgroup driver (logged)."
+    ),
+    "tags": honoured(
+        "ECS's tag rules are checked (`minecs/validation/task.py`); kept beside the definition and "
+        "returned with `include: [TAGS]`, as ECS does (`minecs/api/ecs/taskdefs.py`).",
+        whole=True,
+    ),
+    "pidMode": ignored(
+        "Containers keep Docker's private PID namespace: `host` and `task` are not applied, so a sidecar "
+        "that expects to see the task's (or the host's) processes does not.",
+        sample="task",
+    ),
+    "ipcMode": ignored(
+        "Containers keep the Docker daemon's default IPC mode: `host`, `task` and `none` are not applied.",
+        sample="host",
+    ),
+    "proxyConfiguration": ignored(
+        "App Mesh. Only checked that `containerName` names a container (`minecs/validation/task.py`); no "
+        "traffic is redirected through the proxy, which sees only what is sent to it directly.",
+        whole=True,
+        sample={
+            "containerName": "app",
+            "type": "APPMESH",
+            "properties": [{"name": "AppPorts", "value": "80"}],
+        },
+    ),
+    "inferenceAccelerators": ignored(
+        "Elastic Inference is an AWS device service; there is nothing to attach on a minecs host.",
+        whole=True,
+        sample=[{"deviceName": "device_1", "deviceType": "eia2.medium"}],
+    ),
+    "ephemeralStorage": ignored(
+        "Fargate-only. Containers write to the Docker host's storage, with no per-task size.",
+        whole=True,
+        sample={"sizeInGiB": 30},
+    ),
+    "runtimePlatform": ignored(
+        "Not matched against the host: placement does not compare it with the instance's "
+        "`ecs.cpu-architecture` and `ecs.os-type` attributes, so an ARM64 or Windows definition can land on "
+        "an x86-64 Linux host and fail to pull or start. Use a memberOf constraint in RunTask or the service.",
+        whole=True,
+        sample={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+    ),
+    "enableFaultInjection": ignored(
+        "The minecs agent's metadata endpoint does not serve ECS's fault-injection paths.",
+        sample=True,
+    ),
+    "trustedExecutionConfiguration": ignored(
+        "Asks for a sandboxed or confidential runtime; the containers run with plain Docker isolation all "
+        "the same.",
+        whole=True,
+        sample={"isolationMode": "ISOLATED_SANDBOX"},
+    ),
+}
+
+_C = "containerDefinitions[]."
+
+CONTAINER: Mapping[str, Entry] = {
+    "name": honoured(
+        "Part of the Docker name (`ecs-<family>-<revision>-<name>-<hex>`) and the "
+        "`com.amazonaws.ecs.container-name` label; what dependsOn, links and volumesFrom refer to "
+        "(`agent/containerconfig.py`)."
+    ),
+    "image": honoured(
+        "Made present per the agent's pull behaviour (ECS's default, always, once, prefer-cached) and run; "
+        "a failure is `CannotPullContainerError` (`agent/engine.py`, `agent/runner.py`)."
+    ),
+    "repositoryCredentials": ignored(
+        "The secret is not read: the engine pulls with its own registry credentials (`docker login` on the "
+        "host), else a private image fails with `CannotPullContainerError`.",
+        whole=True,
+        sample={"credentialsParameter": "arn:aws:secretsmanager:us-east-1:000000000000:secret:registry"},
+    ),
+    "cpu": honoured(
+        "Docker CpuShares, clamped to 2..262144 as the ECS agent does (`agent/containerconfig.py`); "
+        "reserved by placement when the task has no cpu (`minecs/scheduling/needs.py`)."
+    ),
+    "memory": honoured(
+        "Docker hard limit, raised to 4 MiB as the ECS agent does (`agent/containerconfig.py`); an OOM kill "
+        "is reported as `OutOfMemoryError`. Reserved by placement unless memoryReservation is set."
+    ),
+    "memoryReservation": honoured(
+        "Docker soft limit (MemoryReservation); what placement reserves when set (`minecs/scheduling/needs.py`)."
+    ),
+    "links": honoured(
+        "Docker links (`name:alias`), bridge mode only as in ECS; each adds a START dependency "
+        "(`minecs/validation/graph.py`, `agent/ordering.py`)."
+    ),
+    "portMappings": honoured(
+        "Per member below. None allowed with networkMode none, and a static host port at most once per task "
+        "(`minecs/validation/network.py`)."
+    ),
+    "portMappings[].containerPort": honoured(
+        "Published on the agent's publish address (`agent/resources.py`); under awsvpc on the pause container."
+    ),
+    "portMappings[].hostPort": honoured(
+        "bridge: a static port is claimed, omitted or 0 takes a dynamic port from `ip_local_port_range` minus "
+        "the reserved ports (`agent/ports.py`). host: equals containerPort and is claimed, so a second copy "
+        "is refused. awsvpc: equals containerPort, but the host side is a dynamic port, the task having the "
+        "host's IP. Static ports count in placement (`minecs/scheduling/needs.py`)."
+    ),
+    "portMappings[].protocol": honoured("tcp or udp, for the Docker binding and the port reservation."),
+    "portMappings[].name": ignored("Names a port for Service Connect, which minecs does not have."),
+    "portMappings[].appProtocol": ignored(
+        "Used by Service Connect and load balancer health checks, which minecs does not have."
+    ),
+    "portMappings[].containerPortRange": ignored(
+        "Checked (the form, bridge or awsvpc only) but not published: the agent maps only mappings with a "
+        "containerPort (`agent/resources.py`), so nothing outside reaches the range. Use one mapping per port.",
+        sample="8000-8010",
+    ),
+    "essential": honoured(
+        "When an essential container stops, the task stops (`EssentialContainerExited`); task health comes "
+        "from the essential containers (`agent/taskstatus.py`)."
+    ),
+    "restartPolicy": honoured(
+        "Restarted in place (`docker start`) when enabled, its exit code is not in ignoredExitCodes and it "
+        "ran for restartAttemptPeriod; a restarted essential container does not stop the task "
+        "(`agent/runner.py`).",
+        whole=True,
+    ),
+    "entryPoint": honoured("Docker Entrypoint (`agent/containerconfig.py`)."),
+    "command": honoured("Docker Cmd; RunTask's container override replaces it (`agent/containerconfig.py`)."),
+    "environment": honoured(
+        "Container environment: wins over environmentFiles, loses to RunTask overrides, the metadata "
+        "endpoint variables and secrets (`agent/containerconfig.py`).",
+        whole=True,
+    ),
+    "environmentFiles": honoured(
+        "Read by the agent before the task starts, top-down, `VAR=VALUE` lines. Unlike ECS, `value` is a "
+        "file path on the host, not an S3 object (`type` is still `s3`); an unreadable file fails the task "
+        "with `ResourceInitializationError` (`agent/secrets.py`, `agent/resources.py`).",
+        whole=True,
+    ),
+    "mountPoints": honoured(
+        "Docker binds of the declared volume at containerPath, read-only when readOnly (`agent/containerconfig.py`).",
+        whole=True,
+    ),
+    "volumesFrom": honoured(
+        "Docker VolumesFrom, read-only when readOnly; the source container is created first "
+        "(a CREATE dependency, `agent/ordering.py`).",
+        whole=True,
+    ),
+    "linuxParameters": honoured(
+        "Per member below, each a Docker HostConfig setting (`agent/containerconfig.py`)."
+    ),
+    "linuxParameters.capabilities": honoured(
+        "Docker CapAdd and CapDrop; names checked against ECS's list (`minecs/validation/containers.py`).",
+        whole=True,
+    ),
+    "linuxParameters.devices": honoured(
+        "Docker Devices `hostPath:containerPath:permissions` (rwm when no permissions are given).", whole=True
+    ),
+    "linuxParameters.initProcessEnabled": honoured("Docker Init (`--init`)."),
+    "linuxParameters.sharedMemorySize": honoured("Docker ShmSize, in MiB."),
+    "linuxParameters.tmpfs": honoured("Docker Tmpfs, `size=<n>m` plus the mountOptions.", whole=True),
+    "linuxParameters.maxSwap": honoured(
+        "Docker MemorySwap = memory + maxSwap; applied only when the container sets `memory`."
+    ),
+    "linuxParameters.swappiness": honoured("Docker MemorySwappiness."),
+    "secrets": honoured(
+        "Resolved before the task starts and set as environment variables, which win over all others. Unlike "
+        "ECS, values come from the agent's local store, one 0600 file per secret named by the ARN's last "
+        "segment (`agent/secrets.py`); a missing one fails the task with `ResourceInitializationError`.",
+        whole=True,
+    ),
+    "dependsOn": honoured(
+        "START, COMPLETE, SUCCESS and HEALTHY, with the ECS agent's `dependency graph` errors, and stops in "
+        "reverse order (`agent/ordering.py`); any wait is bounded by the agent's dependency_wait_timeout.",
+        whole=True,
+    ),
+    "startTimeout": honoured(
+        "How long a COMPLETE, SUCCESS or HEALTHY dependency may take before its dependents give up "
+        "(`agent/ordering.py`)."
+    ),
+    "stopTimeout": honoured(
+        "Grace between SIGTERM and SIGKILL when the container is stopped (default 30 s, an agent setting; "
+        "`agent/runner.py`)."
+    ),
+    "versionConsistency": ignored(
+        "ECS pins a tag to the digest resolved at the first launch, so a deployment runs one image; minecs "
+        "runs whatever the tag names on each host when it is pulled.",
+        sample="disabled",
+    ),
+    "hostname": honoured(
+        "Docker Hostname; not applied in host mode (the host's name) and refused with awsvpc, as in ECS."
+    ),
+    "user": honoured("Docker User."),
+    "workingDirectory": honoured("Docker WorkingDir."),
+    "disableNetworking": honoured("Docker NetworkDisabled."),
+    "privileged": honoured(
+        "Docker Privileged. Every minecs agent offers the privileged-container attribute: no host can opt out "
+        "as with ECS_DISABLE_PRIVILEGED (`agent/daemon.py`)."
+    ),
+    "readonlyRootFilesystem": honoured("Docker ReadonlyRootfs."),
+    "dnsServers": honoured(
+        "Docker Dns; not applied under awsvpc, where the containers share the pause container's namespace."
+    ),
+    "dnsSearchDomains": honoured(
+        "Docker DnsSearch; not applied under awsvpc, where the containers share the pause container's namespace."
+    ),
+    "extraHosts": honoured("Docker ExtraHosts (`--add-host`); refused with awsvpc, as in ECS.", whole=True),
+    "dockerSecurityOptions": honoured(
+        "Docker SecurityOpt, passed as written: not checked against ECS's forms (no-new-privileges, "
+        "apparmor:, label:, credentialspec:)."
+    ),
+    "interactive": honoured("Docker OpenStdin."),
+    "pseudoTerminal": honoured("Docker Tty."),
+    "dockerLabels": honoured(
+        "Docker labels; the five `com.amazonaws.ecs.*` labels the agent sets win over the same keys."
+    ),
+    "ulimits": honoured("Docker Ulimits; a name at most once, softLimit <= hardLimit.", whole=True),
+    "logConfiguration": honoured("Docker LogConfig, per member below (`agent/containerconfig.py`)."),
+    "logConfiguration.logDriver": honoured(
+        "json-file, syslog, journald, gelf, fluentd and splunk go to Docker (the driver must work on the "
+        "host). awslogs and awsfirelens have no destination here: the container logs to json-file instead "
+        "and the agent logs a warning (`agent/runner.py`)."
+    ),
+    "logConfiguration.options": honoured("Docker log options; dropped with awslogs and awsfirelens."),
+    "logConfiguration.secretOptions": ignored(
+        "Not resolved or passed to the driver, so a driver option that comes from a secret (a splunk-token) "
+        "is missing. Put it in `options` instead.",
+        whole=True,
+        sample=[{"name": "splunk-token", "valueFrom": "arn:aws:ssm:us-east-1:000000000000:parameter/token"}],
+    ),
+    "healthCheck": honoured(
+        "Docker Healthcheck (a command without CMD or CMD-SHELL gets CMD); container and task healthStatus "
+        "as ECS computes them (`agent/taskstatus.py`), HEALTHY dependencies, and a service replaces an "
+        "UNHEALTHY task (`minecs/controlplane/scheduler.py`). ECS's ranges are checked at registration.",
+        whole=True,
+    ),
+    "systemControls": honoured(
+        "Docker Sysctls; one Docker refuses fails the container with `CannotCreateContainerError`.",
+        whole=True,
+    ),
+    "resourceRequirements": ignored(
+        "No GPU or accelerator is assigned and placement does not count them: the container runs without "
+        "the device. A host device can be passed with `linuxParameters.devices`.",
+        whole=True,
+        sample=[{"type": "GPU", "value": "1"}],
+    ),
+    "firelensConfiguration": ignored(
+        "No Fluent Bit or Fluentd configuration is generated and awsfirelens logs go to json-file; the log "
+        "router runs as an ordinary container.",
+        whole=True,
+        sample={"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}},
+    ),
+    "credentialSpecs": ignored(
+        "Active Directory gMSA credential specs need AWS's integration; none is applied.",
+        sample=["credentialspecdomainless:arn:aws:s3:::bucket/spec.json"],
+    ),
+}
+
+_V = "volumes[]."
+
+VOLUME: Mapping[str, Entry] = {
+    "name": honoured(
+        "What mountPoints refer to; the exact name of a shared Docker volume, part of a task volume's name."
+    ),
+    "host": honoured(
+        "With sourcePath, a bind mount of that host path (Docker creates it if missing; it outlives the "
+        "task); without, a local Docker volume removed with the task (`agent/resources.py`).",
+        whole=True,
+    ),
+    "dockerVolumeConfiguration": honoured("A Docker volume, per member below (`agent/resources.py`)."),
+    "dockerVolumeConfiguration.scope": honoured(
+        "task (the default): `ecs-<family>-<revision>-<name>-<hex>`, made for the task and removed at "
+        "cleanup. shared: the volume named exactly, kept."
+    ),
+    "dockerVolumeConfiguration.autoprovision": honoured(
+        "shared only: true creates a missing volume, otherwise a missing one fails the task (`... does not "
+        "exist and autoprovision is set to false`); an existing one is used as it is."
+    ),
+    "dockerVolumeConfiguration.driver": honoured(
+        "Docker volume driver (default local); its plugin must be installed on the host."
+    ),
+    "dockerVolumeConfiguration.driverOpts": honoured("Docker volume driver options."),
+    "dockerVolumeConfiguration.labels": honoured("Docker volume labels, beside minecs's own."),
+    "efsVolumeConfiguration": refused(
+        _CLOUD_VOLUME.format(member="efsVolumeConfiguration")
+        + "There is no EFS here: mount the file system on the host and use host.sourcePath.",
+        sample={"fileSystemId": "fs-12345678"},
+    ),
+    "s3filesVolumeConfiguration": refused(
+        _CLOUD_VOLUME.format(member="s3filesVolumeConfiguration") + "S3 Files is an AWS service.",
+        sample={"fileSystemArn": "arn:aws:s3files:us-east-1:000000000000:file-system/fs-1"},
+    ),
+    "fsxWindowsFileServerVolumeConfiguration": refused(
+        _CLOUD_VOLUME.format(member="fsxWindowsFileServerVolumeConfiguration")
+        + "FSx is an AWS service for Windows containers.",
+        sample={"fileSystemId": "fs-0123456789abcdef0", "rootDirectory": "share"},
+    ),
+    "configuredAtLaunch": refused(
+        "ClientException `Volume '<name>': configuredAtLaunch is not available on a minecs host.` "
+        "(`minecs/validation/task.py`): such a volume is an EBS volume given at RunTask or CreateService, "
+        "which minecs does not have. false is accepted.",
+        sample=True,
+    ),
+}
+
+TABLE: Mapping[str, Entry] = {
+    **TASK,
+    **{_C + path: entry for path, entry in CONTAINER.items()},
+    **{_V + path: entry for path, entry in VOLUME.items()},
+}
