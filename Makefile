@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help up test venv docker images lint typecheck layers units pytest image-test unit integration clean
+.PHONY: help up test venv docker images prometheus lint typecheck layers units pytest image-test unit integration clean
 
 help:
 	@echo "make up     run minecs's main job on this host (sets up everything it needs)"
@@ -34,6 +34,10 @@ docker:
 images: docker
 	@bash scripts/ensure-images
 
+# Debian's prometheus + promtool for the metrics tests, unpacked into .cache/ (no service started).
+prometheus:
+	@bash scripts/ensure-prometheus
+
 # ------------------------------------------------------------------ the main job
 # The demo host: controller + agent in one process, task ports on 127.0.0.1, the offline image used
 # as it is (prefer-cached: there is no registry to ask), and manifests/examples applied once it is up.
@@ -54,7 +58,7 @@ layers: venv
 units: venv docker
 	bash scripts/verify-units
 
-pytest: venv images
+pytest: venv images prometheus
 	MINECS_REQUIRE_DOCKER=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # The container image: built offline and its controller started (minutes; CI sets MINECS_TEST_IMAGE=1).
@@ -68,7 +72,7 @@ test: lint typecheck layers units pytest
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-integration: venv images
+integration: venv images prometheus
 	MINECS_REQUIRE_DOCKER=1 $(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 clean:

@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from agent.client import (
     ControllerClient,
@@ -48,6 +49,8 @@ from agent.introspection import serve as serve_introspection
 from agent.logupload import LogUploads
 from agent.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
 from agent.metadata import MetadataServer, load_key
+from agent.metricsserver import DEFAULT_PORT as DEFAULT_METRICS_PORT
+from agent.metricsserver import AgentHealth, MetricsServer, instance_view
 from agent.ports import DEFAULT_RESERVED
 from agent.served import Served
 from minecs.aiotasks import run_roots, sleep_or_wake
@@ -102,6 +105,8 @@ class AgentSettings:
     """The task metadata endpoint's port (0: any free port; 51679 as ECS by default)."""
     introspection_port: int = DEFAULT_INTROSPECTION_PORT
     """The introspection API on 127.0.0.1 (51678 as ECS by default)."""
+    metrics_port: int = DEFAULT_METRICS_PORT
+    """Prometheus ``/metrics`` on 127.0.0.1 (51680 by default; docs/metrics.md)."""
 
 
 def host_resources() -> dict[str, Any]:
@@ -175,6 +180,8 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
                 port=settings.metadata_port,
             )
             endpoints = await metadata.start()
+            health = AgentHealth(CollectorRegistry())
+            health.contact()  # registration was answered
             engine = Engine(
                 driver,
                 EngineSettings(
@@ -187,8 +194,18 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
                     secrets_dir=settings.data_dir / "secrets",
                     metadata=endpoints,
                 ),
+                observer=health,
             )
             holder.append(engine)
+            resources = host_resources()
+            metrics = MetricsServer(
+                health,
+                engine.tasks,
+                engine.pids,
+                lambda: instance_view(identity, resources, health.connected()),
+            )
+            metrics_port = await metrics.start(settings.metrics_port)
+            log.info("metrics served", address=f"127.0.0.1:{metrics_port}")
             introspection = await serve_introspection(
                 build_introspection(
                     cluster=identity.cluster,
@@ -199,12 +216,14 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
                 settings.introspection_port,
             )
             changes = engine.subscribe()
-            async with engine.running(), _stopping(metadata, introspection):
+            async with engine.running(), _stopping(metadata, introspection, metrics):
                 notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
                 await run_roots(
                     {
-                        "poll": lambda: _poll(client, identity, engine, settings.poll_wait, stop),
-                        "report": lambda: _report(client, identity, changes, stop),
+                        "poll": lambda: _poll(
+                            client, identity, engine, health, wait=settings.poll_wait, stop=stop
+                        ),
+                        "report": lambda: _report(client, identity, changes, health, stop),
                         "watchdog": lambda: watchdog(stop),
                     },
                     stop,
@@ -216,23 +235,32 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _stopping(metadata: MetadataServer, introspection: web.AppRunner) -> AsyncIterator[None]:
+async def _stopping(
+    metadata: MetadataServer, introspection: web.AppRunner, metrics: MetricsServer
+) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await metrics.stop()
         await introspection.cleanup()
         await metadata.stop()
 
 
 async def _poll(
-    client: ControllerClient, identity: Identity, engine: Engine, wait: float, stop: asyncio.Event
+    client: ControllerClient,
+    identity: Identity,
+    engine: Engine,
+    health: AgentHealth,
+    *,
+    wait: float,
+    stop: asyncio.Event,
 ) -> None:
     served = {
         "logRequests": LogUploads(client, identity, engine),
         "execRequests": ExecSessions(client, identity, engine),
     }
     try:
-        await _poll_assignments(client, engine, identity, served, wait=wait, stop=stop)
+        await _poll_assignments(client, engine, identity, served, health=health, wait=wait, stop=stop)
     finally:
         for requests in served.values():
             await requests.close()
@@ -244,6 +272,7 @@ async def _poll_assignments(
     identity: Identity,
     served: Mapping[str, Served],
     *,
+    health: AgentHealth,
     wait: float,
     stop: asyncio.Event,
 ) -> None:
@@ -257,6 +286,7 @@ async def _poll_assignments(
             delay = min(delay * 2, BACKOFF_MAX)
             continue
         delay = BACKOFF_START
+        health.contact()
         for task in answer["tasks"]:
             engine.apply(assignment_from_json(task))
         for member, requests in served.items():
@@ -265,7 +295,11 @@ async def _poll_assignments(
 
 
 async def _report(
-    client: ControllerClient, identity: Identity, changes: asyncio.Queue[Any], stop: asyncio.Event
+    client: ControllerClient,
+    identity: Identity,
+    changes: asyncio.Queue[Any],
+    health: AgentHealth,
+    stop: asyncio.Event,
 ) -> None:
     unacknowledged: dict[str, dict[str, Any]] = {}
     delay = BACKOFF_START
@@ -276,6 +310,7 @@ async def _report(
         while not changes.empty():  # a later snapshot of a task replaces the earlier one
             snapshot = changes.get_nowait()
             unacknowledged[snapshot.task_arn] = snapshot_to_json(snapshot)
+        health.reports_pending.set(len(unacknowledged))
         try:
             acknowledged = await client.report(identity, list(unacknowledged.values()))
         except ControllerRefusedError as exc:
@@ -291,6 +326,8 @@ async def _report(
             delay = min(delay * 2, BACKOFF_MAX)
             continue
         delay = BACKOFF_START
+        health.contact()
         for arn, seq in acknowledged.items():
             if arn in unacknowledged and unacknowledged[arn]["seq"] <= seq:
                 del unacknowledged[arn]
+        health.reports_pending.set(len(unacknowledged))

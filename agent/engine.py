@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from agent.metadata import Endpoints
 from agent.ports import PortTable
@@ -108,6 +110,26 @@ class ImageManager:
         await asyncio.shield(pending)
 
 
+class EngineObserver(Protocol):
+    """What the engine tells the agent's metrics (``agent.metrics.AgentHealth``)."""
+
+    def event_handled(self, lag_seconds: float) -> None:
+        """A Docker event reached its task, ``lag_seconds`` after Docker stamped it."""
+        ...
+
+    def reconciled(self, seconds: float) -> None:
+        """One reconcile pass of a task took ``seconds``."""
+        ...
+
+
+class _Unobserved:
+    def event_handled(self, lag_seconds: float) -> None:
+        pass
+
+    def reconciled(self, seconds: float) -> None:
+        pass
+
+
 class Engine:
     def __init__(
         self,
@@ -116,8 +138,10 @@ class Engine:
         *,
         secrets: SecretResolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observer: EngineObserver | None = None,
     ) -> None:
         self.driver = driver
+        self.observer: EngineObserver = observer or _Unobserved()
         self.settings = settings
         self.now = clock
         self.secrets = secrets or (LocalSecretStore(settings.secrets_dir) if settings.secrets_dir else None)
@@ -220,6 +244,8 @@ class Engine:
             runner = self._by_id.get(event.labels.get("minecs.task-id", ""))
             if runner is not None:
                 runner.touch(event.labels.get("minecs.container-name", ""))
+            if event.time_ns:
+                self.observer.event_handled(max(time.time_ns() - event.time_ns, 0) / 1e9)
 
     # ------------------------------------------------------------------ desired state in
     def apply(self, assignment: TaskAssignment) -> None:
@@ -292,6 +318,15 @@ class Engine:
 
     def runner(self, task_arn: str) -> TaskRunner | None:
         return self._runners.get(task_arn)
+
+    def pids(self) -> dict[str, int]:
+        """Running containers' main process ids by container id (for the kernel-read metrics)."""
+        return {
+            r.runtime_id: r.pid
+            for runner in self._runners.values()
+            for r in runner.records.values()
+            if r.runtime_id and r.pid
+        }
 
     def tasks(self) -> dict[str, tuple[TaskAssignment, TaskSnapshot | None]]:
         """Every task the engine holds: what it was told and its latest snapshot (the metadata endpoint's view)."""

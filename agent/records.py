@@ -51,6 +51,8 @@ class ContainerRecord:
     finished_at: datetime | None = None
     restart_count: int = 0
     last_restart_at: datetime | None = None
+    pid: int = 0
+    """The running container's main process on this host (its cgroup and netns, for metrics); 0 when none."""
 
     @property
     def name(self) -> str:
@@ -104,6 +106,7 @@ class ContainerRecord:
     def fail(self, why: str, *, exit_code: int | None = None, now: datetime) -> None:
         """The container will never run (or run again): STOPPED with ``why`` as its reason."""
         self.known = KnownStatus.STOPPED
+        self.pid = 0
         self.desired_stopped = True
         self.reason = why[:MAX_REASON]
         self.exit_code = exit_code if exit_code is not None else self.exit_code
@@ -111,6 +114,7 @@ class ContainerRecord:
 
     def observe_running(self, info: ContainerInfo) -> None:
         self.runtime_id = info.id
+        self.pid = info.pid
         self.known = KnownStatus.RUNNING
         self.started_at = info.started_at or self.started_at
         self.health = _HEALTH.get(info.health, HealthStatus.UNKNOWN)
@@ -122,6 +126,7 @@ class ContainerRecord:
 
     def observe_exited(self, info: ContainerInfo, now: datetime) -> None:
         self.runtime_id = info.id
+        self.pid = 0
         self.known = KnownStatus.STOPPED
         self.desired_stopped = True
         self.exit_code = info.exit_code

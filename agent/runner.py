@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -86,8 +87,10 @@ class TaskRunner:
         settings = self.engine.settings
         while True:
             self.wake.clear()
+            began = time.monotonic()
             await self._step()
             self._emit()
+            self.engine.observer.reconciled(time.monotonic() - began)
             if self.last is not None and self.last.last_status is TaskStatus.STOPPED and not self.jobs:
                 break
             timed_out = not await sleep_or_wake(settings.resync_interval, self.wake)

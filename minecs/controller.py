@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from minecs.aiotasks import run_roots
 from minecs.api.app import build_app
+from minecs.api.metrics import ControllerMetrics
 from minecs.controlplane.auth import load_or_create_admin
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
@@ -49,12 +51,14 @@ async def serve(
     admin = load_or_create_admin(settings.data_dir)
     # A parked poll must end well inside the disconnection window, or a healthy agent looks gone.
     wake = asyncio.Event()
+    metrics = ControllerMetrics(CollectorRegistry())
     app = build_app(
         plane,
         admin,
         poll_wait=min(tuning.poll_wait, tuning.agent_timeout / 3),
         wake=wake,
         ecs_unsigned_loopback=tuning.allow_unsigned_loopback,
+        metrics=metrics,
     )
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
@@ -68,7 +72,9 @@ async def serve(
         notify(f"READY=1\nSTATUS=serving on {settings.endpoint}")
         await run_roots(
             {
-                "reconcile": lambda: reconcile_forever(plane, stop, wake, tuning.reconcile_interval),
+                "reconcile": lambda: reconcile_forever(
+                    plane, stop, wake, tuning.reconcile_interval, observer=metrics
+                ),
                 "watchdog": lambda: watchdog(stop),
             },
             stop,

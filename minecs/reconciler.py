@@ -9,6 +9,8 @@ controller restart simply resumes.
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Protocol
 
 from minecs.aiotasks import sleep_or_wake
 from minecs.controlplane.plane import ControlPlane
@@ -41,10 +43,32 @@ async def reconcile_once(plane: ControlPlane) -> int:
     return placed
 
 
+class ReconcileObserver(Protocol):
+    """What the loop tells the controller's metrics (``minecs.api.metrics.ControllerMetrics``)."""
+
+    def pass_started(self, services: int) -> None: ...
+
+    def pass_finished(self, seconds: float) -> None: ...
+
+
 async def reconcile_forever(
-    plane: ControlPlane, stop: asyncio.Event, wake: asyncio.Event, interval: float
+    plane: ControlPlane,
+    stop: asyncio.Event,
+    wake: asyncio.Event,
+    interval: float,
+    observer: ReconcileObserver | None = None,
 ) -> None:
     while not stop.is_set():
         wake.clear()
-        await reconcile_once(plane)
+        began = time.monotonic()
+        try:
+            if observer is not None:
+                observer.pass_started(len(await plane.services.keys()))
+            await reconcile_once(plane)
+        except Exception:
+            # A pass that fails (a store hiccup, a bug) must not take the controller down with it:
+            # every pass starts again from the stored state, so the next one may well succeed.
+            log.exception("reconcile pass failed")
+        if observer is not None:
+            observer.pass_finished(time.monotonic() - began)
         await sleep_or_wake(interval, stop, wake)

@@ -91,11 +91,24 @@ class ControllerTuning:
 
 
 @dataclass(frozen=True)
+class AgentTuning:
+    """The agent's own ports (``MINECS_AGENT_METRICS_PORT=0`` for any free one)."""
+
+    metrics_port: int = 51680
+    """Prometheus ``/metrics`` on 127.0.0.1 (docs/metrics.md)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.metrics_port <= 65535:
+            raise SettingsError(f"agent.metrics_port: {self.metrics_port} is not a port (0..65535)")
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     log: LogSettings = field(default_factory=LogSettings)
     docker: DockerSettings = field(default_factory=DockerSettings)
     controller: ControllerTuning = field(default_factory=ControllerTuning)
+    agent: AgentTuning = field(default_factory=AgentTuning)
     region: str = "us-east-1"
     """The region in every ARN (minecs is one region; ``MINECS_REGION``)."""
     account_id: str = "000000000000"

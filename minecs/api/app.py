@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
+from minecs.api.metrics import ControllerMetrics
 from minecs.api.relay import Relay, Upload
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
@@ -91,11 +93,15 @@ def build_app(
     poll_wait: float = 20.0,
     wake: asyncio.Event | None = None,
     ecs_unsigned_loopback: bool = False,
+    metrics: ControllerMetrics | None = None,
 ) -> web.Application:
     from minecs.api import agent, native, onhost, services
     from minecs.api.ecs import front
+    from minecs.api.metrics import middleware
+    from minecs.api.metrics import route as metrics_route
 
-    app = web.Application(middlewares=[errors, wake_on_write])
+    metrics = metrics or ControllerMetrics(CollectorRegistry())
+    app = web.Application(middlewares=[middleware(metrics), errors, wake_on_write])
     app[WAKE] = wake or asyncio.Event()
     app[ECS_UNSIGNED_LOOPBACK] = ecs_unsigned_loopback
     app[PLANE] = plane
@@ -108,4 +114,5 @@ def build_app(
     app.add_routes(onhost.routes)
     app.add_routes(services.routes)
     app.add_routes(front.routes)
+    app.add_routes([metrics_route(metrics, plane)])
     return app

@@ -97,6 +97,13 @@ def _add_daemon_commands(commands: Any) -> None:
     up.add_argument("--port", type=int, default=7450)
     up.add_argument("--publish-address", default=None, help="address task ports are published on")
     up.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="the agent's Prometheus /metrics on 127.0.0.1 (default 51680, 0: any free port)",
+    )
+    up.add_argument(
         "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
     )
     up.add_argument(
@@ -121,6 +128,13 @@ def _add_daemon_commands(commands: Any) -> None:
     agent.add_argument("--token", default=None, help="registration token, for the first start")
     agent.add_argument("--cluster", default="default")
     agent.add_argument("--publish-address", default=None)
+    agent.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="the agent's Prometheus /metrics on 127.0.0.1 (default 51680, 0: any free port)",
+    )
     agent.add_argument(
         "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
     )

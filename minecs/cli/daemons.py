@@ -31,6 +31,7 @@ def _agent_settings(
         pull_behavior=PullBehavior(args.pull_behavior),
         labels=dict(key_value(item) for item in args.label),
         docker_host=config.docker.host or None,
+        metrics_port=config.agent.metrics_port if args.metrics_port is None else args.metrics_port,
     )
 
 

@@ -1,8 +1,8 @@
 """What a task reserves on its instance (ECS's accounting), and its stored form.
 
 Pure: from a task definition, RunTask's overrides and the task's group to a ``Need`` that
-``placement.place`` weighs against what an instance has left. Task-level cpu/memory, when set,
-reserve the whole task; otherwise each container's cpu plus its memoryReservation (else memory).
+``placement.place`` weighs against what an instance has left; the cpu/memory arithmetic is
+``minecs.model.reservation`` (the agent's metrics use it too).
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from minecs.model.reservation import task_size
 from minecs.model.task import ContainerOverride
-from minecs.model.taskdef import ContainerDefinition, NetworkMode, TaskDefinition
+from minecs.model.taskdef import NetworkMode, TaskDefinition
 from minecs.scheduling.placement import Need
 
 
@@ -20,18 +21,7 @@ def need_of(td: TaskDefinition, group: str, overrides: Sequence[ContainerOverrid
     """What a task reserves on its instance, as ECS accounts it (container overrides included).
 
     ``td`` already carries any task-level cpu/memory override (``with_task_size``)."""
-    by_name = {o.name: o for o in overrides}
-
-    def size(c: ContainerDefinition) -> tuple[int, int]:
-        o = by_name.get(c.name or "")
-        cpu = o.cpu if o and o.cpu is not None else c.cpu
-        reservation = o.memory_reservation if o and o.memory_reservation is not None else c.memory_reservation
-        limit = o.memory if o and o.memory is not None else c.memory
-        return cpu, reservation or limit or 0
-
-    sizes = [size(c) for c in td.container_definitions]
-    cpu = int(td.cpu) if td.cpu else sum(c for c, _ in sizes)
-    memory = int(td.memory) if td.memory else sum(m for _, m in sizes)
+    cpu, memory = task_size(td, overrides)
     ports: set[tuple[int, str]] = set()
     for c in td.container_definitions:
         for m in c.port_mappings:

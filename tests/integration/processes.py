@@ -179,12 +179,15 @@ class Up(Minecs):
     ) -> None:
         super().__init__(data_dir, port or free_port())
         self.log = log
+        self.metrics_port = free_port()
         self.process = launch(
             "up",
             "--data-dir",
             str(data_dir),
             "--port",
             str(self.port),
+            "--metrics-port",
+            str(self.metrics_port),
             *AGENT_OPTIONS,
             *extra,
             env=env,

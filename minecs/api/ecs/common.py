@@ -42,6 +42,8 @@ class Operation:
     read_only: bool
 
 
+TARGET = "AmazonEC2ContainerServiceV20141113."
+"""The ``X-Amz-Target`` prefix of every ECS operation."""
 OPERATIONS: dict[str, Operation] = {}
 
 

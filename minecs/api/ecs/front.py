@@ -13,14 +13,13 @@ from aiohttp import web
 
 from minecs.api.app import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY
 from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
-from minecs.api.ecs.common import OPERATIONS, Context
+from minecs.api.ecs.common import OPERATIONS, TARGET, Context
 from minecs.api.ecs.sigv4 import verify
 from minecs.errors import EcsError, MinecsError, UnsupportedFeatureError, ValidationError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
 routes = web.RouteTableDef()
-TARGET = "AmazonEC2ContainerServiceV20141113."
 JSON_1_1 = "application/x-amz-json-1.1"
 _MODULES = (clusters, instances, misc, services, taskdefs, tasks)  # importing them registers the operations
 
