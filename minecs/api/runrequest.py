@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from minecs.controlplane.tasks import RunRequest, decode_placement
+from minecs.controlplane.tasks import MAX_COUNT, RunRequest, decode_placement
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.task import ContainerOverride
 from minecs.model.taskdef import Tag
@@ -30,6 +30,8 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
     instances = body.get("containerInstances") or []
     if not isinstance(instances, list) or not all(isinstance(i, str) for i in instances):
         raise ClientError("containerInstances: must be a list of container instance ids or ARNs.")
+    if not 1 <= (len(instances) or count) <= MAX_COUNT:
+        raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
     overrides = body.get("overrides") or {}
     if not isinstance(overrides, dict):
         raise ClientError("overrides: must be an object.")

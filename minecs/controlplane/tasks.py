@@ -41,6 +41,8 @@ from minecs.store import Store, Stored, VersionConflictError, retry_update
 
 KIND = "task"
 MAX_COUNT = 10
+"""RunTask's and StartTask's limit per call (checked where the API reads the request: a service's
+scheduler launches as many as its deployment needs)."""
 PLACE_ATTEMPTS = 5
 _TIMES = ("pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt", "stoppedAt")
 
@@ -91,7 +93,7 @@ class Tasks:
     # ------------------------------------------------------------------ run and place
     async def run(self, request: RunRequest) -> list[Mapping[str, Any]]:
         count = len(request.instance_ids) or request.count
-        if not 1 <= count <= MAX_COUNT:
+        if count < 1:
             raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
         cluster = (await self.clusters.get_active(request.cluster))["clusterName"]
         registered = await self.taskdefs.describe(request.task_definition)

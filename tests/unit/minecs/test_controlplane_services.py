@@ -381,3 +381,10 @@ async def test_enable_execute_command_reaches_the_tasks_launched_after_it_is_set
     flags = {t["taskArn"]: t["enableExecuteCommand"] for t in await live(plane)}
     assert flags.pop(first["taskArn"]) is True  # a running task keeps what it was launched with
     assert list(flags.values()) == [False]
+
+
+async def test_a_service_launches_more_than_runtasks_ten_at_once(plane: ControlPlane) -> None:
+    """Found by the scale-out benchmark: 0 -> 40 failed every pass with RunTask's count limit."""
+    await plane.services.create(spec(40))
+    await plane.services.reconcile("default/web")
+    assert len(await live(plane)) == 40

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from minecs.api.runrequest import run_request
 from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.clusters import Clusters, Failure
 from minecs.controlplane.instances import Instances, Registration
@@ -102,7 +103,11 @@ async def test_a_static_host_port_is_taken_only_once_per_instance(plane: Plane) 
 
 async def test_count_limits_and_inactive_definitions(plane: Plane) -> None:
     with pytest.raises(InvalidParameterError, match="count must be between 1 and 10"):
-        await plane.tasks.run(RunRequest("web", count=11))
+        run_request({"taskDefinition": "web", "count": 11})  # RunTask's limit, where the API reads it
+    with pytest.raises(InvalidParameterError, match="count must be between 1 and 10"):
+        run_request({"taskDefinition": "web", "count": 0})
+    with pytest.raises(InvalidParameterError, match="count must be between 1 and 10"):
+        await plane.tasks.run(RunRequest("web", count=0))
     await plane.taskdefs.deregister("web:1")
     with pytest.raises(ClientError, match="Unable to describe task definition"):
         await plane.tasks.run(RunRequest("web"))
