@@ -279,8 +279,9 @@ class Tasks:
     ) -> tuple[list[Mapping[str, Any]], list[Failure]]:
         name = (await self.clusters.get_active(cluster))["clusterName"]
         found, failures = [], []
+        stored_tasks = await self.store.get_many(KIND, [r.rsplit("/", 1)[-1] for r in tasks])
         for reference in tasks:
-            stored = await self.store.get(KIND, reference.rsplit("/", 1)[-1])
+            stored = stored_tasks.get(reference.rsplit("/", 1)[-1])
             if stored is None or stored.cluster != name:
                 failures.append(Failure(reference))
             else:

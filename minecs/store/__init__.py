@@ -16,7 +16,7 @@ in HA; nothing above this package knows it is SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +44,10 @@ class Stored:
 
 class Store(Protocol):
     async def get(self, kind: str, key: str) -> Stored | None: ...
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """The objects of ``kind`` among ``keys`` that exist, by key, in one read (DescribeTasks)."""
+        ...
 
     async def find(self, kind: str, *, cluster: str | None = None, parent: str | None = None) -> list[Stored]:
         """Every object of ``kind`` (optionally in one cluster / under one parent), oldest first."""

@@ -14,7 +14,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +48,8 @@ class SqliteStore:
         self.path = path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db: sqlite3.Connection | None = None
+        self._decoded: dict[tuple[str, str], tuple[int, Any]] = {}
+        """Decoded bodies by (kind, key), with the version they are of (used on the store's thread only)."""
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -96,7 +98,14 @@ class SqliteStore:
 
     def _row(self, row: tuple[Any, ...]) -> Stored:
         kind, key, version, cluster, parent, body, updated_at = row
-        return Stored(kind, key, version, json.loads(body), cluster, parent, updated_at)
+        # Decoding task bodies was the store's biggest cost under DescribeTasks load; a body is
+        # decoded once per version and then shared. Stored bodies are read-only by convention:
+        # every writer builds a new mapping ({**body, ...}), none changes one in place.
+        cached = self._decoded.get((kind, key))
+        if cached is None or cached[0] != version:
+            cached = (version, json.loads(body))
+            self._decoded[(kind, key)] = cached
+        return Stored(kind, key, version, cached[1], cluster, parent, updated_at)
 
     _COLUMNS = "kind, key, version, cluster, parent, body, updated_at"
 
@@ -105,6 +114,13 @@ class SqliteStore:
             f"SELECT {self._COLUMNS} FROM objects WHERE kind = ? AND key = ?", (kind, key)
         ).fetchone()
         return self._row(row) if row else None
+
+    def _get_many(self, kind: str, keys: list[str]) -> dict[str, Stored]:
+        marks = ", ".join("?" * len(keys))
+        rows = self.db.execute(
+            f"SELECT {self._COLUMNS} FROM objects WHERE kind = ? AND key IN ({marks})", (kind, *keys)
+        )
+        return {stored.key: stored for stored in map(self._row, rows)}
 
     def _find(self, kind: str, cluster: str | None, parent: str | None) -> list[Stored]:
         query = f"SELECT {self._COLUMNS} FROM objects WHERE kind = ?"
@@ -143,6 +159,7 @@ class SqliteStore:
         return stored
 
     def _delete(self, kind: str, key: str, expected: int | None) -> None:
+        self._decoded.pop((kind, key), None)
         query = "DELETE FROM objects WHERE kind = ? AND key = ?"
         args: list[Any] = [kind, key]
         if expected is not None:
@@ -167,6 +184,9 @@ class SqliteStore:
     # ------------------------------------------------------------------ Store
     async def get(self, kind: str, key: str) -> Stored | None:
         return await self._run(self._get, kind, key)
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        return await self._run(self._get_many, kind, list(keys)) if keys else {}
 
     async def find(self, kind: str, *, cluster: str | None = None, parent: str | None = None) -> list[Stored]:
         return await self._run(self._find, kind, cluster, parent)
