@@ -10,12 +10,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help up test venv docker images prometheus lint typecheck layers units pytest image-test unit integration clean
+.PHONY: help up test bench bench-quick venv docker images prometheus bench-tools lint typecheck layers units pytest image-test unit integration clean
 
 help:
 	@echo "make up     run minecs's main job on this host (sets up everything it needs)"
 	@echo "make test   lint, types, import layers, then every unit and integration test"
 	@echo "make unit   only the fast tests that need no Docker"
+	@echo "make bench  the benchmarks against docker, docker-compose and moto (bench-quick: fewer rounds)"
 
 # ------------------------------------------------------------------ set-up
 $(STAMP): pyproject.toml
@@ -44,13 +45,24 @@ prometheus:
 up: venv images
 	$(BIN)/minecs up --publish-address 127.0.0.1 --pull-behavior prefer-cached --apply manifests/examples
 
+# ------------------------------------------------------------------ benchmarks (measurement, not tests)
+bench-tools: venv images
+	@bash scripts/ensure-bench-tools
+
+# Seven measures, each against its baseline in the same run; a summary table and bench/results/latest.json.
+bench: bench-tools
+	$(BIN)/python -m bench.run
+
+bench-quick: bench-tools
+	MINECS_BENCH_QUICK=1 $(BIN)/python -m bench.run
+
 # ------------------------------------------------------------------ checks
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy minecs agent tests
+	$(BIN)/mypy minecs agent tests bench
 
 layers: venv
 	$(BIN)/lint-imports

@@ -52,6 +52,7 @@ from agent.metadata import MetadataServer, load_key
 from agent.metricsserver import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from agent.metricsserver import AgentHealth, MetricsServer, instance_view
 from agent.ports import DEFAULT_RESERVED
+from agent.runtime import Driver
 from agent.served import Served
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
@@ -164,8 +165,9 @@ async def register(
     return None
 
 
-async def run_agent(settings: AgentSettings, stop: asyncio.Event) -> None:
-    driver = await DockerDriver.connect(settings.docker_host)
+async def run_agent(settings: AgentSettings, stop: asyncio.Event, driver: Driver | None = None) -> None:
+    """The agent until ``stop``; ``driver`` replaces the Docker Engine (the benchmark's simulated agents)."""
+    driver = driver or await DockerDriver.connect(settings.docker_host)
     try:
         async with aiohttp.ClientSession() as session:
             client = ControllerClient(settings.endpoint, session)

@@ -63,10 +63,11 @@ class Result:
     measure: str
     unit: str
     minecs: Spread
-    baseline: Spread
+    baseline: Spread | None
+    """None for a measure judged against its goal only (footprint)."""
     baseline_name: str
-    ratio: float
-    """How many times better minecs is than the baseline (>1 is better), in this measure's sense."""
+    ratio: float | None
+    """minecs against the baseline, in the sense the notes give (lower-is-better or higher-is-better)."""
     goal: str
     met: bool
     notes: str = ""
@@ -76,10 +77,13 @@ def record(name: str, result: Result) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     body = {**asdict(result), "machine": machine(), "command": f"make bench ({name})", "at": time.time()}
     (RESULTS / f"{name}.json").write_text(json.dumps(body, indent=2) + "\n")
+    baseline = (
+        f"{result.baseline_name} {result.baseline.show(result.unit)}" if result.baseline else "no baseline"
+    )
+    ratio = f"ratio {result.ratio:.2f}x" if result.ratio is not None else "no ratio"
     print(
-        f"{result.measure}: minecs {result.minecs.show(result.unit)}; {result.baseline_name} "
-        f"{result.baseline.show(result.unit)}; ratio {result.ratio:.2f}x; goal {result.goal}: "
-        f"{'met' if result.met else 'NOT met'}"
+        f"{result.measure}: minecs {result.minecs.show(result.unit)}; {baseline}; {ratio}; "
+        f"goal {result.goal}: {'met' if result.met else 'NOT met'}"
     )
 
 

@@ -1,4 +1,8 @@
-"""A ``minecs up`` process for benches: its own data dir and ports, its containers labelled for clean-up."""
+"""minecs processes for benches: ``minecs up``, or a controller and an agent as separate processes.
+
+Each gets its own data directory and ports; every task container carries the bench label, so
+``stop`` removes whatever a round left behind.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,14 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.common import BIN, LABEL, remove_labelled
+
+AGENT_FLAGS = ("--publish-address", "127.0.0.1", "--pull-behavior", "prefer-cached", "--label", LABEL)
+QUIET = {"MINECS_LOG_FORMAT": "json", "MINECS_LOG_LEVEL": "warning"}
 
 
 def free_port() -> int:
@@ -23,73 +31,123 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class UpProcess:
-    def __init__(self, *extra: str) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="minecs-bench-"))
+def wait(check: Callable[[], Any], within: float = 60, what: str = "condition") -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            found = check()
+            if found:
+                return found
+        except (OSError, urllib.error.URLError, KeyError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {within} s")
+        time.sleep(0.2)
+
+
+class Daemons:
+    """What both layouts share: the controller's endpoint and admin credential, and the processes."""
+
+    def __init__(self, prefix: str) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.port, self.metrics_port = free_port(), free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = (self.dir / "up.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "minecs"),
-                "up",
-                "--data-dir",
-                str(self.dir / "data"),
-                "--port",
-                str(self.port),
-                "--metrics-port",
-                str(self.metrics_port),
-                "--publish-address",
-                "127.0.0.1",
-                "--pull-behavior",
-                "prefer-cached",
-                "--label",
-                LABEL,
-                *extra,
-            ],
-            stdout=self.log,
-            stderr=self.log,
-            env={**os.environ, "MINECS_LOG_FORMAT": "json", "MINECS_LOG_LEVEL": "warning"},
+        self.log = (self.dir / "daemons.log").open("w")
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def launch(self, *args: str) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [str(BIN / "minecs"), *args], stdout=self.log, stderr=self.log, env={**os.environ, **QUIET}
         )
-        self._wait(lambda: self.call("GET", "/healthz", auth=False), 30)
-        self._wait(lambda: self.call("GET", "/v1/instances")["containerInstances"], 30)
+        self.processes.append(process)
+        return process
 
-    def admin(self) -> str:
-        text = (self.dir / "data" / "credentials").read_text()
+    def controller_dir(self) -> Path:
+        raise NotImplementedError
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        text = (self.controller_dir() / "credentials").read_text()
         pairs = dict(line.split(" = ") for line in text.splitlines() if " = " in line)
-        return f"MinecsAdmin {pairs['aws_access_key_id']}:{pairs['aws_secret_access_key']}"
-
-    def call(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
         request = urllib.request.Request(
             self.endpoint + path,
             data=json.dumps(body).encode() if body is not None else None,
             method=method,
-            headers={"Content-Type": "application/json", **({"Authorization": self.admin()} if auth else {})},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"MinecsAdmin {pairs['aws_access_key_id']}:{pairs['aws_secret_access_key']}",
+            },
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    def _wait(self, check: Any, within: float) -> Any:
-        deadline = time.monotonic() + within
-        while True:
-            try:
-                found = check()
-                if found:
-                    return found
-            except (OSError, urllib.error.URLError, KeyError, ValueError):
-                if time.monotonic() > deadline:
-                    raise
-            if time.monotonic() > deadline:
-                raise TimeoutError("minecs up did not become ready")
-            time.sleep(0.2)
+    def wait_registered(self) -> None:
+        wait(lambda: self.call("GET", "/v1/instances")["containerInstances"], 60, "agent registration")
+
+    def wait_status(self, task_id: str, status: str, within: float = 120) -> dict[str, Any]:
+        found: dict[str, Any] = wait(
+            lambda: (t := self.call("GET", f"/v1/tasks/{task_id}")["task"])["lastStatus"] == status and t,
+            within,
+            f"task {task_id} {status}",
+        )
+        return found
 
     def running(self) -> list[dict[str, Any]]:
         return [t for t in self.call("GET", "/v1/tasks")["tasks"] if t["lastStatus"] == "RUNNING"]
 
+    def running_container_ids(self, *, every: bool = False) -> list[str]:
+        """Container ids of RUNNING tasks (``every``: of every task still listed)."""
+        tasks = self.call("GET", "/v1/tasks")["tasks"]
+        return [
+            c["runtimeId"]
+            for t in tasks
+            if every or t["lastStatus"] == "RUNNING"
+            for c in t["containers"]
+            if c.get("runtimeId")
+        ]
+
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=60)
+            for process in reversed(self.processes):
+                process.send_signal(signal.SIGTERM)
+            for process in self.processes:
+                process.wait(timeout=60)
         finally:
             self.log.close()
             remove_labelled()
+
+
+class UpProcess(Daemons):
+    """``minecs up``: the controller and an agent in one process."""
+
+    def __init__(self) -> None:
+        super().__init__("minecs-bench-up-")
+        self.launch(
+            "up", "--data-dir", str(self.dir / "data"), "--port", str(self.port),
+            "--metrics-port", str(self.metrics_port), *AGENT_FLAGS,
+        )  # fmt: skip
+        wait(lambda: (self.dir / "data" / "credentials").exists() and self.call("GET", "/healthz"), 30, "up")
+        self.wait_registered()
+
+    def controller_dir(self) -> Path:
+        return self.dir / "data"
+
+
+class SplitProcesses(Daemons):
+    """A controller process and one agent process, as on an edge host; ``agent`` is the agent's process."""
+
+    def __init__(self) -> None:
+        super().__init__("minecs-bench-split-")
+        self.launch("controller", "--data-dir", str(self.dir / "controller"), "--port", str(self.port))
+        wait(
+            lambda: self.controller_dir().joinpath("credentials").exists() and self.call("GET", "/healthz"),
+            30,
+        )
+        token = self.call("POST", "/v1/tokens", {"uses": 1})["token"]
+        self.agent = self.launch(
+            "agent", "--endpoint", self.endpoint, "--token", token, "--data-dir", str(self.dir / "agent"),
+            "--metrics-port", str(self.metrics_port), *AGENT_FLAGS,
+        )  # fmt: skip
+        self.wait_registered()
+
+    def controller_dir(self) -> Path:
+        return self.dir / "controller"

@@ -1,0 +1,137 @@
+"""Measure 5: controller API throughput. DescribeTasks of 10 tasks through the ECS-compatible endpoint,
+in requests per second, against moto_server answering the same request.
+
+Both servers hold a cluster with 10 tasks: minecs (``minecs up``, the tasks really running) and
+``moto_server`` (moto[server], a bench-only dependency; an EC2-less container instance registered so
+RunTask can place). The request is signed once with SigV4 (minecs checks the signature on every
+request, as ECS does; moto does not check it) and replayed by ``bench.loadgen`` in a separate process
+with 16 connections. Rounds alternate minecs and moto. Goal: >= 2,000 req/s and >= 5x moto.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from bench.common import BIN, Result, interleaved, quick, record, spread
+from bench.launch import ONE
+from bench.upctl import UpProcess, free_port, wait
+
+TARGET = "AmazonEC2ContainerServiceV20141113.DescribeTasks"
+REGION = "us-east-1"
+
+
+def signed(url: str, key: str, secret: str, body: dict[str, object]) -> dict[str, object]:
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=json.dumps(body),
+        headers={"X-Amz-Target": TARGET, "Content-Type": "application/x-amz-json-1.1"},
+    )
+    SigV4Auth(Credentials(key, secret), "ecs", REGION).add_auth(request)
+    return {"headers": dict(request.headers.items()), "body": json.dumps(body)}
+
+
+def minecs_tasks(up: UpProcess) -> list[str]:
+    up.call("POST", "/v1/taskdefinitions", ONE)
+    up.call("POST", "/v1/tasks", {"taskDefinition": "one", "count": 10})
+    wait(lambda: len(up.running()) >= 10, 120, "10 tasks RUNNING")
+    return [t["taskArn"] for t in up.running()][:10]
+
+
+def moto_tasks(url: str) -> list[str]:
+    """A cluster in moto with one container instance (on a moto EC2 instance) running 10 tasks."""
+    common = {
+        "region_name": REGION,
+        "endpoint_url": url,
+        "aws_access_key_id": "x",
+        "aws_secret_access_key": "x",
+    }
+    ecs = boto3.client("ecs", **common)
+    ec2 = boto3.client("ec2", **common)
+    ecs.create_cluster(clusterName="default")
+    ecs.register_task_definition(**ONE)
+    image = ec2.describe_images()["Images"][0]["ImageId"]  # one of moto's stock AMIs
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    ecs.register_container_instance(
+        cluster="default", instanceIdentityDocument=json.dumps({"instanceId": instance})
+    )
+    ran = ecs.run_task(cluster="default", taskDefinition="one", count=10)
+    return [t["taskArn"] for t in ran["tasks"]]
+
+
+def throughput(url: str, request: dict[str, object], seconds: float) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(request, handle)
+    out = subprocess.run(
+        [str(BIN / "python"), "-m", "bench.loadgen", url, handle.name, "16", str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    Path(handle.name).unlink()
+    result = json.loads(out.stdout)
+    if result["errors"]:
+        raise RuntimeError(f"{url}: {result['errors']} requests failed")
+    return float(result["requests"] / result["seconds"])
+
+
+def main() -> None:
+    up = UpProcess()
+    moto_port = free_port()
+    moto = subprocess.Popen(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    moto_url = f"http://127.0.0.1:{moto_port}/"
+    try:
+        text = (up.dir / "data" / "credentials").read_text()
+        pairs = dict(line.split(" = ") for line in text.splitlines() if " = " in line)
+        ours = signed(
+            up.endpoint + "/",
+            pairs["aws_access_key_id"],
+            pairs["aws_secret_access_key"],
+            {"cluster": "default", "tasks": minecs_tasks(up)},
+        )
+        wait(lambda: urllib.request.urlopen(moto_url + "moto-api/", timeout=5).status == 200, 30, "moto")
+        theirs = signed(moto_url, "x", "x", {"cluster": "default", "tasks": moto_tasks(moto_url)})
+        seconds = 3.0 if quick() else 8.0
+        mine, base = interleaved(
+            lambda: throughput(up.endpoint + "/", ours, seconds),
+            lambda: throughput(moto_url, theirs, seconds),
+            2 if quick() else 4,
+        )
+        a, b = spread(mine), spread(base)
+        ratio = a.median / b.median
+        record(
+            "api",
+            Result(
+                measure="5. DescribeTasks(10) throughput",
+                unit="req/s",
+                minecs=a,
+                baseline=b,
+                baseline_name="moto_server",
+                ratio=ratio,
+                goal=">= 2000 req/s and >= 5x",
+                met=a.median >= 2000 and ratio >= 5,
+                notes="16 connections from a separate load-generator process; "
+                "ratio is minecs / moto (higher is better)",
+            ),
+        )
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)
+        up.stop()
+
+
+if __name__ == "__main__":
+    main()

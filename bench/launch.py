@@ -1,0 +1,108 @@
+"""Measure 1: task launch overhead. RunTask -> RUNNING for a one-container task, against the raw
+Docker SDK creating and starting the very same container configuration.
+
+minecs: ``POST /v1/tasks``, then the task is polled every 5 ms until the controller shows it RUNNING
+(the agent has created and started the container, seen it running and reported it). Baseline: the
+configuration minecs gave that container (image, command, environment, labels, host config), read
+back with ``docker inspect`` and replayed with ``create_container`` + ``start`` under a new name.
+Rounds are interleaved; each round's task is stopped (untimed) before the next. The ratio is
+minecs / baseline (lower is better). Goal: <= 1.15x.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import docker
+
+from bench.common import LABEL, Result, interleaved, quick, record, spread
+from bench.upctl import UpProcess
+
+ONE = {
+    "family": "one",
+    "containerDefinitions": [
+        {
+            "name": "one",
+            "image": "minecs/busybox:latest",
+            "memory": 16,
+            "stopTimeout": 1,
+            "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+        }
+    ],
+}
+
+
+def replay_config(client: docker.APIClient, container_id: str) -> dict[str, Any]:
+    """What minecs asked Docker for, as create_container arguments (a fresh name, the bench label)."""
+    found = client.inspect_container(container_id)
+    config, host = found["Config"], found["HostConfig"]
+    host_config = client.create_host_config(
+        mem_limit=host.get("Memory") or None,
+        cpu_shares=host.get("CpuShares") or None,
+        log_config=host.get("LogConfig"),
+        network_mode=host.get("NetworkMode"),
+        init=host.get("Init"),
+    )
+    return {
+        "image": config["Image"],
+        "command": config["Cmd"],
+        "environment": config.get("Env") or [],
+        "labels": {**(config.get("Labels") or {}), LABEL.split("=")[0]: "1"},
+        "host_config": host_config,
+        "stop_signal": config.get("StopSignal"),
+    }
+
+
+def main() -> None:
+    up = UpProcess()
+    client = docker.APIClient(version="auto")
+    try:
+        up.call("POST", "/v1/taskdefinitions", ONE)
+
+        def run_minecs() -> float:
+            began = time.perf_counter()
+            (task,) = up.call("POST", "/v1/tasks", {"taskDefinition": "one"})["tasks"]
+            task_id = task["taskArn"].rsplit("/", 1)[-1]
+            while up.call("GET", f"/v1/tasks/{task_id}")["task"]["lastStatus"] != "RUNNING":
+                time.sleep(0.005)
+            took = time.perf_counter() - began
+            up.call("POST", f"/v1/tasks/{task_id}/stop", {"reason": "bench round over"})
+            up.wait_status(task_id, "STOPPED")
+            return took
+
+        run_minecs()  # the first launch also warms the image cache and the agent
+        template = replay_config(client, up.running_container_ids(every=True)[0])
+
+        def run_docker() -> float:
+            began = time.perf_counter()
+            created = client.create_container(name=f"bench-launch-{secrets.token_hex(4)}", **template)
+            client.start(created["Id"])
+            took = time.perf_counter() - began
+            client.remove_container(created["Id"], force=True)
+            return took
+
+        ours, theirs = interleaved(run_minecs, run_docker, 4 if quick() else 12)
+        mine, base = spread([x * 1000 for x in ours]), spread([x * 1000 for x in theirs])
+        ratio = mine.median / base.median
+        record(
+            "launch",
+            Result(
+                measure="1. task launch, RunTask -> RUNNING",
+                unit="ms",
+                minecs=mine,
+                baseline=base,
+                baseline_name="Docker SDK create+start, same config",
+                ratio=ratio,
+                goal="<= 1.15x",
+                met=ratio <= 1.15,
+                notes="ratio is minecs / baseline (lower is better)",
+            ),
+        )
+    finally:
+        up.stop()
+
+
+if __name__ == "__main__":
+    main()
