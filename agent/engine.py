@@ -167,6 +167,9 @@ class Engine:
         self.state = StateFile(settings.state_path) if settings.state_path else None
         self._saver: asyncio.Task[None] | None = None
         self._save_wanted = False
+        self._persist_lock = asyncio.Lock()
+        self._persist_asked = 0
+        self._persist_done = 0
         self._undelivered: list[TaskSnapshot] = []
 
     # ------------------------------------------------------------------ lifetime
@@ -213,9 +216,21 @@ class Engine:
         return {"version": STATE_VERSION, "instanceId": self.settings.instance_id, "tasks": tasks}
 
     async def persist(self) -> None:
-        """Write the state now (and wait for it); a no-op without a state file."""
-        if self.state is not None:
+        """Write the state (and wait until it is on disk); a no-op without a state file.
+
+        Group commit: callers that arrive while a write is under way share the next one. Every
+        container create waits for its name to be on disk, and a write holds every task, so when 40
+        tasks start at once one write per caller would be 40 writes of 40 tasks each, in a row."""
+        if self.state is None:
+            return
+        self._persist_asked += 1
+        mine = self._persist_asked
+        async with self._persist_lock:
+            if self._persist_done >= mine:
+                return  # a write that began after we asked has already covered us
+            covering = self._persist_asked
             await self.state.save(self._state_json())
+            self._persist_done = covering
 
     def _schedule_save(self) -> None:
         if self.state is None:

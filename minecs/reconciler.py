@@ -21,7 +21,13 @@ from minecs.store import VersionConflictError
 log = get_logger(__name__)
 
 
-async def reconcile_once(plane: ControlPlane) -> int:
+FORGET_EVERY = 60.0
+"""Seconds between sweeps for long-STOPPED tasks (a sweep reads every task; passes come far more often)."""
+COALESCE = 0.05
+"""A woken pass waits this long first, so a burst of reports and writes makes one pass, not dozens."""
+
+
+async def reconcile_once(plane: ControlPlane, *, forget: bool = True) -> int:
     placed = 0
     for key in await plane.services.keys():
         try:
@@ -34,6 +40,8 @@ async def reconcile_once(plane: ControlPlane) -> int:
         placed += await plane.tasks.place_pending(arn.rsplit("/", 1)[-1])
     if placed:
         log.info("pending tasks placed", count=placed)
+    if not forget:
+        return placed
     try:
         forgotten = await plane.tasks.forget_stopped()
     except VersionConflictError:
@@ -58,17 +66,21 @@ async def reconcile_forever(
     interval: float,
     observer: ReconcileObserver | None = None,
 ) -> None:
+    swept = 0.0
     while not stop.is_set():
         wake.clear()
         began = time.monotonic()
+        forget = began - swept >= FORGET_EVERY
         try:
             if observer is not None:
                 observer.pass_started(len(await plane.services.keys()))
-            await reconcile_once(plane)
+            await reconcile_once(plane, forget=forget)
+            swept = began if forget else swept
         except Exception:
             # A pass that fails (a store hiccup, a bug) must not take the controller down with it:
             # every pass starts again from the stored state, so the next one may well succeed.
             log.exception("reconcile pass failed")
         if observer is not None:
             observer.pass_finished(time.monotonic() - began)
-        await sleep_or_wake(interval, stop, wake)
+        if await sleep_or_wake(interval, stop, wake):
+            await asyncio.sleep(COALESCE)

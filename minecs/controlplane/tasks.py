@@ -305,14 +305,20 @@ class Tasks:
 
     # ------------------------------------------------------------------ the agent's side
     async def assignments(self, instance_id: str) -> list[dict[str, Any]]:
-        """The instance's whole desired set: every task placed on it that is not finished."""
+        """The instance's whole desired set: every task placed on it that is not finished.
+
+        Each task definition is read and decoded once per answer, not once per task: an instance
+        running 50 copies of one service answered every poll with 50 identical decodes."""
         out = []
+        definitions: dict[str, TaskDefinition] = {}
         for stored in await self.store.find(KIND, parent=instance_id):
             body = stored.body
             if body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED":
                 continue
-            registered = await self.taskdefs.describe(body["taskDefinitionArn"])
-            out.append(assignment_to_json(self._assignment(body, registered.definition)))
+            arn = body["taskDefinitionArn"]
+            if arn not in definitions:
+                definitions[arn] = (await self.taskdefs.describe(arn)).definition
+            out.append(assignment_to_json(self._assignment(body, definitions[arn])))
         return out
 
     def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:

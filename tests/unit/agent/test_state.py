@@ -132,3 +132,30 @@ async def test_subscribers_see_a_change_only_once_it_is_on_disk(tmp_path: Path) 
             if is_running(seen):
                 break
     assert seen_count >= 2
+
+
+async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_covers_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the many-agents benchmark: every create waited for its own write of every task."""
+    engine = Engine(FakeDriver(images={IMAGE}), settings(tmp_path / "agent-state.json"))
+    assert engine.state is not None
+    writes: list[int] = []
+    real_save = engine.state.save
+
+    async def slow_save(data: dict[str, Any]) -> None:
+        writes.append(engine._persist_asked)  # what this write covers: every request made so far
+        await asyncio.sleep(0.02)
+        await real_save(data)
+
+    monkeypatch.setattr(engine.state, "save", slow_save)
+    covered_when_returned: list[int] = []
+
+    async def caller() -> None:
+        await engine.persist()
+        covered_when_returned.append(writes[-1])
+
+    await asyncio.gather(*(caller() for _ in range(40)))
+    assert len(writes) <= 3  # one write, then one for everyone who asked during it
+    assert min(covered_when_returned) >= 1
+    assert writes[-1] == 40  # the last write covered all forty requests
