@@ -74,7 +74,7 @@ def main() -> None:
                 unit="tasks/s",
                 minecs=mine,
                 baseline=base,
-                baseline_name="Docker SDK, 40 create+start on 8 threads",
+                baseline_name=f"Docker SDK, {COUNT} create+start on 8 threads",
                 ratio=ratio,
                 goal=">= 0.9x throughput",
                 met=ratio >= 0.9,
