@@ -34,7 +34,7 @@ from aiohttp import web
 from agent.runtime import Driver
 from minecs.errors import MinecsError
 from minecs.logs import get_logger
-from minecs.model.task import ContainerSnapshot, TaskAssignment, TaskSnapshot
+from minecs.model.task import ContainerSnapshot, TaskAssignment, TaskSnapshot, service_of
 
 log = get_logger(__name__)
 DEFAULT_PORT = 51679
@@ -244,8 +244,8 @@ def task_json(assignment: TaskAssignment, snapshot: TaskSnapshot) -> dict[str, A
             "CPU": int(td.cpu) / 1024 if td.cpu else None,
             "Memory": int(td.memory) if td.memory else None,
         }
-    if assignment.group and assignment.group.startswith("service:"):
-        out["ServiceName"] = assignment.group.split(":", 1)[1]
+    if service := service_of(assignment.group):
+        out["ServiceName"] = service
     if assignment.group:
         out["Group"] = assignment.group
     return {k: v for k, v in out.items() if v is not None}

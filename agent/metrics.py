@@ -19,7 +19,7 @@ from agent import kernelstats
 from agent.exposition import Family
 from agent.kernelstats import CgroupDirs
 from minecs.model.reservation import container_size, task_size
-from minecs.model.task import KnownStatus, TaskAssignment, TaskSnapshot, TaskStatus
+from minecs.model.task import KnownStatus, TaskAssignment, TaskSnapshot, TaskStatus, service_of
 from minecs.model.taskdef import NetworkMode
 
 TASK_LABELS = ("cluster_name", "service_name", "task_definition_family", "task_id")
@@ -89,8 +89,7 @@ def task_views(
 
 def _task_view(a: TaskAssignment, snapshot: TaskSnapshot | None, pids: Mapping[str, int]) -> TaskView:
     td = a.definition
-    group = a.group or ""
-    service = group.removeprefix("service:") if group.startswith("service:") else ""
+    service = service_of(a.group)
     cpu, memory = task_size(td, a.overrides)
     containers = []
     for c in snapshot.containers if snapshot else ():

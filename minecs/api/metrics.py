@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, His
 from prometheus_client import Counter as PromCounter
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from minecs.api.ecs.common import OPERATIONS, TARGET
+from minecs.api.ecs.common import OPERATIONS, operation_name
 from minecs.controlplane.plane import ControlPlane
 
 SERVICE_LABELS = ("cluster_name", "service_name")
@@ -74,9 +74,8 @@ class ControllerMetrics:
 
 def operation_of(request: web.Request) -> str:
     """A bounded name for what the request asked: the ECS operation, or the route pattern."""
-    target = request.headers.get("X-Amz-Target", "")
     if request.path == "/" and request.method == "POST":
-        name = target[len(TARGET) :] if target.startswith(TARGET) else ""
+        name = operation_name(request.headers.get("X-Amz-Target", ""))
         return name if name in OPERATIONS else "other"
     resource = request.match_info.route.resource
     if resource is None:

@@ -16,6 +16,7 @@ from aiohttp import web
 from minecs.api.agent import json_object
 from minecs.api.app import PLANE, require_admin
 from minecs.errors import ClientError
+from minecs.model.task import service_of
 
 routes = web.RouteTableDef()
 MAX_EVENTS = 500
@@ -85,8 +86,7 @@ async def events(request: web.Request) -> web.Response:
     ]
     names = {s["serviceName"] for s in services}
     for task in await plane.tasks.in_cluster(cluster):
-        group = str(task.get("group") or "")
-        service = group.removeprefix("service:") if group.startswith("service:") else ""
+        service = service_of(task.get("group"))
         if not wanted or service in names:
             merged += task_events(task, service)
     merged.sort(key=lambda e: (e["createdAt"], e["id"]), reverse=True)

@@ -82,6 +82,11 @@ class ContainerOverride:
     memory_reservation: int | None = None
 
 
+def service_of(group: str | None) -> str:
+    """The service a task belongs to, from its group (``service:<name>``); "" for a task run on its own."""
+    return group.removeprefix("service:") if group and group.startswith("service:") else ""
+
+
 @dataclass(frozen=True)
 class TaskAssignment:
     """One task an agent must make true: what to run, and whether it should run at all."""

@@ -44,6 +44,13 @@ class Operation:
 
 TARGET = "AmazonEC2ContainerServiceV20141113."
 """The ``X-Amz-Target`` prefix of every ECS operation."""
+
+
+def operation_name(target: str) -> str:
+    """The operation an ``X-Amz-Target`` header names; "" when it is not an ECS target."""
+    return target[len(TARGET) :] if target.startswith(TARGET) else ""
+
+
 OPERATIONS: dict[str, Operation] = {}
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from minecs.api.app import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY
 from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
-from minecs.api.ecs.common import OPERATIONS, TARGET, Context
+from minecs.api.ecs.common import OPERATIONS, Context, operation_name
 from minecs.api.ecs.sigv4 import verify
 from minecs.errors import EcsError, MinecsError, UnsupportedFeatureError, ValidationError
 from minecs.logs import get_logger
@@ -56,7 +56,7 @@ async def _dispatch(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     caller_region = _authenticate(request, raw)
     target = request.headers.get("X-Amz-Target", "")
-    name = target[len(TARGET) :] if target.startswith(TARGET) else ""
+    name = operation_name(target)
     found = OPERATIONS.get(name)
     if found is None and name.isidentifier():
         raise UnsupportedFeatureError(f"{name} is not supported by minecs.")
