@@ -27,9 +27,14 @@ COALESCE = 0.05
 """A woken pass waits this long first, so a burst of reports and writes makes one pass, not dozens."""
 
 
-async def reconcile_once(plane: ControlPlane, *, forget: bool = True) -> int:
+async def reconcile_once(
+    plane: ControlPlane, *, forget: bool = True, observer: ReconcileObserver | None = None
+) -> int:
     placed = 0
-    for key in await plane.services.keys():
+    keys = await plane.services.keys()
+    if observer is not None:
+        observer.pass_started(len(keys))
+    for key in keys:
         try:
             await plane.services.reconcile(key)
         except MinecsError as exc:
@@ -72,9 +77,7 @@ async def reconcile_forever(
         began = time.monotonic()
         forget = began - swept >= FORGET_EVERY
         try:
-            if observer is not None:
-                observer.pass_started(len(await plane.services.keys()))
-            await reconcile_once(plane, forget=forget)
+            await reconcile_once(plane, forget=forget, observer=observer)
             swept = began if forget else swept
         except Exception:
             # A pass that fails (a store hiccup, a bug) must not take the controller down with it:
