@@ -281,9 +281,8 @@ class FakeExecSession:
             elif words[0] == "echo":
                 to_stderr = words[-1] == ">&2"
                 text = " ".join(words[1:-1] if to_stderr else words[1:]) + "\n"
-                await self._output.put(
-                    (1 if to_stderr and self._tty else 2 if to_stderr else 1, text.encode())
-                )
+                # A terminal has one stream: what goes to stderr arrives as stdout, as from the engine.
+                await self._output.put((2 if to_stderr and not self._tty else 1, text.encode()))
             elif words[0] == "exit":
                 code = int(words[1])
                 break

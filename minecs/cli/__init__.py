@@ -96,13 +96,7 @@ def _add_daemon_commands(commands: Any) -> None:
     _controller_options(up)
     up.add_argument("--port", type=int, default=7450)
     up.add_argument("--publish-address", default=None, help="address task ports are published on")
-    up.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        metavar="PORT",
-        help="the agent's Prometheus /metrics on 127.0.0.1 (default 51680, 0: any free port)",
-    )
+    _metrics_port_option(up)
     up.add_argument(
         "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
     )
@@ -128,13 +122,7 @@ def _add_daemon_commands(commands: Any) -> None:
     agent.add_argument("--token", default=None, help="registration token, for the first start")
     agent.add_argument("--cluster", default="default")
     agent.add_argument("--publish-address", default=None)
-    agent.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        metavar="PORT",
-        help="the agent's Prometheus /metrics on 127.0.0.1 (default 51680, 0: any free port)",
-    )
+    _metrics_port_option(agent)
     agent.add_argument(
         "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
     )
@@ -252,6 +240,16 @@ def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
     parser.add_argument("--cluster", default=None, help="cluster name (default: default)")
     _daemon_options(parser)
+
+
+def _metrics_port_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="the agent's Prometheus /metrics on 127.0.0.1 (default 51680, 0: any free port)",
+    )
 
 
 def _controller_options(parser: argparse.ArgumentParser) -> None:
