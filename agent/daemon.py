@@ -56,6 +56,7 @@ from agent.runtime import Driver
 from agent.served import Served
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
+from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, snapshot_to_json
 from minecs.sdnotify import notify, watchdog
 
@@ -268,6 +269,26 @@ async def _poll(
             await requests.close()
 
 
+class DecodedAssignments:
+    """Decodes a poll answer's tasks, reusing the decoding of a task whose JSON form is unchanged.
+
+    Every answer holds the instance's whole desired set; comparing two dicts is far cheaper than
+    decoding a task definition again. Tasks missing from an answer are forgotten."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[dict[str, Any], TaskAssignment]] = {}
+
+    def of(self, tasks: list[dict[str, Any]]) -> list[TaskAssignment]:
+        decoded: dict[str, tuple[dict[str, Any], TaskAssignment]] = {}
+        for raw in tasks:
+            cached = self._last.get(raw["taskArn"])
+            if cached is None or cached[0] != raw:
+                cached = raw, assignment_from_json(raw)
+            decoded[raw["taskArn"]] = cached
+        self._last = decoded
+        return [assignment for _, assignment in decoded.values()]
+
+
 async def _poll_assignments(
     client: ControllerClient,
     engine: Engine,
@@ -279,6 +300,7 @@ async def _poll_assignments(
     stop: asyncio.Event,
 ) -> None:
     since, delay = 0, BACKOFF_START
+    decoded = DecodedAssignments()
     while not stop.is_set():
         try:
             answer = await client.assignments(identity, since, wait)
@@ -289,8 +311,8 @@ async def _poll_assignments(
             continue
         delay = BACKOFF_START
         health.contact()
-        for task in answer["tasks"]:
-            engine.apply(assignment_from_json(task))
+        for assignment in decoded.of(answer["tasks"]):
+            engine.apply(assignment)
         for member, requests in served.items():
             requests.serve(answer.get(member) or [])
         since = int(answer["version"])

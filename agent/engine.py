@@ -33,7 +33,7 @@ from agent.resources import ProvisionSettings
 from agent.runner import TaskRunner
 from agent.runtime import ContainerEvent, Driver
 from agent.secrets import LocalSecretStore, SecretResolver
-from agent.state import STATE_VERSION, StateFile, restore_runner, runner_to_json
+from agent.state import StateFile, restore_runner
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
@@ -211,10 +211,6 @@ class Engine:
             log.info("task restored", task=runner.task_arn, containers=len(runner.records))
 
     # ------------------------------------------------------------------ persistence
-    def _state_json(self) -> dict[str, object]:
-        tasks = [runner_to_json(r) for r in self._runners.values() if not r.cleaned]
-        return {"version": STATE_VERSION, "instanceId": self.settings.instance_id, "tasks": tasks}
-
     async def persist(self) -> None:
         """Write the state (and wait until it is on disk); a no-op without a state file.
 
@@ -229,7 +225,8 @@ class Engine:
             if self._persist_done >= mine:
                 return  # a write that began after we asked has already covered us
             covering = self._persist_asked
-            await self.state.save(self._state_json())
+            live = (r for r in self._runners.values() if not r.cleaned)
+            await self.state.save(self.state.encode(self.settings.instance_id, live))
             self._persist_done = covering
 
     def _schedule_save(self) -> None:

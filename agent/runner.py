@@ -72,11 +72,12 @@ class TaskRunner:
 
     # ------------------------------------------------------------------ inputs
     def update(self, assignment: TaskAssignment) -> None:
+        """A poll answer's assignment for this task. Only a stop is news: every answer repeats the
+        whole set, and waking all runners on each one made a scale-out step every task N times."""
         if assignment.desired_status is DesiredStatus.STOPPED and self.desired is DesiredStatus.RUNNING:
             self._want_stop(
                 assignment.stop_code or StopCode.USER_INITIATED, assignment.stopped_reason or USER_STOP_REASON
             )
-        self.wake.set()
 
     def touch(self, container: str) -> None:
         self.dirty.add(container)

@@ -89,6 +89,8 @@ class Tasks:
         self.versions = versions
         self.retention = retention
         self.clock = clock
+        self._encoded: dict[str, tuple[int, dict[str, Any]]] = {}
+        """Task key -> (stored version, its assignment's JSON form): see ``assignments``."""
 
     # ------------------------------------------------------------------ run and place
     async def run(self, request: RunRequest) -> list[Mapping[str, Any]]:
@@ -300,6 +302,7 @@ class Tasks:
             finished = body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED"
             if finished and float(body.get("stoppedAt") or body["createdAt"]) < horizon:
                 await self.store.delete(KIND, stored.key, expected_version=stored.version)
+                self._encoded.pop(stored.key, None)
                 forgotten += 1
         return forgotten
 
@@ -307,18 +310,26 @@ class Tasks:
     async def assignments(self, instance_id: str) -> list[dict[str, Any]]:
         """The instance's whole desired set: every task placed on it that is not finished.
 
-        Each task definition is read and decoded once per answer, not once per task: an instance
-        running 50 copies of one service answered every poll with 50 identical decodes."""
+        Every answer holds the whole set, so a service scaling out on one instance is answered 1, 2,
+        ..., N tasks: each task's JSON form is kept with the stored version it came from and made
+        again only when that task changed (any change to a task's body bumps its version, and a task
+        definition revision never changes). The dicts are shared between answers: read only.
+        Each task definition is read and decoded once per answer, not once per task."""
         out = []
         definitions: dict[str, TaskDefinition] = {}
         for stored in await self.store.find(KIND, parent=instance_id):
             body = stored.body
             if body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED":
+                self._encoded.pop(stored.key, None)
                 continue
-            arn = body["taskDefinitionArn"]
-            if arn not in definitions:
-                definitions[arn] = (await self.taskdefs.describe(arn)).definition
-            out.append(assignment_to_json(self._assignment(body, definitions[arn])))
+            cached = self._encoded.get(stored.key)
+            if cached is None or cached[0] != stored.version:
+                arn = body["taskDefinitionArn"]
+                if arn not in definitions:
+                    definitions[arn] = (await self.taskdefs.describe(arn)).definition
+                cached = stored.version, assignment_to_json(self._assignment(body, definitions[arn]))
+                self._encoded[stored.key] = cached
+            out.append(cached[1])
         return out
 
     def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:

@@ -143,10 +143,10 @@ async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_cove
     writes: list[int] = []
     real_save = engine.state.save
 
-    async def slow_save(data: dict[str, Any]) -> None:
+    async def slow_save(text: str) -> None:
         writes.append(engine._persist_asked)  # what this write covers: every request made so far
         await asyncio.sleep(0.02)
-        await real_save(data)
+        await real_save(text)
 
     monkeypatch.setattr(engine.state, "save", slow_save)
     covered_when_returned: list[int] = []
@@ -159,3 +159,28 @@ async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_cove
     assert len(writes) <= 3  # one write, then one for everyone who asked during it
     assert min(covered_when_returned) >= 1
     assert writes[-1] == 40  # the last write covered all forty requests
+
+
+async def test_the_state_text_holds_every_assignment_and_encodes_each_task_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.state
+
+    encoded: list[str] = []
+
+    def counting(a: TaskAssignment) -> dict[str, Any]:
+        encoded.append(a.task_arn)
+        return assignment_to_json(a)
+
+    monkeypatch.setattr(agent.state, "assignment_to_json", counting)
+    engine = Engine(FakeDriver(images={IMAGE}), settings(tmp_path / "agent-state.json"))
+    assert engine.state is not None
+    tasks = [task(f"arn:aws:ecs:r:1:task/default/t{n}") for n in range(3)]
+    for t in tasks:
+        engine.apply(t)
+    for _ in range(4):
+        await engine.persist()
+    saved = json.loads((tmp_path / "agent-state.json").read_text())
+    assert saved["instanceId"] == "i-1"
+    assert [assignment_from_json(s["assignment"]) for s in saved["tasks"]] == tasks
+    assert sorted(encoded) == sorted(t.task_arn for t in tasks)  # four writes, each task encoded once

@@ -76,6 +76,18 @@ async def test_run_places_on_an_instance_and_bumps_its_assignments(plane: Plane)
     assert assignment.override_for("app") == ContainerOverride("app", command=("echo", "hi"))
 
 
+async def test_an_answer_encodes_a_task_again_only_when_the_task_changed(plane: Plane) -> None:
+    instance = await plane.instance(cpu=4096, memory=4096)
+    await plane.tasks.run(RunRequest("web"))
+    (first,) = await plane.tasks.assignments(instance)
+    (again,) = await plane.tasks.assignments(instance)
+    assert again is first  # the same JSON form, not a new encoding of the same task
+    await plane.tasks.stop(None, first["taskArn"], reason="deploy")
+    (stopping,) = await plane.tasks.assignments(instance)
+    assert (stopping["desiredStatus"], stopping["stoppedReason"]) == ("STOPPED", "deploy")
+    assert first["desiredStatus"] == "RUNNING"  # an earlier answer is left as it was
+
+
 async def test_without_capacity_a_task_stays_pending_with_the_reason_and_is_placed_later(
     plane: Plane,
 ) -> None:
