@@ -193,7 +193,7 @@ class Engine:
                 await asyncio.gather(pump, *tasks, return_exceptions=True)
                 if self._saver is not None:
                     await asyncio.gather(self._saver, return_exceptions=True)
-                await self.persist()
+                await self.persist(fresh=True)
 
     def _restore(self) -> None:
         if self.state is None:
@@ -211,7 +211,7 @@ class Engine:
             log.info("task restored", task=runner.task_arn, containers=len(runner.records))
 
     # ------------------------------------------------------------------ persistence
-    async def persist(self) -> None:
+    async def persist(self, *, fresh: bool = False) -> None:
         """Write the state (and wait until it is on disk); a no-op without a state file.
 
         Group commit: callers that arrive while a write is under way share the next one. Every
@@ -226,7 +226,7 @@ class Engine:
                 return  # a write that began after we asked has already covered us
             covering = self._persist_asked
             live = (r for r in self._runners.values() if not r.cleaned)
-            await self.state.save(self.state.encode(self.settings.instance_id, live))
+            await self.state.save(self.state.encode(self.settings.instance_id, live, fresh=fresh))
             self._persist_done = covering
 
     def _schedule_save(self) -> None:

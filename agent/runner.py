@@ -65,6 +65,8 @@ class TaskRunner:
         self.dirty: set[str] = set()
         self.jobs: set[asyncio.Task[None]] = set()
         self.seq = 0
+        self.edits = 0
+        """Bumped before a state write that must carry a change no report shows (``agent.state``)."""
         self.last: TaskSnapshot | None = None
         self.cleaned = False
         if self.desired is DesiredStatus.STOPPED:
@@ -242,7 +244,8 @@ class TaskRunner:
         if _abandoned(record):
             return
         spec = container_spec(record.definition, self.context)
-        await self.engine.persist()  # the name is on disk before the create: a crash here is found again
+        self.edits += 1  # the name is on disk before the create: a crash here is found again
+        await self.engine.persist()
         try:
             record.runtime_id = await driver.create(spec)
         except DriverError as exc:

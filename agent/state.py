@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,14 +52,20 @@ _RECORD_TIMES = ("created_at", "started_at", "finished_at", "last_restart_at")
 
 
 class StateFile:
-    """The state file, and its text. A task's assignment (its whole task definition) is most of the
-    text and never changes, so its JSON text is kept per task and spliced in: re-encoding every
-    task's definition on every write was a quarter of the agent's time during a scale-out."""
+    """The state file, and its text.
+
+    A write holds every task the agent knows, stopped ones too until they are cleaned up, and
+    re-encoding all of them on each write took half the event loop during a scale-out. So each task's
+    text is kept and made again only when the task's *revision* moved: its sequence number (every
+    reported change) or its ``edits`` (bumped by the runner before the write that must carry a
+    change no report shows, the docker name before a create). A change that is neither reaches the
+    file with the task's next revision, or with the fresh write the engine makes when it stops.
+    The assignment's text (its whole task definition) is kept apart, as it never changes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = asyncio.Lock()
-        self._assignments: dict[str, tuple[TaskAssignment, str]] = {}
+        self._texts: dict[str, _TaskText] = {}
 
     def load(self) -> dict[str, Any]:
         try:
@@ -69,15 +76,21 @@ class StateFile:
             raise ValueError(f"{self.path}: not an agent state file of version {STATE_VERSION}")
         return data
 
-    def encode(self, instance_id: str, runners: Iterable[TaskRunner]) -> str:
+    def encode(self, instance_id: str, runners: Iterable[TaskRunner], *, fresh: bool = False) -> str:
+        """The whole state as text; ``fresh`` encodes every task again, whatever its revision."""
         tasks, kept = [], {}
         for runner in runners:
-            cached = self._assignments.get(runner.task_arn)
-            if cached is None or cached[0] is not runner.assignment:
-                cached = runner.assignment, _dumps(assignment_to_json(runner.assignment))
+            revision = (runner.seq, runner.edits)
+            cached = self._texts.get(runner.task_arn)
+            if cached is None or cached.assignment is not runner.assignment:
+                cached = _TaskText(runner.assignment, _dumps(assignment_to_json(runner.assignment)))
+            if fresh or cached.revision != revision:
+                rest = _dumps(runner_to_json(runner))
+                cached.text = rest[:-1] + ',"assignment":' + cached.assignment_text + "}"
+                cached.revision = revision
             kept[runner.task_arn] = cached
-            tasks.append(_dumps(runner_to_json(runner))[:-1] + ',"assignment":' + cached[1] + "}")
-        self._assignments = kept
+            tasks.append(cached.text)
+        self._texts = kept
         head = _dumps({"version": STATE_VERSION, "instanceId": instance_id})
         return head[:-1] + ',"tasks":[' + ",".join(tasks) + "]}"
 
@@ -93,6 +106,14 @@ class StateFile:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path)
+
+
+@dataclass
+class _TaskText:
+    assignment: TaskAssignment
+    assignment_text: str
+    revision: tuple[int, int] | None = None
+    text: str = ""
 
 
 def _dumps(value: object) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 from agent.engine import Engine, EngineSettings, PullBehavior
 from agent.fakedriver import FakeDriver
+from agent.state import runner_to_json
 from minecs.model.registered import register
 from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
@@ -161,26 +162,41 @@ async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_cove
     assert writes[-1] == 40  # the last write covered all forty requests
 
 
-async def test_the_state_text_holds_every_assignment_and_encodes_each_task_once(
+async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import agent.state
 
-    encoded: list[str] = []
+    assignments: list[str] = []
+    tasks_encoded: list[str] = []
 
-    def counting(a: TaskAssignment) -> dict[str, Any]:
-        encoded.append(a.task_arn)
+    def counting_assignment(a: TaskAssignment) -> dict[str, Any]:
+        assignments.append(a.task_arn)
         return assignment_to_json(a)
 
-    monkeypatch.setattr(agent.state, "assignment_to_json", counting)
-    engine = Engine(FakeDriver(images={IMAGE}), settings(tmp_path / "agent-state.json"))
+    def counting_task(runner: Any) -> dict[str, Any]:
+        tasks_encoded.append(runner.task_arn)
+        return runner_to_json(runner)
+
+    monkeypatch.setattr(agent.state, "assignment_to_json", counting_assignment)
+    monkeypatch.setattr(agent.state, "runner_to_json", counting_task)
+    path = tmp_path / "agent-state.json"
+    engine = Engine(FakeDriver(images={IMAGE}), settings(path))
     assert engine.state is not None
     tasks = [task(f"arn:aws:ecs:r:1:task/default/t{n}") for n in range(3)]
     for t in tasks:
         engine.apply(t)
     for _ in range(4):
         await engine.persist()
-    saved = json.loads((tmp_path / "agent-state.json").read_text())
+    assert sorted(tasks_encoded) == sorted(t.task_arn for t in tasks)  # four writes, one encoding each
+    changed = engine._runners[tasks[1].task_arn]
+    changed.stopped_reason, changed.edits = "edited", changed.edits + 1
+    await engine.persist()
+    assert tasks_encoded[3:] == [tasks[1].task_arn]
+    saved = json.loads(path.read_text())
     assert saved["instanceId"] == "i-1"
     assert [assignment_from_json(s["assignment"]) for s in saved["tasks"]] == tasks
-    assert sorted(encoded) == sorted(t.task_arn for t in tasks)  # four writes, each task encoded once
+    assert [s["stoppedReason"] for s in saved["tasks"]] == [None, "edited", None]
+    await engine.persist(fresh=True)
+    assert len(tasks_encoded) == 7
+    assert sorted(assignments) == sorted(t.task_arn for t in tasks)  # a task's definition, once
