@@ -57,7 +57,8 @@ from agent.served import Served
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment
-from minecs.model.wire import assignment_from_json, snapshot_to_json
+from minecs.model.taskdef import TaskDefinition
+from minecs.model.wire import assignment_from_json, snapshot_to_json, taskdef_from_json_checked
 from minecs.sdnotify import notify, watchdog
 
 log = get_logger(__name__)
@@ -270,23 +271,36 @@ async def _poll(
 
 
 class DecodedAssignments:
-    """Decodes a poll answer's tasks, reusing the decoding of a task whose JSON form is unchanged.
+    """Decodes a poll answer, reusing the decoding of what is unchanged since the last answer.
 
-    Every answer holds the instance's whole desired set; comparing two dicts is far cheaper than
-    decoding a task definition again. Tasks missing from an answer are forgotten."""
+    Every answer holds the instance's whole desired set. Comparing two dicts is far cheaper than
+    decoding them again, so a task definition (sent once per answer, named by each task's
+    ``taskDefinitionRef``) and a task whose JSON form is unchanged keep their decoding. What an
+    answer leaves out is forgotten. A task with its definition inline (``taskDefinition``) is
+    decoded too."""
 
     def __init__(self) -> None:
-        self._last: dict[str, tuple[dict[str, Any], TaskAssignment]] = {}
+        self._definitions: dict[str, tuple[dict[str, Any], TaskDefinition]] = {}
+        self._tasks: dict[str, tuple[dict[str, Any], TaskAssignment]] = {}
 
-    def of(self, tasks: list[dict[str, Any]]) -> list[TaskAssignment]:
-        decoded: dict[str, tuple[dict[str, Any], TaskAssignment]] = {}
-        for raw in tasks:
-            cached = self._last.get(raw["taskArn"])
-            if cached is None or cached[0] != raw:
-                cached = raw, assignment_from_json(raw)
-            decoded[raw["taskArn"]] = cached
-        self._last = decoded
-        return [assignment for _, assignment in decoded.values()]
+    def of(self, answer: Mapping[str, Any]) -> list[TaskAssignment]:
+        definitions: dict[str, tuple[dict[str, Any], TaskDefinition]] = {}
+        changed: set[str] = set()
+        for ref, raw_definition in (answer.get("taskDefinitions") or {}).items():
+            known = self._definitions.get(ref)
+            if known is None or known[0] != raw_definition:
+                known = raw_definition, taskdef_from_json_checked(raw_definition)
+                changed.add(ref)
+            definitions[ref] = known
+        decoded = {ref: definition for ref, (_, definition) in definitions.items()}
+        tasks: dict[str, tuple[dict[str, Any], TaskAssignment]] = {}
+        for raw in answer["tasks"]:
+            known_task = self._tasks.get(raw["taskArn"])
+            if known_task is None or known_task[0] != raw or raw.get("taskDefinitionRef") in changed:
+                known_task = raw, assignment_from_json(raw, decoded)
+            tasks[raw["taskArn"]] = known_task
+        self._definitions, self._tasks = definitions, tasks
+        return [assignment for _, assignment in tasks.values()]
 
 
 async def _poll_assignments(
@@ -311,7 +325,7 @@ async def _poll_assignments(
             continue
         delay = BACKOFF_START
         health.contact()
-        for assignment in decoded.of(answer["tasks"]):
+        for assignment in decoded.of(answer):
             engine.apply(assignment)
         for member, requests in served.items():
             requests.serve(answer.get(member) or [])

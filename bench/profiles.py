@@ -62,7 +62,8 @@ def summarise(lines: Iterable[str], process: str, through: str) -> Summary:
         if not stack or not count_text.isdigit():
             continue
         frames = stack.split(";")
-        if not any(f.startswith("process ") and process in f for f in frames[:3]):
+        owner = [f for f in frames if f.startswith("process ")]  # a child's stack names its parents too
+        if not owner or process not in owner[-1]:
             continue
         count = int(count_text)
         names = [frame_name(f) for f in frames if not f.startswith(("process ", "thread "))]

@@ -106,7 +106,7 @@ async def assignments(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "version": version,
-            "tasks": await plane.tasks.assignments(instance_id),
+            **(await plane.tasks.assignments(instance_id)).to_json(),
             "logRequests": request.app[LOGS].waiting_for(instance_id),
             "execRequests": request.app[EXECS].waiting_for(instance_id),
         }

@@ -24,6 +24,7 @@ from minecs.controlplane.instances import Instances, resource, resources
 from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
+from minecs.model.registered import to_json as taskdef_to_json
 from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 from minecs.model.task import (
     PENDING_STATUSES,
@@ -45,6 +46,18 @@ MAX_COUNT = 10
 scheduler launches as many as its deployment needs)."""
 PLACE_ATTEMPTS = 5
 _TIMES = ("pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt", "stoppedAt")
+
+
+@dataclass(frozen=True)
+class Assignments:
+    """An instance's desired set, as the agent protocol sends it (docs/protocol.md)."""
+
+    tasks: list[dict[str, Any]]
+    definitions: dict[str, dict[str, Any]]
+    """``taskDefinitionRef`` -> the task definition's JSON form."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tasks": self.tasks, "taskDefinitions": self.definitions}
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,8 @@ class Tasks:
         self.clock = clock
         self._encoded: dict[str, tuple[int, dict[str, Any]]] = {}
         """Task key -> (stored version, its assignment's JSON form): see ``assignments``."""
+        self._definitions: dict[str, dict[str, Any]] = {}
+        self._decoded_definitions: dict[str, TaskDefinition] = {}
 
     # ------------------------------------------------------------------ run and place
     async def run(self, request: RunRequest) -> list[Mapping[str, Any]]:
@@ -307,42 +322,54 @@ class Tasks:
         return forgotten
 
     # ------------------------------------------------------------------ the agent's side
-    async def assignments(self, instance_id: str) -> list[dict[str, Any]]:
+    async def assignments(self, instance_id: str) -> Assignments:
         """The instance's whole desired set: every task placed on it that is not finished.
 
         Every answer holds the whole set, so a service scaling out on one instance is answered 1, 2,
-        ..., N tasks: each task's JSON form is kept with the stored version it came from and made
-        again only when that task changed (any change to a task's body bumps its version, and a task
-        definition revision never changes). The dicts are shared between answers: read only.
-        Each task definition is read and decoded once per answer, not once per task."""
-        out = []
-        definitions: dict[str, TaskDefinition] = {}
+        ..., N tasks. Each task's JSON form names its task definition (``taskDefinitionRef``) and
+        the answer carries each definition once: 50 copies of a service sent 50 copies of it. The
+        task's JSON form is kept with the stored version it came from, and made again only when the
+        task changed; a definition's, by its reference (a revision with a given task size never
+        changes; deregistration changes only its status, which the agent does not read). The dicts
+        are shared between answers: read only."""
+        tasks: list[dict[str, Any]] = []
+        definitions: dict[str, dict[str, Any]] = {}
         for stored in await self.store.find(KIND, parent=instance_id):
             body = stored.body
             if body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED":
                 self._encoded.pop(stored.key, None)
                 continue
+            ref = _definition_ref(body)
+            if ref not in self._definitions:
+                self._definitions[ref] = taskdef_to_json(await self._definition(body))
+            definitions[ref] = self._definitions[ref]
             cached = self._encoded.get(stored.key)
             if cached is None or cached[0] != stored.version:
-                arn = body["taskDefinitionArn"]
-                if arn not in definitions:
-                    definitions[arn] = (await self.taskdefs.describe(arn)).definition
-                cached = stored.version, assignment_to_json(self._assignment(body, definitions[arn]))
+                assignment = self._assignment(body, await self._definition(body))
+                cached = stored.version, assignment_to_json(assignment, definition_ref=ref)
                 self._encoded[stored.key] = cached
-            out.append(cached[1])
-        return out
+            tasks.append(cached[1])
+        return Assignments(tasks, definitions)
+
+    async def _definition(self, body: Mapping[str, Any]) -> TaskDefinition:
+        """The task's definition with its task-level size; each revision is decoded once."""
+        arn = body["taskDefinitionArn"]
+        decoded = self._decoded_definitions.get(arn)
+        if decoded is None:
+            decoded = self._decoded_definitions[arn] = (await self.taskdefs.describe(arn)).definition
+        size = body["overrides"]
+        return with_task_size(
+            decoded,
+            int(size["cpu"]) if size.get("cpu") else None,
+            int(size["memory"]) if size.get("memory") else None,
+        )
 
     def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:
         overrides = tuple(ecs_override_from_json(o) for o in body["overrides"]["containerOverrides"])
-        task_size = body["overrides"]
         return TaskAssignment(
             task_arn=body["taskArn"],
             cluster=body["clusterArn"].rsplit("/", 1)[-1],
-            definition=with_task_size(
-                td,
-                int(task_size["cpu"]) if task_size.get("cpu") else None,
-                int(task_size["memory"]) if task_size.get("memory") else None,
-            ),
+            definition=td,
             desired_status=DesiredStatus(body["desiredStatus"]),
             overrides=overrides,
             stop_code=StopCode(body["stopCode"]) if body.get("stopCode") else None,
@@ -365,6 +392,14 @@ class Tasks:
 
         updated = await retry_update(self.store, KIND, task_id, merge)
         return int(updated.body["seq"])
+
+
+def _definition_ref(body: Mapping[str, Any]) -> str:
+    """Names a task's definition as the agent gets it: the revision and the task-level size."""
+    size = body["overrides"]
+    if not size.get("cpu") and not size.get("memory"):
+        return str(body["taskDefinitionArn"])
+    return f"{body['taskDefinitionArn']} cpu={size.get('cpu') or ''} memory={size.get('memory') or ''}"
 
 
 def _candidate(instance: Mapping[str, Any], tasks: list[Mapping[str, Any]]) -> Candidate:

@@ -7,6 +7,7 @@ snapshots, which the tests check.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,14 @@ from minecs.model.task import (
     TaskSnapshot,
     TaskStatus,
 )
+from minecs.model.taskdef import TaskDefinition
+
+
+def taskdef_from_json_checked(data: Any) -> TaskDefinition:
+    definition, decoder = taskdef_from_json(data)
+    if decoder.problems:
+        raise ValidationError(decoder.problems)
+    return definition
 
 
 def time_to_json(value: datetime | None) -> str | None:
@@ -37,11 +46,18 @@ def time_from_json(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def assignment_to_json(a: TaskAssignment) -> dict[str, Any]:
+def assignment_to_json(a: TaskAssignment, *, definition_ref: str | None = None) -> dict[str, Any]:
+    """The assignment with its task definition inline, or, given ``definition_ref``, naming it:
+    a poll answer sends each task definition once, in its ``taskDefinitions`` map."""
+    definition: dict[str, Any] = (
+        {"taskDefinition": taskdef_to_json(a.definition)}
+        if definition_ref is None
+        else {"taskDefinitionRef": definition_ref}
+    )
     return {
         "taskArn": a.task_arn,
         "cluster": a.cluster,
-        "taskDefinition": taskdef_to_json(a.definition),
+        **definition,
         "desiredStatus": a.desired_status.value,
         "overrides": [
             {
@@ -61,10 +77,14 @@ def assignment_to_json(a: TaskAssignment) -> dict[str, Any]:
     }
 
 
-def assignment_from_json(data: dict[str, Any]) -> TaskAssignment:
-    definition, decoder = taskdef_from_json(data["taskDefinition"])
-    if decoder.problems:
-        raise ValidationError(decoder.problems)
+def assignment_from_json(
+    data: dict[str, Any], definitions: Mapping[str, TaskDefinition] | None = None
+) -> TaskAssignment:
+    """``definitions`` resolves a ``taskDefinitionRef``; an inline ``taskDefinition`` is decoded."""
+    if "taskDefinitionRef" in data:
+        definition = (definitions or {})[data["taskDefinitionRef"]]
+    else:
+        definition = taskdef_from_json_checked(data["taskDefinition"])
     return TaskAssignment(
         task_arn=data["taskArn"],
         cluster=data["cluster"],

@@ -16,10 +16,10 @@ from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.clusters import Clusters, Failure
 from minecs.controlplane.instances import Instances, Registration
 from minecs.controlplane.taskdefs import Identity, TaskDefinitions
-from minecs.controlplane.tasks import RunRequest, Tasks
+from minecs.controlplane.tasks import Assignments, RunRequest, Tasks
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
-from minecs.model.task import ContainerOverride
-from minecs.model.wire import assignment_from_json
+from minecs.model.task import ContainerOverride, TaskAssignment
+from minecs.model.wire import assignment_from_json, taskdef_from_json_checked
 from minecs.store.sqlite import SqliteStore
 from minecs.validation import parse_task_definition
 from tests.taskdefs import container, taskdef
@@ -39,6 +39,11 @@ class Plane:
         token = await self.instances.tokens.create(now=datetime.now(UTC))
         registered = await self.instances.register(Registration("default", cpu, memory), token=token)
         return str(registered.instance["instanceId"])
+
+
+def decoded(answer: Assignments) -> list[TaskAssignment]:
+    definitions = {ref: taskdef_from_json_checked(d) for ref, d in answer.definitions.items()}
+    return [assignment_from_json(t, definitions) for t in answer.tasks]
 
 
 @pytest.fixture
@@ -70,22 +75,36 @@ async def test_run_places_on_an_instance_and_bumps_its_assignments(plane: Plane)
     assert (task["lastStatus"], task["desiredStatus"], task["instanceId"]) == ("PENDING", "RUNNING", instance)
     assert task["taskArn"].startswith("arn:aws:ecs:us-east-1:123456789012:task/default/")
     assert await plane.versions.current(instance) > before
-    (assignment,) = [assignment_from_json(a) for a in await plane.tasks.assignments(instance)]
+    (assignment,) = decoded(await plane.tasks.assignments(instance))
     assert assignment.task_arn == task["taskArn"]
     assert assignment.definition.family == "web"
     assert assignment.override_for("app") == ContainerOverride("app", command=("echo", "hi"))
 
 
-async def test_an_answer_encodes_a_task_again_only_when_the_task_changed(plane: Plane) -> None:
+async def test_an_answer_sends_each_definition_once_and_encodes_a_task_again_only_when_it_changed(
+    plane: Plane,
+) -> None:
     instance = await plane.instance(cpu=4096, memory=4096)
-    await plane.tasks.run(RunRequest("web"))
-    (first,) = await plane.tasks.assignments(instance)
-    (again,) = await plane.tasks.assignments(instance)
-    assert again is first  # the same JSON form, not a new encoding of the same task
-    await plane.tasks.stop(None, first["taskArn"], reason="deploy")
-    (stopping,) = await plane.tasks.assignments(instance)
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=64), family="free")))
+    await plane.tasks.run(RunRequest("free"))
+    await plane.tasks.run(RunRequest("free", task_memory=512))
+    await plane.tasks.run(RunRequest("free", overrides=(ContainerOverride("app", command=("true",)),)))
+    first = await plane.tasks.assignments(instance)
+    assert len(first.tasks) == 3
+    assert sorted(first.definitions) == [
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/free:1",
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/free:1 cpu= memory=512",
+    ]
+    assert sorted(str(a.definition.memory) for a in decoded(first)) == ["512", "None", "None"]
+    again = await plane.tasks.assignments(instance)
+    assert all(a is b for a, b in zip(again.tasks, first.tasks, strict=True))  # kept, not made again
+    plain = next(t for t in first.tasks if not t["overrides"] and "cpu=" not in t["taskDefinitionRef"])
+    await plane.tasks.stop(None, plain["taskArn"], reason="deploy")
+    stopping = next(
+        t for t in (await plane.tasks.assignments(instance)).tasks if t["taskArn"] == plain["taskArn"]
+    )
     assert (stopping["desiredStatus"], stopping["stoppedReason"]) == ("STOPPED", "deploy")
-    assert first["desiredStatus"] == "RUNNING"  # an earlier answer is left as it was
+    assert plain["desiredStatus"] == "RUNNING"  # an earlier answer is left as it was
 
 
 async def test_without_capacity_a_task_stays_pending_with_the_reason_and_is_placed_later(
@@ -215,7 +234,7 @@ async def test_task_and_container_size_overrides_reserve_and_reach_the_agent(pla
     assert (task["cpu"], task["memory"], task["instanceId"]) == ("512", "512", small)
     assert (task["overrides"]["cpu"], task["overrides"]["memory"]) == ("512", "512")
     assert task["reserved"]["memory"] == 512
-    (assignment,) = [assignment_from_json(a) for a in await plane.tasks.assignments(small)]
+    (assignment,) = decoded(await plane.tasks.assignments(small))
     assert (assignment.definition.cpu, assignment.definition.memory) == ("512", "512")
     (bigger,) = await plane.tasks.run(RunRequest("web", overrides=(ContainerOverride("app", memory=128),)))
     assert bigger["reserved"]["memory"] == 128  # a container's memory override is what it reserves
