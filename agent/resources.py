@@ -101,7 +101,11 @@ async def provision(
     bound = _allocate_ports(assignment, ports, settings.publish_address, resources)
     volume_sources = await _volumes(assignment, driver, suffix, settings, resources)
     limits = TaskLimits(int(td.cpu) if td.cpu else None, int(td.memory) if td.memory else None)
-    parent = await create_task_cgroup(assignment.task_id, limits, cgroup_driver=await driver.cgroup_driver())
+    parent = None
+    if limits.cpu_units is not None or limits.memory_mib is not None:  # Docker's info call costs ~10 ms
+        parent = await create_task_cgroup(
+            assignment.task_id, limits, cgroup_driver=await driver.cgroup_driver()
+        )
     network_mode = td.network_mode.value
     if td.network_mode is NetworkMode.AWSVPC:
         resources.pause_id = await _start_pause(assignment, driver, bound, suffix, settings)
