@@ -15,6 +15,7 @@ import itertools
 import secrets
 import statistics
 import time
+from datetime import datetime
 from typing import Any
 
 import docker
@@ -37,11 +38,29 @@ ONE = {
 
 
 PHASES = (
-    "placed + assigned + provisioned",  # createdAt -> pullStartedAt
+    "placed + assigned + provisioned",  # task createdAt -> pullStartedAt
     "image check",  # pullStartedAt -> pullStoppedAt
-    "create + start",  # pullStoppedAt -> startedAt (Docker's process start)
-    "seen running + reported",  # startedAt -> the controller shows RUNNING
+    "state write + create call",  # pullStoppedAt -> Docker's Created
+    "Docker: created -> process started",  # Created -> State.StartedAt
+    "start returns + inspect + RUNNING",  # StartedAt -> the task's startedAt (the agent saw it running)
+    "reported + seen",  # the task's startedAt -> the controller shows RUNNING
 )
+BASELINE_PHASES = (
+    "create call",  # the call -> Docker's Created
+    "Docker: created -> process started",  # Created -> State.StartedAt
+    "start returns",  # StartedAt -> start() returned
+)
+
+
+def docker_time(value: str) -> float:
+    """Docker's RFC 3339 nanosecond timestamp as epoch seconds (microseconds kept)."""
+    whole, _, fraction = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{whole}.{(fraction + '000000')[:6]}+00:00").timestamp()
+
+
+def docker_marks(client: docker.APIClient, container_id: str) -> tuple[float, float]:
+    found = client.inspect_container(container_id)
+    return docker_time(found["Created"]), docker_time(found["State"]["StartedAt"])
 
 
 def replay_config(client: docker.APIClient, container_id: str) -> dict[str, Any]:
@@ -72,6 +91,7 @@ def main() -> None:
         up.call("POST", "/v1/taskdefinitions", ONE)
 
         phases: dict[str, list[float]] = {name: [] for name in PHASES}
+        baseline_phases: dict[str, list[float]] = {name: [] for name in BASELINE_PHASES}
 
         def run_minecs() -> float:
             began = time.perf_counter()
@@ -81,11 +101,14 @@ def main() -> None:
                 time.sleep(0.005)
             took = time.perf_counter() - began
             seen = time.time()
-            # Where the time went, from the task's own timestamps (epoch seconds, one clock: this host).
+            # Where the time went, from the task's and Docker's timestamps (epoch seconds, one clock).
+            created, process_started = docker_marks(client, shown["containers"][0]["runtimeId"])
             marks = [
                 shown["createdAt"],
                 shown["pullStartedAt"],
                 shown["pullStoppedAt"],
+                created,
+                process_started,
                 shown["startedAt"],
                 seen,
             ]
@@ -99,10 +122,13 @@ def main() -> None:
         template = replay_config(client, up.running_container_ids(every=True)[0])
 
         def run_docker() -> float:
-            began = time.perf_counter()
+            began, began_at = time.perf_counter(), time.time()
             created = client.create_container(name=f"bench-launch-{secrets.token_hex(4)}", **template)
             client.start(created["Id"])
             took = time.perf_counter() - began
+            marks = [began_at, *docker_marks(client, created["Id"]), began_at + took]
+            for name, (a, b) in zip(BASELINE_PHASES, itertools.pairwise(marks), strict=True):
+                baseline_phases[name].append((b - a) * 1000)
             client.remove_container(created["Id"], force=True)
             return took
 
@@ -121,7 +147,9 @@ def main() -> None:
                 goal="<= 1.15x",
                 met=ratio <= 1.15,
                 notes="ratio is minecs / baseline (lower is better); median ms per phase: "
-                + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in phases.items()),
+                + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in phases.items())
+                + "; the baseline's: "
+                + ", ".join(f"{name} {statistics.median(v):.0f}" for name, v in baseline_phases.items()),
             ),
         )
     finally:
