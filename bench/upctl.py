@@ -61,9 +61,9 @@ class Daemons:
         self._authorization: str | None = None
         self._connections = threading.local()
 
-    def launch(self, *args: str) -> subprocess.Popen[bytes]:
+    def launch(self, *args: str, bin_dir: Path = BIN) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [str(BIN / "minecs"), *args], stdout=self.log, stderr=self.log, env={**os.environ, **QUIET}
+            [str(bin_dir / "minecs"), *args], stdout=self.log, stderr=self.log, env={**os.environ, **QUIET}
         )
         self.processes.append(process)
         return process
@@ -153,9 +153,10 @@ class UpProcess(Daemons):
 
 
 class SplitProcesses(Daemons):
-    """A controller process and one agent process, as on an edge host; ``agent`` is the agent's process."""
+    """A controller process and one agent process, as on an edge host; ``agent`` is the agent's process,
+    run from ``agent_bin`` (a venv's bin directory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, agent_bin: Path = BIN) -> None:
         super().__init__("minecs-bench-split-")
         self.launch("controller", "--data-dir", str(self.dir / "controller"), "--port", str(self.port))
         wait(
@@ -165,7 +166,7 @@ class SplitProcesses(Daemons):
         token = self.call("POST", "/v1/tokens", {"uses": 1})["token"]
         self.agent = self.launch(
             "agent", "--endpoint", self.endpoint, "--token", token, "--data-dir", str(self.dir / "agent"),
-            "--metrics-port", str(self.metrics_port), *AGENT_FLAGS,
+            "--metrics-port", str(self.metrics_port), *AGENT_FLAGS, bin_dir=agent_bin,
         )  # fmt: skip
         self.wait_registered()
 
