@@ -200,6 +200,11 @@ class DockerDriver:
                 infos.append(await self.inspect(row["Id"]))
         return infos
 
+    async def states(self, labels: Mapping[str, str]) -> dict[str, tuple[RunState, Health]]:
+        filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
+        rows = await self._call("list containers", self._api.containers, all=True, filters=filters)
+        return {row["Id"]: (RunState(row["State"]), _listed_health(row.get("Status") or "")) for row in rows}
+
     async def stop(self, container_id: str, grace: float) -> None:
         # docker-py extends the HTTP timeout by the grace period; 304 (already stopped) is success.
         await self._call(f"stop container {container_id}", self._api.stop, container_id, max(1, round(grace)))
@@ -481,3 +486,14 @@ def _event(raw: Mapping[str, Any]) -> ContainerEvent | None:
         exit_code=int(exit_code) if exit_code is not None else None,
         health=health,
     )
+
+
+def _listed_health(status: str) -> Health:
+    """The health in a container list's ``Status`` text: "Up 3 minutes (healthy)", "(health: starting)"."""
+    if status.endswith("(healthy)"):
+        return Health.HEALTHY
+    if status.endswith("(unhealthy)"):
+        return Health.UNHEALTHY
+    if status.endswith("(health: starting)"):
+        return Health.STARTING
+    return Health.NONE

@@ -104,10 +104,15 @@ class FakeDriver:
         self._emit("start", info.id)
 
     async def inspect(self, container: str) -> ContainerInfo:
+        self.calls.append(("inspect", container))
         return self._get(container)
 
     async def find(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         return [c for c in self._containers.values() if _matches(c.labels, labels)]
+
+    async def states(self, labels: Mapping[str, str]) -> dict[str, tuple[RunState, Health]]:
+        self.calls.append(("states", ""))
+        return {c.id: (c.state, c.health) for c in self._containers.values() if _matches(c.labels, labels)}
 
     async def stop(self, container_id: str, grace: float) -> None:
         self.calls.append(("stop", container_id))
@@ -203,10 +208,12 @@ class FakeDriver:
             self._emit("oom", info.id)
         self._emit("die", info.id, exit_code=code)
 
-    def set_health(self, container_id: str, health: Health) -> None:
+    def set_health(self, container_id: str, health: Health, *, quiet: bool = False) -> None:
+        """``quiet`` drops the event, as when the agent's event stream missed it."""
         info = self._get(container_id)
         self._containers[info.id] = replace(info, health=health)
-        self._emit("health_status", info.id, health=health)
+        if not quiet:
+            self._emit("health_status", info.id, health=health)
 
     def vanish(self, container_id: str) -> None:
         """The container is removed behind the agent's back, with no event seen."""

@@ -112,6 +112,16 @@ class ContainerRecord:
         self.exit_code = exit_code if exit_code is not None else self.exit_code
         self.finished_at = self.finished_at or now
 
+    def agrees(self, state: RunState, health: Health) -> bool:
+        """Whether a container list's view (state, health) matches this record; else re-inspect."""
+        if state in (RunState.EXITED, RunState.DEAD):
+            return self.known is KnownStatus.STOPPED
+        if state in (RunState.RUNNING, RunState.PAUSED, RunState.RESTARTING):
+            return self.known is KnownStatus.RUNNING and self.health is _HEALTH.get(
+                health, HealthStatus.UNKNOWN
+            )
+        return self.known is KnownStatus.CREATED and state is RunState.CREATED
+
     def observe_running(self, info: ContainerInfo) -> None:
         self.runtime_id = info.id
         self.pid = info.pid

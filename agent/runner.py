@@ -1,7 +1,7 @@
 """One task's state machine: a loop that makes the task's containers match its desired status.
 
 The loop is level-triggered. Each pass (``_step``) first folds fresh observations into the records
-(containers touched by Docker events, or all of them on the resync timer), then decides from the
+(containers touched by Docker events, or found changed by the engine's resync), then decides from the
 records alone what to do next: provision, start what ``ordering`` allows (in parallel), give up on
 what can never start, stop what the stop order allows (in parallel), release resources. Work that
 talks to Docker runs as child jobs; each one wakes the loop when it ends. See docs/agent-engine.md.
@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from agent.containerconfig import LOCAL_LOG_DRIVERS, TaskContext, container_spec
 from agent.ordering import GiveUp, Start, decide_start, may_stop
 from agent.records import ContainerRecord, is_exited, reason
 from agent.resources import ResourceInitError, TaskResources, deprovision, provision, remove_task_volumes
+from agent.runtime import Health, RunState
 from agent.taskstatus import essential_stop, last_status, task_health
 from minecs.aiotasks import sleep_or_wake
 from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError
@@ -96,10 +97,20 @@ class TaskRunner:
             self.engine.observer.reconciled(time.monotonic() - began)
             if self.last is not None and self.last.last_status is TaskStatus.STOPPED and not self.jobs:
                 break
-            timed_out = not await sleep_or_wake(settings.resync_interval, self.wake)
-            if timed_out:
-                self.dirty.update(n for n, r in self.records.items() if r.runtime_id)
+            # The timer also re-checks time limits (startTimeout, the dependency wait); containers
+            # are re-read when Docker says so, or when the engine's resync finds them changed.
+            await sleep_or_wake(settings.resync_interval, self.wake)
         await self._cleanup_later()
+
+    def resync(self, seen: Mapping[str, tuple[RunState, Health]]) -> None:
+        """Re-read (inspect) every container whose listed state or health disagrees with its record,
+        or that is gone: what a missed Docker event would have said."""
+        for name, record in self.records.items():
+            if record.runtime_id is None:
+                continue
+            listed = seen.get(record.runtime_id)
+            if listed is None or not record.agrees(*listed):
+                self.touch(name)
 
     async def _step(self) -> None:
         await self._refresh()

@@ -254,6 +254,11 @@ class Driver(Protocol):
         """Every container (running or not) carrying all of ``labels``."""
         ...
 
+    async def states(self, labels: Mapping[str, str]) -> dict[str, tuple[RunState, Health]]:
+        """Container id -> (run state, health) of every container carrying all of ``labels``, in one
+        call: the engine's periodic resync, which inspects only the containers that disagree."""
+        ...
+
     async def stop(self, container_id: str, grace: float) -> None:
         """Send the stop signal, then SIGKILL after ``grace`` seconds (at least 1).
 

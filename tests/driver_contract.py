@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agent.runtime import ContainerEvent, ContainerSpec, Driver, PortBinding, RunState
+from agent.runtime import ContainerEvent, ContainerSpec, Driver, Health, PortBinding, RunState
 from minecs.errors import ContainerConflictError, ContainerNotFoundError, ImageNotFoundError
 from tests.conftest import LOOPBACK, TEST_IMAGE, TEST_LABELS
 
@@ -111,6 +111,21 @@ class DriverContract:
         await driver.create(spec(labels={**TEST_LABELS, "mark": mark, "role": "b"}))
         found = await driver.find({"mark": mark, "role": "a"})
         assert [c.id for c in found] == [wanted]
+
+    async def test_states_list_every_labelled_container_in_one_call(self, driver: Driver) -> None:
+        labels = {**TEST_LABELS, "mark": secrets.token_hex(4)}
+        created = await driver.create(spec(labels=labels))
+        running = await driver.create(spec(labels=labels))
+        await driver.start(running)
+        exited = await driver.create(spec(labels=labels))
+        await driver.start(exited)
+        await driver.stop(exited, grace=5)
+        await driver.create(spec())  # without the mark: not listed
+        assert await driver.states({"mark": labels["mark"]}) == {
+            created: (RunState.CREATED, Health.NONE),
+            running: (RunState.RUNNING, Health.NONE),
+            exited: (RunState.EXITED, Health.NONE),
+        }
 
     async def test_dynamic_host_port_is_assigned_on_start(self, driver: Driver) -> None:
         container_id = await driver.create(spec(ports=(PortBinding(8080, host_ip=LOOPBACK),)))

@@ -275,6 +275,31 @@ async def test_a_missed_event_is_healed_by_the_periodic_resync(engine: Engine, f
     assert done.container("app").exit_code == 2
 
 
+async def test_a_missed_health_change_is_healed_by_the_resync(engine: Engine, fake: FakeDriver) -> None:
+    t = task(c("app", healthCheck={"command": ["CMD", "true"]}))
+    engine.apply(t)
+    first = await engine.wait_for(t.task_arn, is_running, within=5)
+    fake.set_health(first.container("app").runtime_id or "", Health.HEALTHY, quiet=True)
+    healthy = await engine.wait_for(t.task_arn, lambda s: s.health_status is HealthStatus.HEALTHY, within=5)
+    assert healthy.container("app").health_status is HealthStatus.HEALTHY
+
+
+async def test_the_resync_lists_once_and_inspects_no_container_that_agrees(
+    engine: Engine, fake: FakeDriver
+) -> None:
+    tasks = [task(c("app"), c("side", essential=False)) for _ in range(3)]
+    for t in tasks:
+        engine.apply(t)
+    for t in tasks:
+        await engine.wait_for(t.task_arn, is_running, within=5)
+    await asyncio.sleep(0.2)  # the start chains' own inspects are over
+    before = list(fake.calls)
+    await asyncio.sleep(0.5)  # ten resync intervals
+    since = fake.calls[len(before) :]
+    assert sum(1 for call, _ in since if call == "states") >= 5
+    assert [call for call in since if call[0] != "states"] == []
+
+
 async def test_an_unhealthy_standalone_task_keeps_running(engine: Engine, fake: FakeDriver) -> None:
     t = task(c("app", healthCheck={"command": ["CMD", "true"]}))
     engine.apply(t)

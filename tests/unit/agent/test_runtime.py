@@ -108,3 +108,13 @@ def test_die_event_carries_the_exit_code_and_other_types_are_ignored() -> None:
     assert died is not None
     assert died.exit_code == 3
     assert _event({"Type": "network", "Action": "connect"}) is None
+
+
+def test_the_health_in_a_container_list_status_text() -> None:
+    from agent.driver import _listed_health
+
+    assert _listed_health("Up 3 minutes (healthy)") is Health.HEALTHY
+    assert _listed_health("Up 10 seconds (health: starting)") is Health.STARTING
+    assert _listed_health("Up 2 hours (unhealthy)") is Health.UNHEALTHY
+    assert _listed_health("Up 2 hours") is Health.NONE
+    assert _listed_health("Exited (0) 5 seconds ago") is Health.NONE
