@@ -82,16 +82,32 @@ class ImageManager:
 
     A failure is ``ImageNotFoundError`` (the container's reason becomes ``CannotPullContainerError``).
     Concurrent requests for one image share a single pull: no retry storm.
+
+    Under ``once`` and ``prefer-cached`` an image seen present is remembered, so the next container
+    of it needs no Docker call (40 tasks of one service asked Docker 40 times). If it was removed
+    since, the create says so: the runner calls ``forget`` and ensures the image again, once.
     """
 
     def __init__(self, driver: Driver, behavior: PullBehavior) -> None:
         self.driver = driver
         self.behavior = behavior
         self._pulls: dict[str, asyncio.Future[None]] = {}
+        self._present: set[str] = set()
+
+    def forget(self, image: str) -> bool:
+        """Drop the memory of ``image`` being present; whether there was one."""
+        if image in self._present:
+            self._present.discard(image)
+            return True
+        return False
 
     async def ensure(self, image: str) -> None:
+        remembers = self.behavior in (PullBehavior.ONCE, PullBehavior.PREFER_CACHED)
+        if remembers and image in self._present:
+            return
         cached = await self.driver.image_present(image)
-        if cached and self.behavior in (PullBehavior.ONCE, PullBehavior.PREFER_CACHED):
+        if cached and remembers:
+            self._present.add(image)
             return
         try:
             await self._pull_once(image)
@@ -100,6 +116,8 @@ class ImageManager:
                 log.warning("pull failed, using cached image", image=image, error=exc.message)
                 return
             raise
+        if remembers:
+            self._present.add(image)
 
     async def _pull_once(self, image: str) -> None:
         pending = self._pulls.get(image)

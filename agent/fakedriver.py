@@ -58,6 +58,7 @@ class FakeDriver:
         return "none"
 
     async def image_present(self, image: str) -> bool:
+        self.calls.append(("image_present", image))
         return image in self.images
 
     async def pull(self, image: str) -> None:

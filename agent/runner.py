@@ -258,7 +258,18 @@ class TaskRunner:
         self.edits += 1  # the name is on disk before the create: a crash here is found again
         await self.engine.persist()
         try:
-            record.runtime_id = await driver.create(spec)
+            try:
+                record.runtime_id = await driver.create(spec)
+            except ImageNotFoundError:
+                if not self.engine.images.forget(image):
+                    raise
+                # Removed since the image manager saw it: ensure it again (pull if needed), once.
+                try:
+                    await self._ensure_image(image)
+                except ImageNotFoundError as exc:
+                    record.fail(reason("CannotPullContainerError", exc.message), now=self.engine.now())
+                    return
+                record.runtime_id = await driver.create(spec)
         except DriverError as exc:
             record.fail(reason("CannotCreateContainerError", exc.message), now=self.engine.now())
             return
