@@ -132,7 +132,7 @@ def main() -> None:
             client.remove_container(created["Id"], force=True)
             return took
 
-        ours, theirs = interleaved(run_minecs, run_docker, 4 if quick() else 12)
+        ours, theirs = interleaved(run_minecs, run_docker, 4 if quick() else 20)
         mine, base = spread([x * 1000 for x in ours]), spread([x * 1000 for x in theirs])
         ratio = mine.median / base.median
         record(

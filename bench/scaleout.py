@@ -64,7 +64,7 @@ def main() -> None:
                 list(pool.map(lambda cid: client.remove_container(cid, force=True), ids))
             return COUNT / took
 
-        ours, theirs = interleaved(scale_minecs, scale_docker, 1 if quick() else 3)
+        ours, theirs = interleaved(scale_minecs, scale_docker, 1 if quick() else 5)
         mine, base = spread(ours), spread(theirs)
         ratio = mine.median / base.median
         record(
