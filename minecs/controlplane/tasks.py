@@ -104,8 +104,8 @@ class Tasks:
         self.clock = clock
         self._encoded: dict[str, tuple[int, dict[str, Any]]] = {}
         """Task key -> (stored version, its assignment's JSON form): see ``assignments``."""
-        self._definitions: dict[str, dict[str, Any]] = {}
-        self._decoded_definitions: dict[str, TaskDefinition] = {}
+        self._definitions: dict[str, tuple[TaskDefinition, dict[str, Any]]] = {}
+        """``taskDefinitionRef`` -> the definition with its task size, and its JSON form."""
 
     # ------------------------------------------------------------------ run and place
     async def run(self, request: RunRequest) -> list[Mapping[str, Any]]:
@@ -340,29 +340,23 @@ class Tasks:
                 self._encoded.pop(stored.key, None)
                 continue
             ref = _definition_ref(body)
-            if ref not in self._definitions:
-                self._definitions[ref] = taskdef_to_json(await self._definition(body))
-            definitions[ref] = self._definitions[ref]
+            definition, definitions[ref] = await self._definition(body, ref)
             cached = self._encoded.get(stored.key)
             if cached is None or cached[0] != stored.version:
-                assignment = self._assignment(body, await self._definition(body))
+                assignment = self._assignment(body, definition)
                 cached = stored.version, assignment_to_json(assignment, definition_ref=ref)
                 self._encoded[stored.key] = cached
             tasks.append(cached[1])
         return Assignments(tasks, definitions)
 
-    async def _definition(self, body: Mapping[str, Any]) -> TaskDefinition:
-        """The task's definition with its task-level size; each revision is decoded once."""
-        arn = body["taskDefinitionArn"]
-        decoded = self._decoded_definitions.get(arn)
-        if decoded is None:
-            decoded = self._decoded_definitions[arn] = (await self.taskdefs.describe(arn)).definition
-        size = body["overrides"]
-        return with_task_size(
-            decoded,
-            int(size["cpu"]) if size.get("cpu") else None,
-            int(size["memory"]) if size.get("memory") else None,
-        )
+    async def _definition(self, body: Mapping[str, Any], ref: str) -> tuple[TaskDefinition, dict[str, Any]]:
+        """The task's definition with its task-level size, and its JSON form; made once per ``ref``."""
+        known = self._definitions.get(ref)
+        if known is None:
+            registered = await self.taskdefs.describe(body["taskDefinitionArn"])
+            definition = with_task_size(registered.definition, *_task_size(body))
+            known = self._definitions[ref] = definition, taskdef_to_json(definition)
+        return known
 
     def _assignment(self, body: Mapping[str, Any], td: TaskDefinition) -> TaskAssignment:
         overrides = tuple(ecs_override_from_json(o) for o in body["overrides"]["containerOverrides"])
@@ -394,12 +388,21 @@ class Tasks:
         return int(updated.body["seq"])
 
 
+def _task_size(body: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The task-level cpu and memory RunTask's overrides set, if any."""
+    size = body["overrides"]
+    return (
+        int(size["cpu"]) if size.get("cpu") else None,
+        int(size["memory"]) if size.get("memory") else None,
+    )
+
+
 def _definition_ref(body: Mapping[str, Any]) -> str:
     """Names a task's definition as the agent gets it: the revision and the task-level size."""
-    size = body["overrides"]
-    if not size.get("cpu") and not size.get("memory"):
+    cpu, memory = _task_size(body)
+    if cpu is None and memory is None:
         return str(body["taskDefinitionArn"])
-    return f"{body['taskDefinitionArn']} cpu={size.get('cpu') or ''} memory={size.get('memory') or ''}"
+    return f"{body['taskDefinitionArn']} cpu={cpu or ''} memory={memory or ''}"
 
 
 def _candidate(instance: Mapping[str, Any], tasks: list[Mapping[str, Any]]) -> Candidate:
