@@ -35,6 +35,11 @@ class TaskLimits:
     cpu_units: int | None
     memory_mib: int | None
 
+    @property
+    def any(self) -> bool:
+        """Whether the task has a task-level size at all (without one there is no task cgroup)."""
+        return self.cpu_units is not None or self.memory_mib is not None
+
 
 def cgroup_parent(task_id: str) -> str:
     return f"/ecs/{task_id}"
@@ -85,7 +90,7 @@ async def create_task_cgroup(
     task_id: str, limits: TaskLimits, *, cgroup_driver: str, root: Path = CGROUP_ROOT
 ) -> str | None:
     """The cgroup parent for the task's containers, or None when limits cannot be enforced here."""
-    if limits.cpu_units is None and limits.memory_mib is None:
+    if not limits.any:
         return None
     if cgroup_driver != "cgroupfs":
         log.warning("task cgroup not enforced", task_id=task_id, reason=f"cgroup driver is {cgroup_driver}")

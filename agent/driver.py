@@ -190,19 +190,24 @@ class DockerDriver:
         raw = await self._call(f"inspect container {container}", self._api.inspect_container, container)
         return _info(raw)
 
-    async def find(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+    async def _listed(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The container list's rows (running or not) for every container carrying all of ``labels``."""
         filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
-        rows = await self._call("list containers", self._api.containers, all=True, filters=filters)
+        rows: list[dict[str, Any]] = await self._call(
+            "list containers", self._api.containers, all=True, filters=filters
+        )
+        return rows
+
+    async def find(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         infos = []
-        for row in rows:
+        for row in await self._listed(labels):
             # A container removed between the list and the inspect is simply gone.
             with contextlib.suppress(ContainerNotFoundError):
                 infos.append(await self.inspect(row["Id"]))
         return infos
 
     async def states(self, labels: Mapping[str, str]) -> dict[str, tuple[RunState, Health]]:
-        filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
-        rows = await self._call("list containers", self._api.containers, all=True, filters=filters)
+        rows = await self._listed(labels)
         return {row["Id"]: (RunState(row["State"]), _listed_health(row.get("Status") or "")) for row in rows}
 
     async def stop(self, container_id: str, grace: float) -> None:
