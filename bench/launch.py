@@ -15,11 +15,11 @@ import itertools
 import secrets
 import statistics
 import time
-from datetime import datetime
 from typing import Any
 
 import docker
 
+from agent.runtime import parse_docker_time
 from bench.common import LABEL, Result, interleaved, quick, record, spread
 from bench.upctl import UpProcess
 
@@ -53,9 +53,11 @@ BASELINE_PHASES = (
 
 
 def docker_time(value: str) -> float:
-    """Docker's RFC 3339 nanosecond timestamp as epoch seconds (microseconds kept)."""
-    whole, _, fraction = value.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{whole}.{(fraction + '000000')[:6]}+00:00").timestamp()
+    """Docker's RFC 3339 nanosecond timestamp as epoch seconds (the agent's own parser)."""
+    parsed = parse_docker_time(value)
+    if parsed is None:
+        raise ValueError(f"no time in {value!r}")
+    return parsed.timestamp()
 
 
 def docker_marks(client: docker.APIClient, container_id: str) -> tuple[float, float]:
