@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import socket
+import struct
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +45,7 @@ from agent.runtime import (
     PortBinding,
     PortProtocol,
     RunState,
+    bridge_gateway_of,
     parse_docker_time,
 )
 from minecs.errors import (
@@ -75,6 +79,20 @@ def _mapped(what: str) -> Iterator[None]:
         raise DriverError(f"{what}: {_explain(exc)}") from exc
     except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
         raise EngineUnavailableError(f"{what}: no Docker Engine answers ({exc})") from exc
+
+
+_SIOCGIFADDR = 0x8915
+
+
+def interface_ipv4(name: str) -> str | None:
+    """The IPv4 address of the host's network interface ``name`` (Linux), or None if it has none."""
+    request = struct.pack("256s", name.encode()[:15])
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            answer = fcntl.ioctl(sock.fileno(), _SIOCGIFADDR, request)
+    except OSError:
+        return None
+    return socket.inet_ntoa(answer[20:24])
 
 
 def _explain(exc: docker.errors.APIError) -> str:
@@ -239,9 +257,16 @@ class DockerDriver:
         return dict(sample)
 
     async def bridge_gateway(self) -> str | None:
-        network = await self._call("inspect network bridge", self._api.inspect_network, "bridge")
-        configs = (network.get("IPAM") or {}).get("Config") or []
-        return next((str(c["Gateway"]) for c in configs if c.get("Gateway")), None)
+        network = await self._bridge_network()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, bridge_gateway_of, network, interface_ipv4
+        )
+
+    async def _bridge_network(self) -> Mapping[str, Any]:
+        network: Mapping[str, Any] = await self._call(
+            "inspect network bridge", self._api.inspect_network, "bridge"
+        )
+        return network
 
     async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
         stream = await self._call(

@@ -22,6 +22,7 @@ import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from agent.runtime import (
     ContainerEvent,
@@ -29,6 +30,7 @@ from agent.runtime import (
     ContainerSpec,
     Health,
     RunState,
+    bridge_gateway_of,
 )
 from minecs.errors import ContainerConflictError, ContainerNotFoundError, ImageNotFoundError
 
@@ -49,6 +51,13 @@ class FakeDriver:
         self._ports = itertools.count(32768)
         self.volumes: dict[str, dict[str, object]] = {}
         self.output: dict[str, list[str]] = {}
+        # As a first-boot engine answers ``docker network inspect bridge``: no Gateway in IPAM.
+        self.bridge_network: dict[str, Any] = {
+            "Name": "bridge",
+            "IPAM": {"Driver": "default", "Options": None, "Config": [{"Subnet": "172.17.0.0/16"}]},
+            "Options": {"com.docker.network.bridge.name": "docker0"},
+        }
+        self.interfaces: dict[str, str] = {"docker0": "172.17.0.1"}
 
     # ------------------------------------------------------------------ Driver
     async def version(self) -> str:
@@ -141,7 +150,7 @@ class FakeDriver:
         return {"id": info.id, "name": f"/{info.name}", "memory_stats": {}, "cpu_stats": {}, "networks": {}}
 
     async def bridge_gateway(self) -> str | None:
-        return "172.17.0.1"
+        return bridge_gateway_of(self.bridge_network, self.interfaces.get)
 
     async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
         container_id = self._get(container_id).id

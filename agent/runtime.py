@@ -16,13 +16,15 @@ Design decision: every Driver error is a ``minecs.errors.DriverError`` subclass.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 # Docker writes "0001-01-01T00:00:00Z" for a time that never happened.
 _ZERO_TIME_PREFIX = "0001-01-01"
@@ -37,6 +39,41 @@ def parse_docker_time(text: str | None) -> datetime | None:
     trimmed = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
     parsed = datetime.fromisoformat(trimmed.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def bridge_gateway_of(
+    network: Mapping[str, Any], interface_address: Callable[[str], str | None]
+) -> str | None:
+    """The host address a bridge network's containers route to, from ``docker network inspect``.
+
+    A Docker Engine on its first boot leaves ``Gateway`` out of ``IPAM.Config`` (moby issue 26799;
+    a restart of dockerd fills it in), so after the IPAM ``Gateway`` come the IPv4 address of the
+    bridge interface the network names (``com.docker.network.bridge.name``, looked up with
+    ``interface_address``), then the first host address of the IPv4 subnet, which is where Docker
+    puts the gateway when none is configured.
+    """
+    configs = [c for c in (network.get("IPAM") or {}).get("Config") or [] if isinstance(c, Mapping)]
+    for config in configs:
+        if _ipv4(config.get("Gateway")):
+            return str(config["Gateway"])
+    bridge = (network.get("Options") or {}).get("com.docker.network.bridge.name")
+    if bridge:
+        found = interface_address(str(bridge))
+        if found and _ipv4(found):
+            return found
+    for config in configs:
+        with contextlib.suppress(ValueError, TypeError):
+            subnet = ipaddress.ip_network(str(config.get("Subnet")), strict=False)
+            if subnet.version == 4 and subnet.num_addresses > 2:
+                return str(subnet.network_address + 1)
+    return None
+
+
+def _ipv4(text: object) -> bool:
+    try:
+        return isinstance(text, str) and ipaddress.ip_address(text).version == 4
+    except ValueError:
+        return False
 
 
 class PortProtocol(StrEnum):

@@ -43,6 +43,9 @@ async def next_event(events: AsyncIterator[ContainerEvent], container_id: str, a
 
 
 class DriverContract:
+    """Subclasses give a ``driver`` fixture and a ``first_boot_bridge`` fixture that makes that
+    driver see the bridge network as a first-boot engine shows it (no IPAM ``Gateway``)."""
+
     async def test_create_start_inspect_reports_a_running_container(self, driver: Driver) -> None:
         s = spec(labels={**TEST_LABELS, "purpose": "contract"})
         container_id = await driver.create(s)
@@ -178,6 +181,12 @@ class DriverContract:
         assert gateway is not None
         assert gateway.count(".") == 3  # an IPv4 address the bridge's containers route to
         await driver.stop(container_id, grace=1)
+
+    async def test_the_bridge_gateway_is_found_when_the_network_inspect_has_none(
+        self, driver: Driver, first_boot_bridge: None
+    ) -> None:
+        """A first-boot engine leaves ``Gateway`` out of the bridge's IPAM config (moby #26799)."""
+        assert await driver.bridge_gateway() == "172.17.0.1"
 
     async def test_logs_of_a_container_that_printed_nothing_are_empty(self, driver: Driver) -> None:
         container_id = await driver.create(spec(command=("true",)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from collections.abc import Mapping
+from typing import Any
 
 import docker
 import pytest
@@ -19,6 +21,20 @@ class TestDockerDriverContract(DriverContract):
     @pytest.fixture
     def driver(self, docker_driver: DockerDriver) -> DockerDriver:
         return docker_driver
+
+    @pytest.fixture
+    def first_boot_bridge(self, docker_driver: DockerDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The engine's real inspect of ``bridge``, with its Gateway taken out as a first boot has it."""
+        real = docker_driver._bridge_network
+
+        async def without_gateway() -> Mapping[str, Any]:
+            network = dict(await real())
+            configs = [
+                {k: v for k, v in c.items() if k != "Gateway"} for c in network["IPAM"]["Config"] or []
+            ]
+            return {**network, "IPAM": {**network["IPAM"], "Config": configs}}
+
+        monkeypatch.setattr(docker_driver, "_bridge_network", without_gateway)
 
 
 def _get(url: str) -> str:

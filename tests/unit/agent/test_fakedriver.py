@@ -21,6 +21,10 @@ class TestFakeDriverContract(DriverContract):
     def driver(self, fake: FakeDriver) -> FakeDriver:
         return fake
 
+    @pytest.fixture
+    def first_boot_bridge(self) -> None:
+        """The fake answers as a first-boot engine does already."""
+
 
 async def test_exit_emits_die_with_code_and_oom_first(fake: FakeDriver) -> None:
     async with fake.subscribe(TEST_LABELS) as events:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from agent.driver import _event, _info
-from agent.runtime import Health, PortBinding, PortProtocol, RunState, parse_docker_time
+from agent.runtime import Health, PortBinding, PortProtocol, RunState, bridge_gateway_of, parse_docker_time
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,45 @@ def test_the_health_in_a_container_list_status_text() -> None:
     assert _listed_health("Up 2 hours (unhealthy)") is Health.UNHEALTHY
     assert _listed_health("Up 2 hours") is Health.NONE
     assert _listed_health("Exited (0) 5 seconds ago") is Health.NONE
+
+
+# ``docker network inspect bridge`` of a Docker Engine 20.10 on its first boot (seen on this host):
+# IPAM has a Subnet but no Gateway.
+FIRST_BOOT_BRIDGE = {
+    "Name": "bridge",
+    "IPAM": {"Driver": "default", "Options": None, "Config": [{"Subnet": "172.17.0.0/16"}]},
+    "Options": {
+        "com.docker.network.bridge.default_bridge": "true",
+        "com.docker.network.bridge.name": "docker0",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("network", "interfaces", "expected"),
+    [
+        # After a restart dockerd fills the Gateway in: it wins.
+        (
+            {**FIRST_BOOT_BRIDGE, "IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]}},
+            {"docker0": "10.9.9.9"},
+            "172.17.0.1",
+        ),
+        # First boot: the bridge interface's own address.
+        (FIRST_BOOT_BRIDGE, {"docker0": "172.18.0.1"}, "172.18.0.1"),
+        # First boot, the interface not visible here (another network namespace): the subnet's first host.
+        (FIRST_BOOT_BRIDGE, {}, "172.17.0.1"),
+        # An IPv6 gateway is not where the metadata endpoint listens; the IPv4 subnet is.
+        (
+            {"IPAM": {"Config": [{"Subnet": "fd00::/64", "Gateway": "fd00::1"}, {"Subnet": "10.1.0.0/24"}]}},
+            {},
+            "10.1.0.1",
+        ),
+        ({"IPAM": {"Config": None}}, {}, None),
+        ({}, {}, None),
+        ({"IPAM": {"Config": [{"Subnet": "not a subnet"}]}}, {}, None),
+    ],
+)
+def test_the_bridge_gateway_is_found_with_or_without_ipam_gateway(
+    network: dict[str, object], interfaces: dict[str, str], expected: str | None
+) -> None:
+    assert bridge_gateway_of(network, interfaces.get) == expected
