@@ -11,7 +11,8 @@ Design decisions:
 * Calls run on the driver's own thread pool (``workers``, default 16) instead of the loop's default
   executor (``min(32, cores + 4)`` = 6 threads here), so that a task starting six independent containers
   is not serialised by the pool, and the pool size is a setting. This is ``asyncio.to_thread`` in spirit:
-  the loop never blocks.
+  the loop never blocks. The threads are daemon threads (``minecs.aiotasks.DaemonThreads``): a stop call
+  waits up to the container's stop timeout, and must not hold the agent's exit for that long.
 * The event stream is pumped by one dedicated daemon thread per subscription into an asyncio
   queue. Closing the iterator closes the HTTP response, which ends the thread: no orphan remains.
 """
@@ -25,7 +26,6 @@ import socket
 import struct
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import docker
@@ -48,6 +48,7 @@ from agent.runtime import (
     bridge_gateway_of,
     parse_docker_time,
 )
+from minecs.aiotasks import DaemonThreads
 from minecs.errors import (
     ContainerConflictError,
     ContainerNotFoundError,
@@ -107,7 +108,7 @@ class DockerDriver:
     ) -> None:
         self._api = api
         self._base_url = base_url
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="docker")
+        self._pool = DaemonThreads(workers, "docker")
 
     @classmethod
     async def connect(

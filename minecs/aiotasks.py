@@ -14,22 +14,32 @@ Shutdown has exactly one owner, ``run_roots``:
 4. anything still alive then is logged as a straggler and abandoned.
 
 Loops sleep with ``sleep_or_wake`` so that a write (a wake-up event) or a stop ends the sleep at once.
+
+Blocking calls that may take long (the Docker SDK waits in a container's stop for its whole stop
+timeout) run on a ``DaemonThreads`` pool: its threads never hold the process at exit, where a
+``ThreadPoolExecutor``'s are joined, so a daemon told to stop exits in seconds, not after the
+slowest container stop. What was in flight is left to the engine; the next start converges.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import signal
+import threading
 from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
 
 RootFactory = Callable[[], Coroutine[Any, Any, None]]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Ending(Enum):
@@ -134,3 +144,63 @@ def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
 def any_failed(outcomes: list[RootOutcome]) -> bool:
     """True when a root crashed or had to be abandoned: the process should exit non-zero."""
     return any(o.ending in (Ending.FAILED, Ending.ABANDONED) for o in outcomes)
+
+
+_Work = tuple[Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+class DaemonThreads(Executor):
+    """An executor of up to ``workers`` daemon threads, started as work needs them (see module doc).
+
+    ``shutdown`` cancels what has not started and lets the threads end after their current call;
+    it never waits for them unless asked."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._workers, self._name = workers, name
+        self._queue: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{self._name} threads are shut down")
+            self._queue.put((future, fn, args, kwargs))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self._workers:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn, args, kwargs = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args, **kwargs))
+                except BaseException as exc:
+                    future.set_exception(exc)
+            self._idle.release()
+
+    def shutdown(self, wait: bool = False, *, cancel_futures: bool = True) -> None:
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        if cancel_futures:
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+        for _ in threads:
+            self._queue.put(None)
+        if wait:
+            for thread in threads:
+                thread.join()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -95,6 +96,42 @@ def test_a_restarted_up_keeps_its_instance_and_its_task(up: Up, tmp_path: Path) 
         ]
         still = again.wait_task(task_id, "RUNNING")
         assert still["containers"][0]["runtimeId"] == first["containers"][0]["runtimeId"]
+    finally:
+        assert again.stop() == 0
+
+
+STUBBORN = {
+    "family": "stubborn",
+    "containerDefinitions": [
+        {
+            "name": "app",
+            "image": "minecs/busybox:latest",
+            "memory": 16,
+            "stopTimeout": 25,
+            "command": ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"],
+        }
+    ],
+}
+
+
+def test_up_exits_within_10_s_of_sigterm_while_a_container_stop_is_in_flight(
+    up: Up, docker_client: docker.DockerClient
+) -> None:
+    """The container ignores SIGTERM, so Docker's stop waits its 25 s before SIGKILL; the daemon does
+    not wait with it. The next start finishes the stop that was asked for."""
+    up.ok("POST", "/v1/taskdefinitions", STUBBORN)
+    task_id = up.ok("POST", "/v1/tasks", {"taskDefinition": "stubborn"})["tasks"][0]["taskArn"].rsplit(
+        "/", 1
+    )[-1]
+    runtime_id = up.wait_task(task_id, "RUNNING")["containers"][0]["runtimeId"]
+    up.ok("POST", f"/v1/tasks/{task_id}/stop", {})
+    up.wait(lambda: "task stopping" in (up.log.read_text() if up.log else ""), 30, "the agent began the stop")
+    up.process.send_signal(signal.SIGTERM)
+    assert up.process.wait(timeout=10) == 0
+    assert docker_client.containers.get(runtime_id).status == "running"  # the stop was still in flight
+    again = Up(up.data_dir, up.port)
+    try:
+        assert again.wait_task(task_id, "STOPPED", within=90)["desiredStatus"] == "STOPPED"
     finally:
         assert again.stop() == 0
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import CancelledError
 
+import pytest
 from structlog.testing import capture_logs
 
 from minecs.aiotasks import (
+    DaemonThreads,
     Ending,
     any_failed,
     install_stop_signals,
@@ -105,3 +112,69 @@ async def test_sigterm_sets_the_stop_event() -> None:
     finally:
         uninstall()
     assert stop.is_set()
+
+
+async def test_daemon_threads_run_calls_in_parallel_up_to_their_number() -> None:
+    pool = DaemonThreads(3, "test")
+    loop = asyncio.get_running_loop()
+    gate, inside = threading.Event(), threading.Semaphore(0)
+
+    def wait_at_the_gate() -> str:
+        inside.release()
+        gate.wait(10)
+        return threading.current_thread().name
+
+    calls = [loop.run_in_executor(pool, wait_at_the_gate) for _ in range(5)]
+    for _ in range(3):
+        assert await asyncio.to_thread(inside.acquire, True, 10)
+    assert not inside.acquire(timeout=0.2)  # the 4th and 5th wait for a free thread
+    gate.set()
+    names = await asyncio.gather(*calls)
+    assert len(set(names)) == 3
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("test-"))
+    pool.shutdown(wait=True)
+
+
+async def test_daemon_threads_pass_errors_on_and_cancel_what_never_started_at_shutdown() -> None:
+    pool = DaemonThreads(1, "test-errors")
+    loop = asyncio.get_running_loop()
+
+    def fail() -> None:
+        raise ValueError("inside")
+
+    with pytest.raises(ValueError, match="inside"):
+        await loop.run_in_executor(pool, fail)
+    gate, started = threading.Event(), threading.Event()
+
+    def hold() -> bool:
+        started.set()
+        return gate.wait(10)
+
+    running = pool.submit(hold)
+    assert started.wait(10)
+    queued = pool.submit(time.sleep, 0)
+    pool.shutdown()
+    assert queued.cancelled()
+    with pytest.raises(CancelledError):
+        queued.result()
+    gate.set()
+    assert running.result(timeout=10) is True
+    with pytest.raises(RuntimeError, match="shut down"):
+        pool.submit(time.sleep, 0)
+
+
+def test_a_call_still_blocking_in_daemon_threads_does_not_hold_the_process_at_exit() -> None:
+    """The agent's Docker stop calls wait up to a container's stop timeout: exit must not wait."""
+    script = (
+        "import time\n"
+        "from minecs.aiotasks import DaemonThreads\n"
+        "pool = DaemonThreads(2, 'blocked')\n"
+        "pool.submit(time.sleep, 60)\n"
+        "time.sleep(0.2)\n"
+        "pool.shutdown()\n"
+        "print('exiting', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "exiting\n")
