@@ -1,7 +1,7 @@
 """Stored objects as both API front ends show them: ECS shapes without minecs's bookkeeping members.
 
 The store keeps a few members for itself (a task's report ``seq``, its reservation and placement
-inputs, an instance's ``lastSeen``, a service's ``lastCompletedTaskDefinition``); the native ``/v1`` API
+inputs, an instance's ``lastSeen``, a service's last COMPLETED deployment); the native ``/v1`` API
 and the ECS JSON 1.1 API both hide them here, so the two never disagree on what an object looks like.
 The native API alone also shows ``placementReason`` (why a task waits for capacity), a member the ECS
 SDKs would drop anyway.
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
+SERVICE_BOOKKEEPING = ("cluster", "lastCompletedTaskDefinition", "lastCompletedDeployment")
 
 
 def task_shape(
@@ -25,7 +26,7 @@ def task_shape(
 
 
 def service_shape(service: Mapping[str, Any], *, tags: bool = True) -> dict[str, Any]:
-    shown = {k: v for k, v in service.items() if k not in ("cluster", "lastCompletedTaskDefinition")}
+    shown = {k: v for k, v in service.items() if k not in SERVICE_BOOKKEEPING}
     shown["deployments"] = [
         {k: v for k, v in d.items() if k != "breakerSatisfied"} for d in service.get("deployments", [])
     ]

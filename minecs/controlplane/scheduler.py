@@ -5,8 +5,10 @@ and, in this order:
 
 1. **DRAINING** (DeleteService): stop every task; once none is left running the service is INACTIVE.
 2. **Circuit breaker** (``_check_breaker``): count failed launches of the PRIMARY deployment; at the
-   threshold the deployment FAILED and, with ``rollback``, a deployment of the last COMPLETED task
-   definition becomes PRIMARY. A pass that changes the breaker ends there; the next works from it.
+   threshold the deployment FAILED and, with ``rollback``, the last deployment that reached
+   COMPLETED becomes PRIMARY again (its tasks keep serving). Without rollback a FAILED deployment
+   launches nothing and stops nothing. A pass that changes the breaker ends there; the next works
+   from it.
 3. **Unhealthy tasks**: a RUNNING task whose health is UNHEALTHY is stopped with ECS's reason
    ``Task failed container health checks`` (event ``(service X) (task Y) failed container health
    checks.``) and counts as a breaker failure (stage 2); its replacement starts in the same pass.
@@ -38,7 +40,15 @@ from minecs.scheduling.deployments import (
     launch_delay,
     rolling_step,
 )
-from minecs.scheduling.record import Split, record, started_event, stopped_event, task_id, with_events
+from minecs.scheduling.record import (
+    Split,
+    deployment,
+    record,
+    started_event,
+    stopped_event,
+    task_id,
+    with_events,
+)
 from minecs.store import Store, retry_update
 
 KIND = "service"
@@ -118,7 +128,7 @@ class ServiceScheduler:
             len(new),
             sum(map(self._healthy, new)),
             len(old),
-            sum(map(self._healthy, old)),
+            sum(map(_serving, old)),
             stopping=len(stopping),
         )
         config = service["deploymentConfiguration"]
@@ -296,12 +306,11 @@ class ServiceScheduler:
             events.append(
                 f"(service {name}) (deployment {primary['id']}) deployment failed: tasks failed to start."
             )
-            target = service.get("lastCompletedTaskDefinition")
-            if breaker.get("rollback") and target:
-                rollback = await self.new_deployment(
-                    target, service["desiredCount"], self.clock().timestamp()
-                )
+            if breaker.get("rollback"):
+                rollback = await self._rollback_target(service)
+            if rollback is not None:
                 events.append(f"(service {name}) rolling back to deployment {rollback['id']}.")
+        now = self.clock().timestamp()
 
         def change(body: Mapping[str, Any]) -> dict[str, Any]:
             current = {**body["deployments"][0], "failedTasks": failed}
@@ -309,16 +318,41 @@ class ServiceScheduler:
                 current.update(
                     rolloutState="FAILED",
                     rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
-                    updatedAt=self.clock().timestamp(),
+                    updatedAt=now,
                 )
-            changed = {**body, "deployments": [current, *body["deployments"][1:]]}
+            others = list(body["deployments"][1:])
+            changed = {**body, "deployments": [current, *others]}
             if rollback is not None:
-                changed["deployments"] = [rollback, {**current, "status": "ACTIVE"}, *body["deployments"][1:]]
-                changed["taskDefinition"] = rollback["taskDefinition"]
+                promoted = {
+                    **deployment(rollback["id"], rollback["taskDefinition"], body["desiredCount"], now),
+                    "createdAt": rollback.get("createdAt", now),
+                }
+                rest = [d for d in others if d["id"] != rollback["id"]]
+                changed["deployments"] = [promoted, {**current, "status": "ACTIVE"}, *rest]
+                changed["taskDefinition"] = promoted["taskDefinition"]
             return self._with_events(changed, events)
 
         await retry_update(self.store, KIND, key, change)
         return True
+
+    async def _rollback_target(self, service: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The deployment the breaker rolls back to: the last one that reached COMPLETED, as ECS does.
+
+        It becomes PRIMARY again, IN_PROGRESS, under its own id, so the tasks it still has go on
+        serving and count as its own; none is replaced. A service stored before minecs remembered
+        that deployment gets a new one of its task definition. None when nothing ever completed."""
+        wanted = service.get("lastCompletedDeployment")
+        if wanted:
+            listed = next((d for d in service["deployments"] if d["id"] == wanted), None)
+            return (
+                dict(listed)
+                if listed
+                else {"id": wanted, "taskDefinition": service["lastCompletedTaskDefinition"]}
+            )
+        completed = service.get("lastCompletedTaskDefinition")
+        if completed:
+            return await self.new_deployment(completed, service["desiredCount"], self.clock().timestamp())
+        return None
 
     # ------------------------------------------------------------------ health and the record
     def _healthy(self, task: Mapping[str, Any]) -> bool:
@@ -336,9 +370,8 @@ class ServiceScheduler:
         )
 
     def _least_healthy(self, tasks: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        return sorted(
-            tasks, key=lambda t: (self._healthy(t), t["lastStatus"] == "RUNNING", t.get("createdAt", 0))
-        )
+        """Who goes first: what serves nothing, then what is not proven healthy yet, oldest first."""
+        return sorted(tasks, key=lambda t: (self._healthy(t), _serving(t), t.get("createdAt", 0)))
 
     def _with_events(self, body: Mapping[str, Any], events: list[str]) -> dict[str, Any]:
         return with_events(body, events, self.clock().timestamp())
@@ -354,6 +387,11 @@ class ServiceScheduler:
         return record(
             body, Split(new, old, stopping), events, healthy=self._healthy, now=self.clock().timestamp()
         )
+
+
+def _serving(task: Mapping[str, Any]) -> bool:
+    """RUNNING and not failing its health checks: an old task that still holds the minimum up."""
+    return task["lastStatus"] == "RUNNING" and task.get("healthStatus") != "UNHEALTHY"
 
 
 def _failed(task: Mapping[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from minecs.controlplane.tasks import Tasks
 from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
+from minecs.scheduling.record import deployment
 from minecs.store import Store, retry_update
 
 
@@ -82,19 +83,7 @@ class Services:
 
     async def _deployment(self, task_definition: str, desired: int, now: float) -> dict[str, Any]:
         number = await self.store.next_sequence("deployments")
-        return {
-            "id": f"ecs-svc/{number:019d}",
-            "status": "PRIMARY",
-            "taskDefinition": task_definition,
-            "desiredCount": desired,
-            "pendingCount": 0,
-            "runningCount": 0,
-            "failedTasks": 0,
-            "createdAt": now,
-            "updatedAt": now,
-            "rolloutState": "IN_PROGRESS",
-            "rolloutStateReason": f"ECS deployment ecs-svc/{number:019d} in progress.",
-        }
+        return deployment(f"ecs-svc/{number:019d}", task_definition, desired, now)
 
     async def get(self, cluster: str | None, name: str) -> Mapping[str, Any]:
         cluster_name = (await self.clusters.get_active(cluster))["clusterName"]

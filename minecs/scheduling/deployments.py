@@ -5,9 +5,16 @@
 * at least ``ceil(desired * minimumHealthyPercent / 100)`` healthy tasks must stay RUNNING;
 * a new task counts as healthy when every essential container with a health check is HEALTHY, or,
   when no essential container has one, ``healthy_delay`` (ECS: 40 s, a setting) after it reached RUNNING;
-* ``rolling_step`` says how many new tasks to start and how many old ones to stop now; old tasks that
-  are not healthy may always go (they do not hold the minimum up). When neither is possible while the
-  deployment is unfinished, the step is ``stuck`` and the service gets ECS's event message.
+* ``rolling_step`` says how many new tasks to start and how many old ones to stop now. An old task
+  stops only while the tasks that stay serving (new ones proven healthy, old ones still serving) are
+  at least the minimum: with 100 % an old task goes only once a new one is RUNNING and healthy. An
+  old task that serves nothing (never reached RUNNING, or failing its health checks) may always go.
+  When neither is possible while the deployment is unfinished (and nothing is still stopping), the
+  step is ``stuck`` and the service gets ECS's event message.
+
+Choice: an old task that is RUNNING but not yet *proven* healthy (inside the 40 s, or its health
+check still starting) holds the minimum up as if it were healthy. Counting it as unhealthy would let
+a quick second update stop every task of the first at once, which is what ECS's minimum forbids.
 
 Launch back-off: ``launch_delay`` (see its docstring for the schedule).
 
@@ -77,8 +84,10 @@ class Fleet:
     desired: int
     new_total: int
     new_healthy: int
+    """New tasks proven healthy (``counts_as_healthy``): only these replace an old one."""
     old_total: int
-    old_healthy: int
+    old_serving: int
+    """Old tasks RUNNING and not failing their health checks: they hold the minimum up."""
     stopping: int = 0
     """Tasks told to stop whose containers may still run: they count toward the maximum, as in ECS."""
 
@@ -100,12 +109,12 @@ def rolling_step(fleet: Fleet, *, minimum_healthy_percent: int, maximum_percent:
     floor = min_healthy(desired, minimum_healthy_percent)
     room = ceiling - (fleet.new_total + fleet.old_total + fleet.stopping)
     start = max(0, min(desired - fleet.new_total, room))
-    unhealthy_old = fleet.old_total - fleet.old_healthy
-    spare_healthy = max(0, fleet.new_healthy + fleet.old_healthy - floor)
-    stop = min(fleet.old_total, unhealthy_old + spare_healthy)
+    idle_old = fleet.old_total - fleet.old_serving
+    spare = max(0, fleet.new_healthy + fleet.old_serving - floor)
+    stop = min(fleet.old_total, idle_old + spare)
     unfinished = fleet.new_total < desired or fleet.old_total > 0
-    waiting_for_health = fleet.new_total > fleet.new_healthy
-    stuck = unfinished and start == 0 and stop == 0 and not waiting_for_health
+    waiting = fleet.new_total > fleet.new_healthy or fleet.stopping > 0
+    stuck = unfinished and start == 0 and stop == 0 and not waiting
     return Step(start_new=start, stop_old=stop, stuck=stuck)
 
 

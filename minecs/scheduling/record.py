@@ -4,7 +4,9 @@ Pure: from the service as stored, its tasks split by deployment (``Split``) and 
 produced, to the service body to store. Counts are as ECS shows them (a task still stopping is
 RUNNING until its agent says otherwise); a deployment stays listed (ACTIVE) until its last task has
 stopped; the PRIMARY deployment is COMPLETED, and ``has reached a steady state.`` is said once, when
-exactly the desired tasks of it are healthy and nothing is pending or still stopping.
+exactly the desired tasks of it are healthy and nothing is pending or still stopping. The service
+remembers its last COMPLETED deployment (``lastCompletedDeployment``, a bookkeeping member): that is
+where the circuit breaker rolls back to.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def record(
     }
     fleet = Fleet(body["desiredCount"], len(new), sum(map(healthy, new)), len(old), 0)
     completed_td = body.get("lastCompletedTaskDefinition")
+    completed_id = body.get("lastCompletedDeployment")
     if steady(fleet, pending=waiting, deployments=len(deployments)):
         name = body["serviceName"]
         if primary["rolloutState"] != "COMPLETED":
@@ -65,6 +68,7 @@ def record(
                 "updatedAt": now,
             }
         completed_td = primary["taskDefinition"]
+        completed_id = primary["id"]
         failed = []  # a completed deployment ends the story of the failed one
         last = body["events"][0]["message"] if body["events"] else ""
         if not last.endswith("has reached a steady state."):
@@ -75,8 +79,26 @@ def record(
         "pendingCount": pending,
         "deployments": [primary, *deployments[1:], *failed],
         "lastCompletedTaskDefinition": completed_td,
+        "lastCompletedDeployment": completed_id,
     }
     return with_events(changed, events, now)
+
+
+def deployment(deployment_id: str, task_definition: str, desired: int, now: float) -> dict[str, Any]:
+    """A deployment as ECS shows it when it begins (or, rolled back to, begins again): IN_PROGRESS."""
+    return {
+        "id": deployment_id,
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "desiredCount": desired,
+        "pendingCount": 0,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+    }
 
 
 def with_events(body: Mapping[str, Any], events: list[str], now: float) -> dict[str, Any]:

@@ -36,7 +36,12 @@ def spec(desired: int = 2, **members: Any) -> ServiceSpec:
 
 
 async def agent_reports(
-    plane: ControlPlane, status: str = "RUNNING", *, only: set[str] | None = None, health: str = "UNKNOWN"
+    plane: ControlPlane,
+    status: str = "RUNNING",
+    *,
+    only: set[str] | None = None,
+    health: str = "UNKNOWN",
+    started_at: str = LONG_AGO,
 ) -> None:
     """What the agent would report for every placed, unstopped task (healthy by the 40 s rule)."""
     for task in await plane.tasks.in_cluster("default"):
@@ -58,7 +63,7 @@ async def agent_reports(
                 "healthStatus": health,
                 "stopCode": task.get("stopCode"),
                 "stoppedReason": task.get("stoppedReason"),
-                "startedAt": LONG_AGO,
+                "startedAt": started_at,
                 "containers": [],
             },
         )
@@ -143,6 +148,25 @@ async def test_a_new_revision_rolls_within_max_150_and_min_50(plane: ControlPlan
     assert service["runningCount"] == 4
 
 
+async def test_an_update_inside_the_healthy_delay_stops_no_task_until_new_ones_are_healthy(
+    plane: ControlPlane,
+) -> None:
+    """Tasks that RUNNING for less than 40 s are not proven healthy, but they serve: a second update
+    then must not stop them all at once (issue 15: the service went to 0 and stayed there)."""
+    await plane.services.create(spec(3))
+    await plane.services.reconcile("default/web")
+    await agent_reports(plane, started_at=datetime.now(UTC).isoformat())
+    first = await live(plane)
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=96))))
+    await plane.services.update(None, "web", task_definition="web")
+    for _ in range(3):
+        await plane.services.reconcile("default/web")
+        await agent_reports(plane, started_at=datetime.now(UTC).isoformat())
+    still = {t["taskArn"] for t in await live(plane)}
+    assert {t["taskArn"] for t in first} <= still  # none of the first three was stopped
+    assert len(still) == 6  # the three new ones run beside them, within maximumPercent 200
+
+
 async def test_duplicates_and_unknown_services(plane: ControlPlane) -> None:
     await plane.services.create(spec())
     with pytest.raises(InvalidParameterError, match=r"^Creation of service was not idempotent\.$"):
@@ -183,21 +207,27 @@ async def test_circuit_breaker_fails_the_deployment_and_rolls_back(plane: Contro
     await plane.services.reconcile("default/web")
     good = await plane.services.get(None, "web")
     assert good["deployments"][0]["rolloutState"] == "COMPLETED"
+    good_tasks = await live(plane)
     await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=65))))
     bad = (await plane.services.update(None, "web", task_definition="web"))["deployments"][0]
-    for _ in range(6):
+    tripped: list[Any] = []
+    while not tripped:
         await plane.services.reconcile("default/web")
         await fail_to_start(plane, bad["id"])
-    service = await plane.services.get(None, "web")
-    failed = next(d for d in service["deployments"] if d["id"] == bad["id"])
-    assert failed["rolloutState"] == "FAILED"
+        service = await plane.services.get(None, "web")
+        tripped = [
+            d for d in service["deployments"] if d["id"] == bad["id"] and d["rolloutState"] == "FAILED"
+        ]
+    (failed,) = tripped
     assert failed["failedTasks"] >= 3  # the threshold for 2 tasks; tasks fail in batches, so it may pass it
     assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
     primary = service["deployments"][0]
     assert primary["taskDefinition"].endswith("task-definition/web:1")
+    # ECS rolls back to the last COMPLETED deployment itself: the same id, its tasks kept.
+    assert (primary["id"], primary["status"]) == (good["deployments"][0]["id"], "PRIMARY")
     messages = [e["message"] for e in service["events"]]
     assert f"(service web) (deployment {bad['id']}) deployment failed: tasks failed to start." in messages
-    assert any(m.startswith("(service web) rolling back to deployment ecs-svc/") for m in messages)
+    assert f"(service web) rolling back to deployment {primary['id']}." in messages
     for _ in range(3):
         await plane.services.reconcile("default/web")
         await agent_reports(plane)
@@ -205,6 +235,9 @@ async def test_circuit_breaker_fails_the_deployment_and_rolls_back(plane: Contro
     assert [d["status"] for d in settled["deployments"]] == ["PRIMARY"]
     assert settled["deployments"][0]["rolloutState"] == "COMPLETED"
     assert settled["runningCount"] == 2
+    kept = [t for t in await live(plane) if t["startedBy"] == primary["id"]]
+    assert len(kept) == 2  # the two tasks that served before the bad deploy, never replaced
+    assert {t["taskArn"] for t in kept} == {t["taskArn"] for t in good_tasks}
 
 
 async def test_without_rollback_a_failed_deployment_launches_nothing_more(plane: ControlPlane) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,19 +71,91 @@ def test_rolling_steps(fleet: Fleet, minimum: int, maximum: int, expected: Step)
     assert rolling_step(fleet, minimum_healthy_percent=minimum, maximum_percent=maximum) == expected
 
 
-def test_a_whole_rollout_stays_within_the_limits() -> None:
-    """Simulate 4 tasks, max 150 %, min 50 %: every state respects both limits and the rollout ends."""
+@dataclass
+class World:
+    """A rollout as the scheduler sees it pass by pass: tasks it started become healthy one pass
+    later; tasks it stopped are still stopping for one pass (they hold their place under the maximum)."""
+
+    desired: int
+    old: int
+    new_starting: int = 0
+    new_healthy: int = 0
+    stopping: int = 0
+
+    def fleet(self) -> Fleet:
+        new = self.new_starting + self.new_healthy
+        return Fleet(self.desired, new, self.new_healthy, self.old, self.old, stopping=self.stopping)
+
+    def serving(self) -> int:
+        return self.new_healthy + self.old
+
+    def apply(self, step: Step) -> World:
+        return World(
+            self.desired,
+            self.old - step.stop_old,
+            new_starting=step.start_new,
+            new_healthy=self.new_healthy + self.new_starting,
+            stopping=step.stop_old,
+        )
+
+
+@pytest.mark.parametrize(("minimum", "maximum"), [(0, 100), (50, 200), (100, 200), (100, 150)])
+@pytest.mark.parametrize("desired", [1, 2, 3, 4, 5, 10])
+def test_every_pass_of_a_rollout_keeps_the_minimum_and_the_maximum(
+    desired: int, minimum: int, maximum: int
+) -> None:
+    """ECS: at most floor(desired * max / 100) tasks RUNNING, PENDING or STOPPING; at least
+    ceil(desired * min / 100) healthy; the rollout ends with every task new and none stopping."""
+    world, passes = World(desired, old=desired), 0
+    if max_tasks(desired, maximum) == desired == min_healthy(desired, minimum):
+        # No room above desired and none below: ECS's stuck case (desired 1 at 100/150, like 3 at 125 %).
+        assert rolling_step(world.fleet(), minimum_healthy_percent=minimum, maximum_percent=maximum).stuck
+        return
+    while world != World(desired, old=0, new_healthy=desired):
+        step = rolling_step(world.fleet(), minimum_healthy_percent=minimum, maximum_percent=maximum)
+        assert not step.stuck, (world, step)
+        world = world.apply(step)
+        passes += 1
+        assert world.old + world.new_starting + world.new_healthy + world.stopping <= max_tasks(
+            desired, maximum
+        )
+        assert world.serving() >= min_healthy(desired, minimum), (world, step)
+        assert passes < 50, "the rollout never finished"
+
+
+@pytest.mark.parametrize(
+    ("minimum", "maximum", "first"),
+    [
+        # minimumHealthyPercent 0: ECS stops the old tasks first, then starts the new ones.
+        (0, 100, Step(start_new=0, stop_old=4)),
+        # desired 4, min 50 %, max 200 %: start 4 at once, stop the 2 above the minimum.
+        (50, 200, Step(start_new=4, stop_old=2)),
+        # desired 4, max 200 %: "may start 4 new before stopping 4 old".
+        (100, 200, Step(start_new=4, stop_old=0)),
+        # desired 4, max 150 %: 2 new first; no old task may go while none of them is healthy.
+        (100, 150, Step(start_new=2, stop_old=0)),
+    ],
+)
+def test_the_first_pass_of_a_rollout_of_four(minimum: int, maximum: int, first: Step) -> None:
     fleet = Fleet(4, 0, 0, 4, 4)
-    for _ in range(10):
-        step = rolling_step(fleet, minimum_healthy_percent=50, maximum_percent=150)
-        old = fleet.old_total - step.stop_old
-        new = fleet.new_total + step.start_new
-        assert new + old <= max_tasks(4, 150)
-        assert fleet.new_healthy + fleet.old_healthy - step.stop_old >= min_healthy(4, 50)
-        fleet = Fleet(4, new, new, old, old)  # the new tasks turn healthy before the next step
-        if steady(fleet, pending=0, deployments=1):
-            break
-    assert fleet == Fleet(4, 4, 4, 0, 0)
+    assert rolling_step(fleet, minimum_healthy_percent=minimum, maximum_percent=maximum) == first
+
+
+def test_old_tasks_not_yet_proven_healthy_are_not_stopped_for_unproven_new_ones() -> None:
+    """The issue-15 defect: a second update inside the 40 s stopped every task of the first at once.
+    Old tasks RUNNING but not yet counted healthy still serve; only healthy new tasks replace them."""
+    unproven_old = Fleet(3, 3, 0, 3, 3)
+    assert rolling_step(unproven_old, minimum_healthy_percent=100, maximum_percent=200) == Step(0, 0)
+    proven_new = Fleet(3, 3, 3, 3, 3)
+    assert rolling_step(proven_new, minimum_healthy_percent=100, maximum_percent=200) == Step(0, 3)
+    # Old tasks that never reached RUNNING (or fail their checks) serve nothing and may go at once.
+    idle_old = Fleet(3, 3, 0, 3, 0)
+    assert rolling_step(idle_old, minimum_healthy_percent=100, maximum_percent=200) == Step(0, 3)
+
+
+def test_tasks_still_stopping_make_a_rollout_wait_not_stuck() -> None:
+    fleet = Fleet(2, 0, 0, 1, 1, stopping=1)
+    assert rolling_step(fleet, minimum_healthy_percent=50, maximum_percent=100) == Step(0, 0, stuck=False)
 
 
 def test_health_rule_for_new_tasks() -> None:
