@@ -217,7 +217,13 @@ class TaskRunner:
         now = self.engine.now()
         bound = timedelta(seconds=self.engine.settings.dependency_wait_timeout)
         for record in self.records.values():
-            if record.known is not KnownStatus.NONE or record.in_flight or record.desired_stopped:
+            # CREATED and idle: the agent died between Docker's create and start; start it where it is.
+            resume = record.known is KnownStatus.CREATED and record.runtime_id is not None
+            if (
+                (record.known is not KnownStatus.NONE and not resume)
+                or record.in_flight
+                or record.desired_stopped
+            ):
                 continue
             decision = decide_start(
                 record.view(),
@@ -227,7 +233,9 @@ class TaskRunner:
                 waiting_since=self.waiting_since or now,
                 wait_bound=bound,
             )
-            if isinstance(decision, Start):
+            if isinstance(decision, Start) and resume:
+                self._spawn(record, f"start {record.name}", functools.partial(self._start_created, record))
+            elif isinstance(decision, Start):
                 self._spawn(record, f"start {record.name}", functools.partial(self._start_chain, record))
             elif isinstance(decision, GiveUp):
                 log.info(
@@ -277,8 +285,12 @@ class TaskRunner:
         record.created_at = self.engine.now()
         if _abandoned(record):
             return
+        await self._start_created(record)
+
+    async def _start_created(self, record: ContainerRecord) -> None:
+        """The last link of the start chain, also where a restored task picks up a created container."""
         try:
-            await driver.start(record.runtime_id)
+            await self.engine.driver.start(record.runtime_id or "")
         except DriverError as exc:
             record.fail(reason("CannotStartContainerError", exc.message), now=self.engine.now())
             return

@@ -18,6 +18,7 @@ from minecs.model.registered import register
 from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
 from minecs.validation import parse_task_definition
+from tests.conftest import wait_until
 from tests.snapshots import is_running
 
 IMAGE = "minecs/busybox:latest"
@@ -90,6 +91,40 @@ async def test_a_create_in_flight_at_a_crash_is_found_by_name(tmp_path: Path) ->
         )
     assert after.container("app").runtime_id == existing
     assert len([c for c in fake.calls if c[0] == "create"]) == 2
+
+
+async def test_a_container_created_but_not_started_at_a_crash_is_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15 (kill -9 at a random moment): the agent died between Docker's create and start; the
+    container sat CREATED, the restored task stayed ACTIVATING and the service never settled."""
+    fake = FakeDriver(images={IMAGE})
+    path = tmp_path / "agent-state.json"
+    t = task()
+    real_start = fake.start
+    never = asyncio.Event()
+
+    async def start_that_never_answers(container_id: str) -> None:
+        await never.wait()
+
+    monkeypatch.setattr(fake, "start", start_that_never_answers)
+    first = Engine(fake, settings(path))
+    async with first.running():
+        first.apply(t)
+        await wait_until(
+            lambda: asyncio.sleep(0, [c for c in fake.calls if c[0] == "create"]),
+            lambda creates: len(creates) == 2,
+            what="both containers created",
+        )
+    monkeypatch.setattr(fake, "start", real_start)
+    found = await fake.find({})
+    created = {info.labels["minecs.container-name"]: info.id for info in found}
+    assert not any(info.running for info in found)
+    second = Engine(fake, settings(path))
+    async with second.running():
+        after = await second.wait_for(t.task_arn, is_running, within=5)
+    assert {c.name: c.runtime_id for c in after.containers} == created
+    assert len([c for c in fake.calls if c[0] == "create"]) == 2  # started where they were, none re-made
 
 
 async def test_state_of_another_instance_is_refused(tmp_path: Path) -> None:
