@@ -10,6 +10,7 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
     │   ├── ClientError                     ClientException
     │   │   └── ValidationError            every problem found in one document, with field paths
     │   ├── InvalidParameterError           InvalidParameterException
+    │   │   └── ExpressionError             a memberOf expression minecs cannot read
     │   ├── UnsupportedFeatureError         UnsupportedFeatureException
     │   ├── NotFoundError                   the *NotFoundException family (code given per instance)
     │   ├── UnauthenticatedError            401: no or unknown credentials
@@ -69,6 +70,10 @@ class InvalidParameterError(EcsError):
     """A parameter has a bad value (``InvalidParameterException``)."""
 
     code = "InvalidParameterException"
+
+
+class ExpressionError(InvalidParameterError):
+    """A cluster query language expression (``memberOf``, ``filter``) outside what minecs reads."""
 
 
 class UnsupportedFeatureError(EcsError):

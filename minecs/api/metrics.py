@@ -62,6 +62,12 @@ class ControllerMetrics:
         self.queue = Gauge(
             "minecs_reconcile_queue_depth", "Services due in the current reconcile pass.", registry=registry
         )
+        self.failures = PromCounter(
+            "minecs_reconcile_failures",
+            "Objects a reconcile pass could not handle and skipped (service, task, cluster).",
+            ("kind",),
+            registry=registry,
+        )
 
     # ReconcileObserver
     def pass_started(self, services: int) -> None:
@@ -70,6 +76,9 @@ class ControllerMetrics:
     def pass_finished(self, seconds: float) -> None:
         self.reconcile.observe(seconds)
         self.queue.set(0)
+
+    def object_failed(self, kind: str) -> None:
+        self.failures.labels(kind=kind).inc()
 
 
 def operation_of(request: web.Request) -> str:

@@ -53,7 +53,8 @@ async def _cluster(plane: ControlPlane, spec: ClusterSpec) -> Applied:
     found, _ = await plane.clusters.describe([name])
     existed = bool(found) and found[0]["status"] == "ACTIVE"
     await plane.clusters.create(spec)
-    current = {s["name"]: s.get("value") for s in found[0].get("settings", [])} if existed else {}
+    settings = found[0].get("settings", []) if existed else []
+    current = {s.get("name"): s.get("value") for s in settings}
     if existed and any(current.get(s.name or "") != s.value for s in spec.settings):
         await plane.clusters.update_settings(name, list(spec.settings))
         return Applied("Cluster", name, "configured")

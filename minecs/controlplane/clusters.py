@@ -125,7 +125,8 @@ class Clusters:
         await self.get_active(name)
 
         def apply(body: Mapping[str, Any]) -> dict[str, Any]:
-            merged = {s["name"]: s for s in body.get("settings", [])}
+            # A nameless setting (stored before settings were checked) is dropped, not tripped over.
+            merged = {s["name"]: s for s in body.get("settings", []) if s.get("name")}
             merged.update({s.name or "": encode(s) for s in settings})
             return {**body, "settings": list(merged.values())}
 

@@ -16,6 +16,11 @@ and, in this order:
    of the PRIMARY deployment per connected instance. Launches wait while the launch back-off holds.
 5. **Record** counts, deployments, rolloutState and the steady-state events (``scheduling.record``).
 
+Launches are bounded by placement: a pass stops launching at the first task that finds no room,
+and launches nothing while one of the service's tasks still waits for room (with ECS's event ``was
+unable to place a task because no container instance met all of its requirements.``), so a huge
+desiredCount on a small host costs one waiting task, not thousands.
+
 Launch back-off (ECS's service throttle): when the PRIMARY deployment's latest tasks keep stopping
 before reaching RUNNING, launches pause (``launch_delay``) and the service gets ``is unable to
 consistently start tasks successfully.``; a new deployment starts the count afresh, as a new task
@@ -139,8 +144,11 @@ class ServiceScheduler:
         )
         if primary["rolloutState"] == "FAILED":
             step = Step(start_new=0, stop_old=0, stop_new=0)  # a failed deployment launches nothing more
-        if held:
+        unplaced = [t for t in new if not t["instanceId"]]
+        if held or unplaced:
             step = replace(step, start_new=0, stuck=False)
+        if unplaced:
+            events.append(_unplaced_event(name, unplaced[0]))
         if step.start_new:
             strategies, constraints = decode_placement(_placement(service))
             started = await self.tasks.run(
@@ -153,7 +161,8 @@ class ServiceScheduler:
                     enable_execute_command=bool(service.get("enableExecuteCommand")),
                     strategies=tuple(strategies),
                     constraints=tuple(constraints),
-                )
+                ),
+                until_unplaced=True,
             )
             events.append(started_event(name, started))
         victims = self._least_healthy(old)[: step.stop_old] + self._least_healthy(new)[: step.stop_new]
@@ -387,6 +396,18 @@ class ServiceScheduler:
         return record(
             body, Split(new, old, stopping), events, healthy=self._healthy, now=self.clock().timestamp()
         )
+
+
+def _unplaced_event(service: str, task: Mapping[str, Any]) -> str:
+    """ECS's event when a service's task finds no instance (ECS names the closest instance; we give
+    the placement reason)."""
+    reason = str(task.get("placementReason") or "").removeprefix(
+        "No Container Instances met all of its requirements: "
+    )
+    return (
+        f"(service {service}) was unable to place a task because no container instance met all of its "
+        f"requirements. Reason: {reason}"
+    )
 
 
 def _serving(task: Mapping[str, Any]) -> bool:

@@ -19,8 +19,9 @@ from minecs.controlplane.tasks import Tasks
 from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
-from minecs.scheduling.record import deployment
+from minecs.scheduling.record import deployment, with_events
 from minecs.store import Store, retry_update
+from minecs.validation.service import DESIRED_COUNT_RANGE, MAX_DESIRED_COUNT
 
 
 def service_key(cluster: str, name: str) -> str:
@@ -110,8 +111,8 @@ class Services:
         current = await self.get(cluster, name)
         if current["status"] != "ACTIVE":
             raise ClientError("Service is not ACTIVE.", code="ServiceNotActiveException")
-        if desired_count is not None and desired_count < 0:
-            raise InvalidParameterError("desiredCount must be >= 0.")
+        if desired_count is not None and not 0 <= desired_count <= MAX_DESIRED_COUNT:
+            raise InvalidParameterError(DESIRED_COUNT_RANGE)
         new_td = (
             (await self.taskdefs.describe(task_definition)).definition.task_definition_arn
             if task_definition
@@ -175,6 +176,19 @@ class Services:
 
     async def reconcile(self, key: str) -> None:
         await self.scheduler.reconcile(key)
+
+    async def note_failure(self, key: str, message: str) -> None:
+        """An event saying a reconcile pass could not handle the service (said once, not every pass)."""
+
+        stored = await self.store.get(KIND, key)
+        if stored is None:
+            return
+        event = f"(service {stored.body['serviceName']}) could not be reconciled: {message}"
+        if stored.body["events"] and stored.body["events"][0]["message"] == event:
+            return  # said already: a poisoned service must not cost a write every pass
+        await retry_update(
+            self.store, KIND, key, lambda body: with_events(body, [event], self.clock().timestamp())
+        )
 
     async def in_cluster(self, cluster: str) -> list[Mapping[str, Any]]:
         """The cluster's services that are not deleted."""

@@ -12,6 +12,7 @@ capacity appears; this follows the issue (not a failure) rather than RunTask's `
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ MAX_COUNT = 10
 """RunTask's and StartTask's limit per call (checked where the API reads the request: a service's
 scheduler launches as many as its deployment needs)."""
 PLACE_ATTEMPTS = 5
+OnFailure = Callable[[str, str, Exception], str]
+"""Told (kind, key, error) of an object that could not be handled; answers the message to record."""
 _TIMES = ("pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt", "stoppedAt")
 
 
@@ -108,7 +111,11 @@ class Tasks:
         """``taskDefinitionRef`` -> the definition with its task size, and its JSON form."""
 
     # ------------------------------------------------------------------ run and place
-    async def run(self, request: RunRequest) -> list[Mapping[str, Any]]:
+    async def run(self, request: RunRequest, *, until_unplaced: bool = False) -> list[Mapping[str, Any]]:
+        """Create and place ``count`` tasks (one per instance for StartTask).
+
+        ``until_unplaced`` (a service's launches): stop at the first task that finds no capacity, so
+        a service never holds more than one task waiting for room, whatever its desiredCount."""
         count = len(request.instance_ids) or request.count
         if count < 1:
             raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
@@ -122,6 +129,8 @@ class Tasks:
             await self.store.create(KIND, body["taskArn"].rsplit("/", 1)[-1], body, cluster=cluster)
             pinned = request.instance_ids[index] if request.instance_ids else None
             created.append(await self._place(body["taskArn"].rsplit("/", 1)[-1], pinned))
+            if until_unplaced and not created[-1]["instanceId"]:
+                break
         return created
 
     def _new_task(self, cluster: str, registered: Registered, request: RunRequest) -> dict[str, Any]:
@@ -247,17 +256,37 @@ class Tasks:
             )
         return shown
 
-    async def place_pending(self, cluster: str) -> int:
-        """Try again to place the cluster's unplaced PENDING tasks; returns how many found a home."""
+    async def place_pending(self, cluster: str, on_failure: OnFailure | None = None) -> int:
+        """Try again to place the cluster's unplaced PENDING tasks; returns how many found a home.
+
+        With ``on_failure``, a task that cannot be handled is reported to it, its placement reason
+        says why, and the others are still placed (a poisoned task must not block the cluster)."""
         placed = 0
         for stored in await self.store.find(KIND, cluster=cluster, parent=""):
-            if stored.body["desiredStatus"] == "RUNNING":
-                try:
-                    result = await self._place(stored.key)
-                except VersionConflictError:
-                    continue  # busy with other writers; the next pass looks again
-                placed += bool(result.get("instanceId"))
+            if stored.body["desiredStatus"] != "RUNNING":
+                continue
+            try:
+                result = await self._place(stored.key)
+            except VersionConflictError:
+                continue  # busy with other writers; the next pass looks again
+            except Exception as exc:
+                if on_failure is None:
+                    raise
+                await self._unplaceable(stored.key, on_failure("task", stored.key, exc))
+                continue
+            placed += bool(result.get("instanceId"))
         return placed
+
+    async def _unplaceable(self, task_id: str, message: str) -> None:
+        reason = f"minecs could not place this task: {message}"
+
+        def note(body: Mapping[str, Any]) -> dict[str, Any]:
+            return {**body, "placementReason": reason}
+
+        with contextlib.suppress(Exception):  # best effort: the body may be what is broken
+            stored = await self.store.get(KIND, task_id)
+            if stored is not None and stored.body.get("placementReason") != reason:
+                await retry_update(self.store, KIND, task_id, note)
 
     # ------------------------------------------------------------------ stop, describe, list
     async def stop(

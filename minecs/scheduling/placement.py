@@ -11,9 +11,8 @@ Among candidates, the strategies are applied in order, each narrowing the choice
 * ``random``: any.
 
 Constraints: ``distinctInstance`` (no other task of the same group on the instance) and ``memberOf``
-with a documented subset of the cluster query language: ``attribute:<name> == <value>``, ``!=``,
-``in [a, b]``, ``not_in [...]``, ``exists``, joined with ``and`` / ``or``. Anything else is refused
-when the service or task is created, so it never surprises placement.
+with the subset of the cluster query language that ``minecs.model.expression`` reads. Anything else
+is refused when the service or task is created, so it never surprises placement.
 
 Ties are broken by instance id, so placement is deterministic for tests; ``random`` takes a seeded
 ``random.Random`` from the caller.
@@ -22,10 +21,10 @@ Ties are broken by instance id, so placement is deterministic for tests; ``rando
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from minecs.model.expression import matches, parse_expression
 from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 
 
@@ -61,8 +60,15 @@ class Strategy:
 
 @dataclass(frozen=True)
 class Constraint:
+    """A placement constraint; a ``memberOf`` one is parsed when it is made, so a bad expression is
+    refused where it enters (``ExpressionError``), never met later while placing."""
+
     type: PlacementConstraintType
     expression: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type is PlacementConstraintType.MEMBER_OF:
+            parse_expression(self.expression)
 
 
 @dataclass(frozen=True)
@@ -73,43 +79,6 @@ class Placed:
 @dataclass(frozen=True)
 class Unplaced:
     reason: str
-
-
-_TERM = re.compile(
-    r"^\s*attribute:(?P<name>[\w.\-/]+)\s*(?:(?P<op>==|!=)\s*(?P<value>[^\s\[\]]+)|"
-    r"(?P<set>in|not_in)\s*\[(?P<values>[^\]]*)\]|(?P<exists>exists))\s*$"
-)
-
-
-class ExpressionError(ValueError):
-    """A memberOf expression outside the supported subset."""
-
-
-def check_expression(expression: str) -> None:
-    for alternative in re.split(r"\s+or\s+", expression):
-        for term in re.split(r"\s+and\s+", alternative):
-            if not _TERM.match(term):
-                raise ExpressionError(f"unsupported memberOf expression term {term.strip()!r}")
-
-
-def matches(expression: str, attributes: Mapping[str, str]) -> bool:
-    check_expression(expression)
-    return any(
-        all(_term(term, attributes) for term in re.split(r"\s+and\s+", alternative))
-        for alternative in re.split(r"\s+or\s+", expression)
-    )
-
-
-def _term(term: str, attributes: Mapping[str, str]) -> bool:
-    m = _TERM.match(term)
-    assert m is not None  # check_expression ran first
-    have = attributes.get(m["name"])
-    if m["exists"]:
-        return have is not None
-    if m["op"]:
-        return (have == m["value"]) == (m["op"] == "==")
-    values = {v.strip() for v in m["values"].split(",") if v.strip()}
-    return (have in values) == (m["set"] == "in")
 
 
 def _fits(need: Need, c: Candidate, constraints: Sequence[Constraint]) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from minecs.errors import FieldProblem, ValidationError
+from minecs.errors import ExpressionError, FieldProblem, ValidationError
 from minecs.model.codec import Decoder
+from minecs.model.expression import parse_expression
 
 T = TypeVar("T")
 
@@ -44,3 +45,11 @@ def container_path(index: int, member: str = "") -> str:
 
 def in_range(value: int, low: int, high: int) -> bool:
     return low <= value <= high
+
+
+def check_expression(expression: str, path: str, report: Report) -> None:
+    """A memberOf expression placement can evaluate, or the problem at ``path``."""
+    try:
+        parse_expression(expression)
+    except ExpressionError as exc:
+        report.add(path, f"Invalid placement constraint expression: {exc.message}.", INVALID_PARAMETER)

@@ -14,9 +14,12 @@ Choices (ECS documents no wording for most of these; messages are ours and name 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from minecs.errors import FieldProblem, ValidationError
 from minecs.model.service import (
+    ClusterSetting,
     ClusterSpec,
     DeploymentControllerType,
     DeploymentStrategy,
@@ -25,7 +28,7 @@ from minecs.model.service import (
     SchedulingStrategy,
     ServiceSpec,
 )
-from minecs.validation.report import INVALID_PARAMETER, Report, decode_or_raise
+from minecs.validation.report import INVALID_PARAMETER, Report, check_expression, decode_or_raise
 from minecs.validation.task import check_tags
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -36,6 +39,11 @@ UNSUPPORTED = "UnsupportedFeatureException"
 MAX_PLACEMENT_STRATEGIES = 5
 MAX_PLACEMENT_CONSTRAINTS = 10
 CONTAINER_INSIGHTS_VALUES = ("enabled", "disabled", "enhanced")
+MAX_DESIRED_COUNT = 5000
+"""ECS's service quota "Tasks per service" (5,000). Choice: ECS lets support raise it; minecs does not."""
+DESIRED_COUNT_RANGE = (
+    f"desiredCount must be between 0 and {MAX_DESIRED_COUNT} (ECS's tasks per service quota)."
+)
 
 
 def parse_service(data: Any, source: str = "") -> ServiceSpec:
@@ -51,19 +59,38 @@ def parse_cluster(data: Any, source: str = "") -> ClusterSpec:
     report = Report(source)
     if spec.cluster_name is not None and not NAME_PATTERN.match(spec.cluster_name):
         report.add("clusterName", _name_message("cluster", spec.cluster_name))
-    for i, setting in enumerate(spec.settings):
+    check_cluster_settings(spec.settings, report)
+    check_tags(spec.tags, report)
+    report.raise_if_any()
+    return spec
+
+
+def parse_cluster_settings(data: Any, source: str = "settings") -> list[ClusterSetting]:
+    """UpdateClusterSettings' / UpdateCluster's ``settings``: a list of valid ClusterSettings."""
+    if not isinstance(data, list):
+        raise ValidationError([FieldProblem(source, "settings must be a list.", INVALID_PARAMETER)])
+    settings = [decode_or_raise(ClusterSetting, s, f"{source}[{i}]") for i, s in enumerate(data)]
+    report = Report()
+    check_cluster_settings(settings, report)
+    report.raise_if_any()
+    return settings
+
+
+def check_cluster_settings(settings: Sequence[ClusterSetting], report: Report) -> None:
+    """ECS has one cluster setting, ``containerInsights``: ``enabled``, ``disabled`` or ``enhanced``."""
+    for i, setting in enumerate(settings):
         if setting.name != "containerInsights":
             report.add(
                 f"settings[{i}].name",
                 f"Unknown cluster setting '{setting.name}'; the only one is containerInsights.",
+                INVALID_PARAMETER,
             )
         elif setting.value not in CONTAINER_INSIGHTS_VALUES:
             report.add(
-                f"settings[{i}].value", "containerInsights must be one of enabled, disabled, enhanced."
+                f"settings[{i}].value",
+                "containerInsights must be one of enabled, disabled, enhanced.",
+                INVALID_PARAMETER,
             )
-    check_tags(spec.tags, report)
-    report.raise_if_any()
-    return spec
 
 
 def _name_message(kind: str, name: str) -> str:
@@ -106,8 +133,8 @@ def _check_count(spec: ServiceSpec, report: Report) -> None:
         report.add(
             "desiredCount", "desiredCount is required when schedulingStrategy is REPLICA.", INVALID_PARAMETER
         )
-    elif spec.desired_count is not None and spec.desired_count < 0:
-        report.add("desiredCount", "desiredCount must be >= 0.", INVALID_PARAMETER)
+    elif spec.desired_count is not None and not 0 <= spec.desired_count <= MAX_DESIRED_COUNT:
+        report.add("desiredCount", DESIRED_COUNT_RANGE, INVALID_PARAMETER)
     if daemon and spec.placement_strategy:
         report.add(
             "placementStrategy",
@@ -183,6 +210,8 @@ def _check_placement(spec: ServiceSpec, report: Report) -> None:
                 "A memberOf placement constraint needs an expression.",
                 INVALID_PARAMETER,
             )
+        elif constraint.type is PlacementConstraintType.MEMBER_OF:
+            check_expression(constraint.expression or "", f"{path}.expression", report)
         elif constraint.type is PlacementConstraintType.DISTINCT_INSTANCE and constraint.expression:
             report.add(
                 f"{path}.expression",

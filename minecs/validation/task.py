@@ -12,7 +12,7 @@ import re
 
 from minecs.model.taskdef import Compatibility, NetworkMode, Scope, Tag, TaskDefinitionSpec, Volume
 from minecs.model.units import fargate_accepts, parse_cpu, parse_memory
-from minecs.validation.report import Report, container_path
+from minecs.validation.report import Report, check_expression, container_path
 
 FAMILY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 VOLUME_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -175,6 +175,8 @@ def check_task_members(spec: TaskDefinitionSpec, report: Report) -> None:
                 f"placementConstraints[{i}].expression",
                 "A memberOf placement constraint needs an expression.",
             )
+        else:
+            check_expression(constraint.expression, f"placementConstraints[{i}].expression", report)
     proxy = spec.proxy_configuration
     if proxy is not None and spec.container(proxy.container_name) is None:
         report.add(

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from minecs.api.ecs.common import Body, Context, failures, member, operation, page, required_str, str_list
-from minecs.model.service import ClusterSetting
 from minecs.model.task import PENDING_STATUSES
-from minecs.validation.report import decode_or_raise
-from minecs.validation.service import parse_cluster
+from minecs.validation.service import parse_cluster, parse_cluster_settings
 
 
 @operation("CreateCluster")
@@ -55,8 +53,7 @@ async def update_cluster_settings(ctx: Context, body: Body) -> Body:
 
 async def _settings(ctx: Context, body: Body, *, required: bool) -> Body:
     reference = required_str(body, "cluster")
-    raw = member(body, "settings", list, required=required) or []
-    settings = [decode_or_raise(ClusterSetting, s, f"settings[{i}]") for i, s in enumerate(raw)]
+    settings = parse_cluster_settings(member(body, "settings", list, required=required) or [])
     cluster = (
         await ctx.plane.clusters.update_settings(reference, settings)
         if settings

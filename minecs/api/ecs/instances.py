@@ -27,8 +27,8 @@ from minecs.api.ecs.common import (
 from minecs.api.shapes import instance_shape
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.instances import Registration
-from minecs.errors import ClientError, InvalidParameterError
-from minecs.scheduling.placement import ExpressionError, matches
+from minecs.errors import ClientError, ExpressionError, InvalidParameterError
+from minecs.model.expression import matches
 
 
 @operation("RegisterContainerInstance")
@@ -129,4 +129,4 @@ def _matches(expression: str, instance: dict[str, Any]) -> bool:
     try:
         return matches(expression, attributes)
     except ExpressionError as exc:
-        raise InvalidParameterError(f"filter: {exc}") from exc
+        raise InvalidParameterError(f"filter: {exc.message}") from exc

@@ -30,13 +30,18 @@ async def test_update_delete_and_events_of_a_service(client: Client, plane: Cont
         "InvalidParameterException",
         "The service cannot be stopped while it is scaled above 0.",
     )
-    await plane.services.reconcile("default/web")  # no instances: tasks wait for capacity
+    # No instance: the first task waits for capacity, and the service launches no more meanwhile.
+    await plane.services.reconcile("default/web")
+    await plane.services.reconcile("default/web")
     events = (await (await client.get("/v1/events", headers=AUTH)).json())["events"]
     service_events = [e for e in events if e["kind"] == "service"]
     assert service_events[0]["serviceName"] == "web"
-    assert service_events[0]["message"].startswith("(service web) has started 3 tasks:")
+    assert service_events[0]["message"].startswith(
+        "(service web) was unable to place a task because no container instance met all of its requirements."
+    )
+    assert service_events[1]["message"].startswith("(service web) has started 1 tasks:")
     task_events = [e for e in events if e["kind"] == "task"]
-    assert len(task_events) == 3  # each task's creation; none has started (no instance)
+    assert len(task_events) == 1  # its creation; it has not started (no instance)
     assert all(e["message"].endswith(" web:1 created.") and e["serviceName"] == "web" for e in task_events)
     deleted = await (await client.delete("/v1/services/web?force=true", headers=AUTH)).json()
     assert deleted["service"]["status"] == "DRAINING"

@@ -421,3 +421,24 @@ async def test_a_service_launches_more_than_runtasks_ten_at_once(plane: ControlP
     await plane.services.create(spec(40))
     await plane.services.reconcile("default/web")
     assert len(await live(plane)) == 40
+
+
+async def test_a_huge_desired_count_launches_only_what_can_be_placed(plane: ControlPlane) -> None:
+    """Issue 15: desiredCount 10^9 made 16,798 PENDING tasks in 21 s. ECS's quota bounds desiredCount
+    at the API (5,000); within it, a service launches no more than it can place, plus one that waits."""
+    await plane.taskdefs.register(parse_task_definition(taskdef(container("app", memory=1024), family="big")))
+    await plane.services.create(spec(5000, taskDefinition="big"))
+    for _ in range(3):
+        await plane.services.reconcile("default/web")
+        await agent_reports(plane)
+    tasks = await live(plane)
+    room = 4096 // 1024  # the instance's memory over the task's
+    assert len(tasks) == room + 1
+    assert sum(not t["instanceId"] for t in tasks) == 1
+    service = await plane.services.get(None, "web")
+    assert service["events"][0]["message"] == (
+        "(service web) was unable to place a task because no container instance met all of its "
+        "requirements. Reason: insufficient memory."
+    )
+    with pytest.raises(InvalidParameterError, match="between 0 and 5000"):
+        await plane.services.update(None, "web", desired_count=1_000_000_000)

@@ -107,7 +107,11 @@ def test_problems_from_every_document_carry_source_and_spec_path() -> None:
             "spec.containerDefinitions[0].essential",
             "Invalid type for parameter containerDefinitions[0].essential, value: maybe, type: <class 'str'>, valid types: <class 'bool'>",
         ),
-        ("app.yaml:doc#4", "spec.desiredCount", "desiredCount must be >= 0."),
+        (
+            "app.yaml:doc#4",
+            "spec.desiredCount",
+            "desiredCount must be between 0 and 5000 (ECS's tasks per service quota).",
+        ),
     ]
 
 

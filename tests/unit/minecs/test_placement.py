@@ -6,18 +6,17 @@ import random
 
 import pytest
 
+from minecs.errors import ExpressionError
+from minecs.model.expression import matches, parse_expression
 from minecs.model.service import PlacementConstraintType as ConstraintType
 from minecs.model.service import PlacementStrategyType as StrategyType
 from minecs.scheduling.placement import (
     Candidate,
     Constraint,
-    ExpressionError,
     Need,
     Placed,
     Strategy,
     Unplaced,
-    check_expression,
-    matches,
     place,
 )
 
@@ -135,8 +134,18 @@ def test_member_of_expressions(expression: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "expression", ["runningTasksCount > 1", "attribute:zone =~ z.*", "task:group == x", ""]
+    "expression", ["runningTasksCount > 1", "attribute:zone =~ z.*", "task:group == x", "", "<x>"]
 )
 def test_unsupported_expressions_are_refused(expression: str) -> None:
     with pytest.raises(ExpressionError, match="unsupported memberOf expression term"):
-        check_expression(expression)
+        parse_expression(expression)
+
+
+def test_a_member_of_constraint_cannot_be_made_with_an_expression_placement_cannot_read() -> None:
+    """The poison of issue 15: ``<x>`` was stored, then failed every reconcile pass."""
+    with pytest.raises(ExpressionError, match="'<x>'") as raised:
+        Constraint(ConstraintType.MEMBER_OF, "<x>")
+    assert raised.value.code == "InvalidParameterException"
+    with pytest.raises(ExpressionError, match="at most 2000 characters"):
+        Constraint(ConstraintType.MEMBER_OF, "attribute:a == b and " * 100 + "attribute:a exists")
+    assert Constraint(ConstraintType.DISTINCT_INSTANCE).expression == ""

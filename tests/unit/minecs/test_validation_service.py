@@ -74,7 +74,10 @@ def test_desired_count_rules() -> None:
     assert service_problems(desiredCount=None) == [
         (IPE, "desiredCount", "desiredCount is required when schedulingStrategy is REPLICA.")
     ]
-    assert service_problems(desiredCount=-1) == [(IPE, "desiredCount", "desiredCount must be >= 0.")]
+    bounded = "desiredCount must be between 0 and 5000 (ECS's tasks per service quota)."
+    assert service_problems(desiredCount=-1) == [(IPE, "desiredCount", bounded)]
+    assert service_problems(desiredCount=1_000_000_000) == [(IPE, "desiredCount", bounded)]
+    assert service_problems(desiredCount=5000) == []
     assert service_problems(desiredCount=0) == []
     assert service_problems(desiredCount=None, schedulingStrategy="DAEMON") == []
     assert service_problems(schedulingStrategy="DAEMON", placementStrategy=[{"type": "random"}]) == [
