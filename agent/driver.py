@@ -270,16 +270,24 @@ class DockerDriver:
         return network
 
     async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
-        stream = await self._call(
-            f"logs of container {container_id}",
-            self._api.logs,
-            container_id,
-            stdout=True,
-            stderr=True,
-            stream=True,
-            follow=True,
-            tail=tail if tail else "all",
-        )
+        def open_stream() -> Any:
+            try:
+                return self._api.logs(
+                    container_id,
+                    stdout=True,
+                    stderr=True,
+                    stream=True,
+                    follow=True,
+                    tail=tail if tail else "all",
+                )
+            except docker.errors.APIError as exc:
+                # A streamed request's error answer is never read to its end: close it, or its
+                # socket stays open until the garbage collector finds it.
+                if exc.response is not None:
+                    exc.response.close()
+                raise
+
+        stream = await self._call(f"logs of container {container_id}", open_stream)
         loop = asyncio.get_running_loop()
         try:
             while (chunk := await loop.run_in_executor(self._pool, next, stream, None)) is not None:

@@ -179,13 +179,19 @@ class DaemonThreads(Executor):
 
     def _work(self) -> None:
         while (item := self._queue.get()) is not None:
-            future, fn, args, kwargs = item
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn(*args, **kwargs))
-                except BaseException as exc:
-                    future.set_exception(exc)
+            self._run(*item)
+            del item  # hold nothing of a finished call while waiting for the next one
             self._idle.release()
+
+    @staticmethod
+    def _run(
+        future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
 
     def shutdown(self, wait: bool = False, *, cancel_futures: bool = True) -> None:
         with self._lock:
