@@ -8,21 +8,12 @@ from typing import Any
 from aiohttp import web
 
 from minecs.api.app import EXECS, LOGS, PLANE, POLL_WAIT
+from minecs.api.decoding import json_object
 from minecs.controlplane.instances import Registration
 from minecs.errors import AccessDeniedError, ClientError, UnauthenticatedError
 from minecs.model.wire import snapshot_from_json, snapshot_to_json
 
 routes = web.RouteTableDef()
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ClientError("The request body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise ClientError("The request body must be a JSON object.")
-    return body
 
 
 def _credential(request: web.Request) -> tuple[str, str, str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, failures, member, operation, page, required_str, str_list
+from minecs.api.ecs.common import Body, Context, failures, operation, page
+from minecs.api.members import member, required_str, str_list
 from minecs.model.service import ClusterSetting
 from minecs.model.task import PENDING_STATUSES
 from minecs.validation.report import decode_or_raise

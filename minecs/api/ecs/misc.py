@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, member, operation, required_str, str_list
+from minecs.api.ecs.common import Body, Context, operation
+from minecs.api.members import member, required_str, str_list
 from minecs.errors import InvalidParameterError, NotFoundError
 from minecs.model.taskdef import Tag
 from minecs.store import retry_update

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from minecs.api.ecs.common import Body, Context, member, operation, page, required_str, str_list
+from minecs.api.ecs.common import Body, Context, operation, page
+from minecs.api.members import member, required_str, str_list
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.codec import encode
 from minecs.model.registered import to_json
