@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 
 from minecs.api.app import build_app
+from minecs.api.ecs.sigv4 import InvalidSignatureError, verify
 from minecs.controlplane.plane import ControlPlane
 from minecs.store import StoreError
 from minecs.store.sqlite import SqliteStore
 from tests.taskdefs import container, taskdef
-from tests.unit.minecs.wire import ADMIN, AUTH, signed
+from tests.unit.minecs.wire import ADMIN, AUTH, TARGET, signed
 
 Client = TestClient[Any, Any]
 
@@ -70,3 +73,69 @@ async def test_a_store_error_names_no_file(plane: ControlPlane, tmp_path: Path) 
         await plane.store.create("cluster", "big", {"pad": "x" * 100_000})
     assert "full" in raised.value.message
     assert str(tmp_path) not in raised.value.message
+
+
+async def signed_call(
+    client: Client, operation: str, members: dict[str, Any], **signing: Any
+) -> tuple[int, dict[str, Any]]:
+    raw = json.dumps(members).encode()
+    headers = signed(str(client.make_url("/")), operation, raw, **signing)
+    response = await client.post("/", data=raw, headers=headers)
+    return response.status, await response.json(content_type=None)
+
+
+async def test_a_request_signed_without_x_amz_target_cannot_be_retargeted(
+    client: Client, plane: ControlPlane
+) -> None:
+    await plane.clusters.ensure_default()
+    raw = json.dumps({"cluster": "default"}).encode()
+    headers = signed(str(client.make_url("/")), "DescribeClusters", raw, unsigned=("x-amz-target",))
+    headers["X-Amz-Target"] = TARGET + "DeleteCluster"  # what a man in the middle would change
+    response = await client.post("/", data=raw, headers=headers)
+    answer = await response.json(content_type=None)
+    assert (response.status, answer["__type"]) == (403, "InvalidSignatureException")
+    assert answer["message"] == "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+    assert (await plane.clusters.get_active("default"))["status"] == "ACTIVE"
+
+
+async def test_a_request_signed_without_host_is_refused(client: Client) -> None:
+    status, answer = await signed_call(client, "ListClusters", {}, unsigned=("host",))
+    assert (status, answer["__type"]) == (403, "InvalidSignatureException")
+    assert answer["message"] == "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+
+
+async def test_a_credential_scoped_to_another_service_is_refused(client: Client) -> None:
+    status, answer = await signed_call(client, "ListClusters", {}, service="s3")
+    assert (status, answer["__type"]) == (403, "InvalidSignatureException")
+    assert answer["message"] == "Credential should be scoped to correct service: 'ecs'. "
+
+
+@pytest.mark.parametrize("region", ["nowhere", "US-EAST-1", "us_east_1", "us-east-", "x" * 40])
+async def test_a_credential_scoped_to_a_malformed_region_is_refused(client: Client, region: str) -> None:
+    status, answer = await signed_call(client, "ListClusters", {}, region=region)
+    assert (status, answer["__type"]) == (403, "InvalidSignatureException")
+    assert answer["message"] == "Credential should be scoped to a valid region. "
+
+
+@pytest.mark.parametrize(
+    "region", ["us-east-1", "eu-west-3", "us-gov-west-1", "ap-southeast-5", "eusc-de-east-1"]
+)
+async def test_any_well_formed_region_is_served(client: Client, region: str) -> None:
+    assert (await signed_call(client, "ListClusters", {}, region=region))[0] == 200
+
+
+def test_sigv4_verification_over_a_raw_non_utf8_header_byte_is_a_signature_mismatch() -> None:
+    """The canonical request is rebuilt from the bytes as sent; nothing raises UnicodeEncodeError."""
+    headers = CIMultiDict(signed("http://127.0.0.1:1/", "ListClusters"))
+    headers["Host"] = "127.0.0.1:1"
+    headers["X-Amz-Target"] += "\udcff"
+    with pytest.raises(InvalidSignatureError, match="does not match"):
+        verify(
+            method="POST",
+            path="/",
+            query="",
+            headers=headers,
+            body=b"{}",
+            secret_for=lambda key: ADMIN.secret_access_key,
+            now=datetime.now(UTC),
+        )
