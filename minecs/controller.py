@@ -21,6 +21,7 @@ from minecs.api.serving import Serving
 from minecs.controlplane.auth import load_or_create_admin
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
+from minecs.datadir import secure
 from minecs.logs import get_logger
 from minecs.reconciler import reconcile_forever
 from minecs.sdnotify import notify, watchdog
@@ -48,6 +49,7 @@ async def serve(
 ) -> None:
     identity = Identity(settings.region, settings.account_id)
     tuning = settings.tuning
+    secure(settings.data_dir)  # 0700 / 0600 before SQLite creates a file (minecs.datadir)
     plane = await ControlPlane.open(settings.data_dir, identity, tuning)
     admin = load_or_create_admin(settings.data_dir)
     # A parked poll must end well inside the disconnection window, or a healthy agent looks gone.
