@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-import structlog
 
 from minecs import logs
 from minecs.api.app import build_app
@@ -29,12 +28,10 @@ async def port(plane: ControlPlane) -> AsyncIterator[int]:
 
 
 @pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
+def json_log() -> io.StringIO:
     out = io.StringIO()
     logs.configure("info", "json", stream=out)
-    yield out
-    structlog.reset_defaults()
-    logs.unconfigure_stdlib()
+    return out
 
 
 def both_shapes(answer: object) -> bool:
