@@ -5,11 +5,13 @@ it here, once: ``taskDefinition``, ``cluster``, ``count``, ``overrides`` (contai
 task-level ``cpu``/``memory``), ``startedBy``, ``group``, ``tags``, ``placementStrategy``,
 ``placementConstraints``, ``enableExecuteCommand`` and, for StartTask, ``containerInstances``.
 Every member is read through ``minecs.api.members``, so a problem is a ClientException naming the
-member's path (``overrides.containerOverrides[0].name``).
+member's path (``overrides.containerOverrides[0].name``). ECS's limits hold: ``overrides`` at most
+8192 characters, tags as on every resource (``validation.task.check_tags``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +24,10 @@ from minecs.model.taskdef import Tag
 from minecs.model.units import parse_cpu, parse_memory
 from minecs.model.wire import ecs_override_from_json
 from minecs.validation.report import decode_or_raise
+from minecs.validation.task import tags_or_raise
+
+MAX_OVERRIDES = 8192
+"""ECS: "A total of 8192 characters are allowed for overrides", JSON formatting included (compact here)."""
 
 
 def run_request(body: Mapping[str, Any]) -> RunRequest:
@@ -30,6 +36,9 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
     if not 1 <= (len(instances) or (1 if count is None else count)) <= MAX_COUNT:
         raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
     overrides = member(body, "overrides", dict) or {}
+    if len(json.dumps(overrides, separators=(",", ":"), ensure_ascii=False)) > MAX_OVERRIDES:
+        raise InvalidParameterError(f"Container Overrides length must be at most {MAX_OVERRIDES}")
+    tags = tags_or_raise(tuple(decode_or_raise(Tag, t, path) for path, t in objects(body, "tags")))
     return RunRequest(
         task_definition=required_str(body, "taskDefinition"),
         cluster=member(body, "cluster", str),
@@ -37,7 +46,7 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
         overrides=_container_overrides(overrides),
         started_by=member(body, "startedBy", str),
         group=member(body, "group", str),
-        tags=tuple(decode_or_raise(Tag, t, path) for path, t in objects(body, "tags")),
+        tags=tags,
         instance_ids=tuple(i.rsplit("/", 1)[-1] for i in instances),
         task_cpu=_size(overrides.get("cpu"), parse_cpu, "overrides.cpu"),
         task_memory=_size(overrides.get("memory"), parse_memory, "overrides.memory"),

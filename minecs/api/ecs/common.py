@@ -66,9 +66,9 @@ def operation(name: str, *, read_only: bool = False) -> Callable[[Handler], Hand
 # ---------------------------------------------------------------------------- members
 
 
-def references(body: Mapping[str, Any], name: str, *, most: int) -> list[str]:
-    """A Describe* call's required list of names or ARNs, at most ``most`` of them (ECS's limits)."""
-    found = str_list(body, name, required=True)
+def references(body: Mapping[str, Any], name: str, *, most: int, required: bool = True) -> list[str]:
+    """A call's list of names or ARNs, at most ``most`` of them (ECS's limits)."""
+    found = str_list(body, name, required=required)
     if len(found) > most:
         raise InvalidParameterError(f"{name} can have at most {most} items.")
     return found

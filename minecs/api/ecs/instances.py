@@ -119,7 +119,7 @@ async def update_container_instances_state(ctx: Context, body: Body) -> Body:
     status = required_str(body, "status")
     here = {i["instanceId"] for i in await ctx.plane.instances.in_cluster(cluster)}
     wanted, missing = [], []
-    for reference in str_list(body, "containerInstances", required=True):
+    for reference in references(body, "containerInstances", most=10):
         if short_id(reference) in here:
             await ctx.plane.instances.set_status(short_id(reference), status)
             wanted.append(short_id(reference))

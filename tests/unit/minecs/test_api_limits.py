@@ -139,3 +139,75 @@ def test_sigv4_verification_over_a_raw_non_utf8_header_byte_is_a_signature_misma
             secret_for=lambda key: ADMIN.secret_access_key,
             now=datetime.now(UTC),
         )
+
+
+def padded_taskdef(total: int) -> dict[str, Any]:
+    """A task definition whose compact JSON is about ``total`` bytes (environment values pad it)."""
+    pads = [{"name": f"V{i}", "value": "x" * 1000} for i in range(total // 1024)]
+    return taskdef(container(environment=pads))
+
+
+async def test_a_task_definition_over_64_kib_is_refused_with_ecs_words(client: Client) -> None:
+    status, answer = await ecs(client, "RegisterTaskDefinition", padded_taskdef(70 * 1024))
+    assert (status, answer["__type"]) == (400, "ClientException")
+    assert answer["message"].startswith("Actual length: '")
+    assert answer["message"].endswith("'. Max allowed length is '65536' bytes.")
+    native = await client.post("/v1/taskdefinitions", json=padded_taskdef(70 * 1024), headers=AUTH)
+    assert (native.status, (await native.json())["code"]) == (400, "ClientException")
+
+
+async def test_a_task_definition_under_64_kib_is_registered(client: Client) -> None:
+    assert (await ecs(client, "RegisterTaskDefinition", padded_taskdef(60 * 1024)))[0] == 200
+
+
+async def test_container_overrides_over_8192_characters_are_refused_with_ecs_words(client: Client) -> None:
+    await ecs(client, "RegisterTaskDefinition", taskdef(container()))
+    overrides = {"containerOverrides": [{"name": "app", "environment": [{"name": "A", "value": "x" * 8200}]}]}
+    status, answer = await ecs(client, "RunTask", {"taskDefinition": "web", "overrides": overrides})
+    assert (status, answer["__type"], answer["message"]) == (
+        400,
+        "InvalidParameterException",
+        "Container Overrides length must be at most 8192",
+    )
+
+
+@pytest.mark.parametrize(
+    ("tags", "path"),
+    [
+        ([{"key": "k" * 129, "value": "v"}], "tags[0].key"),
+        ([{"key": "", "value": "v"}], "tags[0].key"),
+        ([{"key": "k", "value": "v" * 257}], "tags[0].value"),
+        ([{"key": f"k{i}", "value": "v"} for i in range(51)], "tags"),
+    ],
+)
+async def test_tag_limits_hold_on_tag_resource_and_run_task(
+    client: Client, plane: ControlPlane, tags: list[dict[str, str]], path: str
+) -> None:
+    cluster = (await plane.clusters.ensure_default())["clusterArn"]
+    status, answer = await ecs(client, "TagResource", {"resourceArn": cluster, "tags": tags})
+    assert (status, answer["message"].split(":")[0]) == (400, path)
+    await ecs(client, "RegisterTaskDefinition", taskdef(container()))
+    status, answer = await ecs(client, "RunTask", {"taskDefinition": "web", "tags": tags})
+    assert (status, answer["message"].split(":")[0]) == (400, path)
+
+
+async def test_untag_resource_keys_hold_to_the_tag_key_limit(client: Client, plane: ControlPlane) -> None:
+    cluster = (await plane.clusters.ensure_default())["clusterArn"]
+    status, answer = await ecs(client, "UntagResource", {"resourceArn": cluster, "tagKeys": ["k" * 129]})
+    assert (status, answer["message"].split(":")[0]) == (400, "tagKeys[0]")
+
+
+@pytest.mark.parametrize(
+    ("operation", "member", "most", "extra"),
+    [
+        ("DescribeClusters", "clusters", 100, {}),
+        ("DeleteTaskDefinitions", "taskDefinitions", 10, {}),
+        ("UpdateContainerInstancesState", "containerInstances", 10, {"status": "DRAINING"}),
+    ],
+)
+async def test_list_members_hold_to_ecs_counts(
+    client: Client, operation: str, member: str, most: int, extra: dict[str, Any]
+) -> None:
+    status, answer = await ecs(client, operation, {member: [f"x{i}" for i in range(most + 1)], **extra})
+    assert (status, answer["__type"]) == (400, "InvalidParameterException")
+    assert answer["message"] == f"{member} can have at most {most} items."
