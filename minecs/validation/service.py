@@ -14,9 +14,11 @@ Choices (ECS documents no wording for most of these; messages are ours and name 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from minecs.model.service import (
+    ClusterSetting,
     ClusterSpec,
     DeploymentControllerType,
     DeploymentStrategy,
@@ -51,7 +53,15 @@ def parse_cluster(data: Any, source: str = "") -> ClusterSpec:
     report = Report(source)
     if spec.cluster_name is not None and not NAME_PATTERN.match(spec.cluster_name):
         report.add("clusterName", _name_message("cluster", spec.cluster_name))
-    for i, setting in enumerate(spec.settings):
+    check_cluster_settings(spec.settings, report)
+    check_tags(spec.tags, report)
+    report.raise_if_any()
+    return spec
+
+
+def check_cluster_settings(settings: Sequence[ClusterSetting], report: Report) -> None:
+    """CreateCluster's and UpdateCluster(Settings)'s ``settings``: containerInsights only, a known value."""
+    for i, setting in enumerate(settings):
         if setting.name != "containerInsights":
             report.add(
                 f"settings[{i}].name",
@@ -61,9 +71,6 @@ def parse_cluster(data: Any, source: str = "") -> ClusterSpec:
             report.add(
                 f"settings[{i}].value", "containerInsights must be one of enabled, disabled, enhanced."
             )
-    check_tags(spec.tags, report)
-    report.raise_if_any()
-    return spec
 
 
 def _name_message(kind: str, name: str) -> str:

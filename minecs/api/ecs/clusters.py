@@ -14,8 +14,8 @@ from minecs.api.ecs.common import Body, Context, failures, operation, page, refe
 from minecs.api.members import member, required_str, str_list
 from minecs.model.service import ClusterSetting
 from minecs.model.task import PENDING_STATUSES
-from minecs.validation.report import decode_or_raise
-from minecs.validation.service import parse_cluster
+from minecs.validation.report import Report, decode_or_raise
+from minecs.validation.service import check_cluster_settings, parse_cluster
 
 
 @operation("CreateCluster")
@@ -58,6 +58,9 @@ async def _settings(ctx: Context, body: Body, *, required: bool) -> Body:
     reference = required_str(body, "cluster")
     raw = member(body, "settings", list, required=required) or []
     settings = [decode_or_raise(ClusterSetting, s, f"settings[{i}]") for i, s in enumerate(raw)]
+    report = Report()
+    check_cluster_settings(settings, report)
+    report.raise_if_any()
     cluster = (
         await ctx.plane.clusters.update_settings(reference, settings)
         if settings

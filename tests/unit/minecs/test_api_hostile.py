@@ -19,6 +19,7 @@ from minecs.api.app import build_app
 from minecs.api.ecs.common import OPERATIONS
 from minecs.controlplane.plane import ControlPlane
 from tests.taskdefs import container, taskdef
+from tests.unit.minecs.apiclient import agent
 from tests.unit.minecs.wire import ADMIN, AUTH, JSON_1_1, TARGET, exchange, request_bytes, signed
 
 Client = TestClient[Any, Any]
@@ -266,3 +267,29 @@ async def test_a_fault_of_ours_is_500_server_exception_with_no_path_logged_once_
     faults = [e for e in logged if e["log_level"] == "error"]
     assert [e["event"] for e in faults] == ["request failed", "request failed"]
     assert all(isinstance(e["exc_info"], RuntimeError) for e in faults)
+
+
+# ---------------------------------------------------------------------------- found by the fuzz test
+
+
+async def test_agent_reports_that_are_not_a_list_of_objects_are_a_client_exception(
+    client: Client, plane: ControlPlane
+) -> None:
+    me = await agent(client, plane)
+    for reports in (-(2**63), "x", [1], {"a": 1}):
+        response = await client.post(
+            f"/agent/v1/instances/{me['id']}/reports",
+            json={"reports": reports},
+            headers={"Authorization": me["Authorization"]},
+        )
+        assert (response.status, (await response.json())["code"]) == (400, "ClientException"), reports
+
+
+@pytest.mark.parametrize("operation", ["UpdateClusterSettings", "UpdateCluster"])
+async def test_a_cluster_setting_without_a_name_is_refused_and_is_not_stored(
+    client: Client, operation: str
+) -> None:
+    status, answer = await ecs(client, operation, '{"cluster": "default", "settings": [{}]}')
+    assert (status, answer["message"].split(":")[0]) == (400, "settings[0].name")
+    valid = '{"cluster": "default", "settings": [{"name": "containerInsights", "value": "enabled"}]}'
+    assert (await ecs(client, operation, valid))[0] == 200
