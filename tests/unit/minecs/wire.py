@@ -69,16 +69,16 @@ async def exchange(host: str, port: int, raw: bytes) -> Answer | None:
     """Send ``raw`` on a fresh connection; the answer, or None when the server closed without one."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
+        # Not drained: the answer may come (a 413) while the body is still being written.
         writer.write(raw)
-        await writer.drain()
         head = await reader.readuntil(b"\r\n\r\n")
-    except (asyncio.IncompleteReadError, ConnectionError):
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         return None
     try:
         status_line, *lines = head.decode("latin-1").split("\r\n")
         headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines if x)}
-        length = int(headers.get("content-length", "0"))
-        body = await reader.readexactly(length)
+        length = headers.get("content-length")
+        body = await (reader.readexactly(int(length)) if length is not None else reader.read())
         return Answer(int(status_line.split(" ")[1]), headers, body)
     finally:
         writer.close()
