@@ -96,9 +96,7 @@ def decode_object(raw: bytes, *, empty_is_object: bool = False) -> dict[str, Any
         body = json.loads(
             text, parse_constant=_no_constant, parse_int=_int64, parse_float=_finite, object_pairs_hook=_keys
         )
-    except ValueError as exc:
-        if isinstance(exc, MalformedRequestError):
-            raise
+    except ValueError as exc:  # the hooks raise MalformedRequestError, which is no ValueError
         raise MalformedRequestError("The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise MalformedRequestError("The request body must be a JSON object.")

@@ -80,7 +80,12 @@ class ShapedServer(web.Server):
     """``web.Server`` (the protocol factory) making a ``ShapedRequestHandler`` per connection."""
 
     def __init__(self, inner: web.Server, **handler_args: Any) -> None:
-        super().__init__(inner.request_handler, request_factory=inner.request_factory, **handler_args)
+        super().__init__(
+            inner.request_handler,
+            request_factory=inner.request_factory,
+            handler_cancellation=inner.handler_cancellation,
+            **handler_args,
+        )
         self._handler_args = handler_args
         self._serving_loop = asyncio.get_running_loop()
 
