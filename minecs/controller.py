@@ -1,8 +1,9 @@
 """The controller daemon: the store, the HTTP front ends and the reconcile loop, in one event loop.
 
-aiohttp is embedded with ``AppRunner(handle_signals=False)`` so that ``minecs.aiotasks`` owns
-shutdown; ``ready`` is set once the port really accepts connections, and systemd is told ``READY=1`` then
-(``Type=notify`` units), with watchdog pings while it runs.
+aiohttp is embedded with ``minecs.api.serving.Serving`` (an ``AppRunner(handle_signals=False)``
+whose own parse-error answers are JSON) so that ``minecs.aiotasks`` owns shutdown; ``ready`` is set
+once the port really accepts connections, and systemd is told ``READY=1`` then (``Type=notify``
+units), with watchdog pings while it runs.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from minecs.aiotasks import run_roots
 from minecs.api.app import build_app
 from minecs.api.metrics import ControllerMetrics
+from minecs.api.serving import Serving
 from minecs.controlplane.auth import load_or_create_admin
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
+from minecs.datadir import secure
 from minecs.logs import get_logger
 from minecs.reconciler import reconcile_forever
 from minecs.sdnotify import notify, watchdog
@@ -47,6 +49,7 @@ async def serve(
 ) -> None:
     identity = Identity(settings.region, settings.account_id)
     tuning = settings.tuning
+    secure(settings.data_dir)  # 0700 / 0600 before SQLite creates a file (minecs.datadir)
     plane = await ControlPlane.open(settings.data_dir, identity, tuning)
     admin = load_or_create_admin(settings.data_dir)
     # A parked poll must end well inside the disconnection window, or a healthy agent looks gone.
@@ -61,10 +64,9 @@ async def serve(
         metrics=metrics,
     )
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
-    await runner.setup()
+    serving = Serving(app, shutdown_timeout=2.0)
     try:
-        await web.TCPSite(runner, settings.listen, settings.port).start()
+        await serving.start(settings.listen, settings.port)
         await plane.clusters.ensure_default()
         log.info("controller listening", endpoint=settings.endpoint, data_dir=str(settings.data_dir))
         if ready is not None:
@@ -81,5 +83,5 @@ async def serve(
         )
     finally:
         notify("STOPPING=1")
-        await runner.cleanup()
+        await serving.close()
         await plane.close()

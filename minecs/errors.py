@@ -8,7 +8,11 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
     ├── SettingsError             bad configuration value; the daemon refuses to start
     ├── EcsError                  an error with an ECS error code; the API sends it as a 4xx
     │   ├── ClientError                     ClientException
-    │   │   └── ValidationError            every problem found in one document, with field paths
+    │   │   ├── ValidationError            every problem found in one document, with field paths
+    │   │   └── MalformedRequestError      the request cannot be read: not UTF-8, not JSON, too deep,
+    │   │       │                          a number out of range, a bad path or header value; the ECS
+    │   │       │                          front end calls it SerializationException, as AWS does
+    │   │       └── RequestTooLargeError   413: the body is over the size limit
     │   ├── InvalidParameterError           InvalidParameterException
     │   │   └── ExpressionError             a memberOf expression minecs cannot read
     │   ├── UnsupportedFeatureError         UnsupportedFeatureException
@@ -24,8 +28,9 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
 
 Design decision: an ``EcsError`` carries its wire ``code`` and HTTP ``status`` as data, so both API
 front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handler ever maps errors
-by hand. ``ValidationError`` keeps *all* problems (``FieldProblem``), because ECS users fix a task
-definition faster when they see every error at once.
+by hand (``ecs_code``, when set, is the code the ECS front end uses instead). ``ValidationError``
+keeps *all* problems (``FieldProblem``), because ECS users fix a task definition faster when they
+see every error at once.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class EcsError(MinecsError):
 
     code: str = "ServerException"
     status: int = 400
+    ecs_code: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -64,6 +70,19 @@ class ClientError(EcsError):
     """The request is wrong in a way ECS reports as ``ClientException``."""
 
     code = "ClientException"
+
+
+class MalformedRequestError(ClientError):
+    """The request cannot be read at all (``minecs.api.bodies``, the request guard); nothing ran."""
+
+    ecs_code: str | None = "SerializationException"
+
+
+class RequestTooLargeError(MalformedRequestError):
+    """The request body is over the size limit (HTTP 413)."""
+
+    status = 413
+    ecs_code = None
 
 
 class InvalidParameterError(EcsError):

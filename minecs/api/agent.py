@@ -8,21 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from minecs.api.app import EXECS, LOGS, PLANE, POLL_WAIT
+from minecs.api.decoding import json_object
+from minecs.api.members import objects
 from minecs.controlplane.instances import Registration
 from minecs.errors import AccessDeniedError, ClientError, UnauthenticatedError
 from minecs.model.wire import snapshot_from_json, snapshot_to_json
 
 routes = web.RouteTableDef()
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ClientError("The request body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise ClientError("The request body must be a JSON object.")
-    return body
 
 
 def _credential(request: web.Request) -> tuple[str, str, str]:
@@ -118,11 +110,11 @@ async def reports(request: web.Request) -> web.Response:
     instance_id = await instance_of(request)
     body = await json_object(request)
     acknowledged: dict[str, int] = {}
-    for index, raw in enumerate(body.get("reports") or []):
+    for path, raw in objects(body, "reports"):
         try:
             snapshot = snapshot_to_json(snapshot_from_json(raw))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ClientError(f"reports[{index}]: malformed task state: {exc!r}") from exc
+            raise ClientError(f"{path}: malformed task state: {exc!r}") from exc
         acknowledged[snapshot["taskArn"]] = await request.app[PLANE].tasks.report(instance_id, snapshot)
     return web.json_response({"acknowledged": acknowledged})
 

@@ -1,4 +1,8 @@
-"""The aiohttp application: error mapping, authentication, and the two route tables.
+"""The aiohttp application: its middlewares, authentication, and the route tables.
+
+Middlewares, outermost first: metrics; ``answers.refusals`` (every exception becomes an answer in
+the request's front end's shape); ``decoding.guard`` (path parameters, query and headers are
+checked before any handler reads them); ``wake_on_write``.
 
 Authentication: the native API takes the admin credential as
 ``Authorization: MinecsAdmin <access key id>:<secret>``; the agent protocol takes a registration
@@ -11,19 +15,17 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from minecs.api.answers import refusals
+from minecs.api.decoding import guard
 from minecs.api.metrics import ControllerMetrics
 from minecs.api.relay import Relay, Upload
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
-from minecs.errors import EcsError, MinecsError, UnauthenticatedError, ValidationError
-from minecs.logs import get_logger
-
-log = get_logger(__name__)
+from minecs.errors import UnauthenticatedError
 
 PLANE = web.AppKey("plane", ControlPlane)
 ADMIN = web.AppKey("admin", AdminCredential)
@@ -32,32 +34,10 @@ LOGS: web.AppKey[Relay[Upload]] = web.AppKey("logs")
 EXECS: web.AppKey[Relay[web.WebSocketResponse]] = web.AppKey("execs")
 WAKE = web.AppKey("wake", asyncio.Event)
 ECS_UNSIGNED_LOOPBACK = web.AppKey("ecs_unsigned_loopback", bool)
-READ_ONLY = "minecs.read_only"
+READ_ONLY = web.RequestKey("read_only", bool)
 """Set on a request whose (POST) operation changes nothing, so it does not wake the reconciler."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def error_body(exc: MinecsError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": getattr(exc, "code", "ClientException"), "message": exc.message}
-    if isinstance(exc, ValidationError):
-        body["problems"] = [{"path": p.path, "message": p.message, "code": p.code} for p in exc.problems]
-    return body
-
-
-@web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except EcsError as exc:
-        return web.json_response(error_body(exc), status=exc.status)
-    except MinecsError as exc:
-        return web.json_response(error_body(exc), status=400)
-    except Exception:
-        log.exception("request failed", path=request.path)
-        return web.json_response({"code": "ServerException", "message": "internal error"}, status=500)
 
 
 @web.middleware
@@ -78,12 +58,17 @@ def require_admin(request: web.Request) -> str:
     admin = request.app[ADMIN]
     valid = (
         scheme == "MinecsAdmin"
-        and hmac.compare_digest(key, admin.access_key_id)
-        and hmac.compare_digest(secret, admin.secret_access_key)
+        and hmac.compare_digest(_utf8(key), _utf8(admin.access_key_id))
+        and hmac.compare_digest(_utf8(secret), _utf8(admin.secret_access_key))
     )
     if not valid:
         raise UnauthenticatedError("Missing or wrong admin credential.")
     return key
+
+
+def _utf8(text: str) -> bytes:
+    """Bytes to compare in constant time (``compare_digest`` refuses non-ASCII ``str``)."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def build_app(
@@ -101,7 +86,7 @@ def build_app(
     from minecs.api.metrics import route as metrics_route
 
     metrics = metrics or ControllerMetrics(CollectorRegistry())
-    app = web.Application(middlewares=[middleware(metrics), errors, wake_on_write])
+    app = web.Application(middlewares=[middleware(metrics), refusals, guard, wake_on_write])
     app[WAKE] = wake or asyncio.Event()
     app[ECS_UNSIGNED_LOOPBACK] = ecs_unsigned_loopback
     app[PLANE] = plane

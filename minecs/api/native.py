@@ -11,8 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.agent import json_object
 from minecs.api.app import PLANE, require_admin
+from minecs.api.decoding import json_object
+from minecs.api.members import member
 from minecs.api.runrequest import run_request
 from minecs.api.shapes import instance_shape, task_shape
 from minecs.controlplane.apply import apply
@@ -40,14 +41,27 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+MAX_TOKEN_TTL = 366 * 24 * 3600
+"""Choice: a registration token lives at most a year (a longer-lived one is a standing credential)."""
+MAX_TOKEN_USES = 1_000_000
+
+
+def _number(body: dict[str, Any], name: str, *, default: float, most: float, integer: bool = False) -> float:
+    """A positive number member (an integer when ``integer``), at most ``most``."""
+    value = body.get(name, default)
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not 0 < value <= most:
+        kind = "a positive integer" if integer else "a positive number"
+        raise ClientError(f"{name}: must be {kind}, at most {most:g}.")
+    return value
+
+
 @routes.post("/v1/tokens")
 async def create_token(request: web.Request) -> web.Response:
     require_admin(request)
     body = await json_object(request)
-    ttl = body.get("ttlSeconds", 3600)
-    uses = body.get("uses", 1)
-    if not isinstance(ttl, int | float) or not isinstance(uses, int) or uses < 1 or ttl <= 0:
-        raise ClientError("ttlSeconds must be a positive number and uses a positive integer.")
+    ttl = _number(body, "ttlSeconds", default=3600, most=MAX_TOKEN_TTL)
+    uses = int(_number(body, "uses", default=1, most=MAX_TOKEN_USES, integer=True))
     now = datetime.now(UTC)
     token = await request.app[PLANE].instances.tokens.create(now=now, ttl=timedelta(seconds=ttl), uses=uses)
     return web.json_response(
@@ -78,7 +92,7 @@ async def stop_task(request: web.Request) -> web.Response:
     require_admin(request)
     body = await json_object(request)
     task = await request.app[PLANE].tasks.stop(
-        body.get("cluster"), request.match_info["id"], body.get("reason")
+        member(body, "cluster", str), request.match_info["id"], member(body, "reason", str)
     )
     return web.json_response({"task": public(task)})
 
@@ -116,9 +130,7 @@ async def apply_documents(request: web.Request) -> web.Response:
     """Body: ``{"documents": [<manifest or ECS JSON>, ...]}``; every problem is reported before anything changes."""
     require_admin(request)
     body = await json_object(request)
-    raw = body.get("documents")
-    if not isinstance(raw, list):
-        raise ClientError("documents must be a list of manifests.")
+    raw = member(body, "documents", list, required=True) or []
     documents = parse_documents((doc, f"documents[{index}]") for index, doc in enumerate(raw))
     results = await apply(request.app[PLANE], documents)
     return web.json_response({"results": [r.__dict__ for r in results]})

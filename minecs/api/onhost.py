@@ -19,12 +19,11 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from minecs.api.agent import instance_of
-from minecs.api.app import EXECS, LOGS, PLANE, error_body, require_admin
+from minecs.api.app import EXECS, LOGS, PLANE, require_admin
 from minecs.api.relay import Upload
 from minecs.errors import (
     AgentUnavailableError,
     ClientError,
-    EcsError,
     InvalidParameterError,
     MinecsError,
     NotFoundError,
@@ -155,15 +154,11 @@ async def upload_logs(request: web.Request) -> web.Response:
 async def task_exec(request: web.Request) -> web.StreamResponse:
     """Run ``?command=ARG&command=ARG…`` in a task's container (``?container=&tty=1``) over a WebSocket.
 
-    A refusal is the usual JSON error, and also ``Minecs-Error: <code>: <message>``, because a
-    WebSocket client sees the status and headers of a refused upgrade but not its body."""
-    try:
-        principal = require_admin(request)
-        target, command = await _exec_target(request)
-    except EcsError as exc:
-        refused = web.json_response(error_body(exc), status=exc.status)
-        refused.headers["Minecs-Error"] = f"{exc.code}: {exc.message}".replace("\n", " ")
-        return refused
+    A refusal is the usual JSON error, which also carries ``Minecs-Error: <code>: <message>``
+    (``minecs.api.answers``), because a WebSocket client sees the status and headers of a refused
+    upgrade but not its body."""
+    principal = require_admin(request)
+    target, command = await _exec_target(request)
     caller = web.WebSocketResponse(heartbeat=30)
     if not caller.can_prepare(request).ok:
         raise ClientError("exec needs a WebSocket upgrade (minecs exec does it).")

@@ -3,15 +3,20 @@
 The native ``POST /v1/tasks`` and the ECS ``RunTask``/``StartTask`` take the same body, so they read
 it here, once: ``taskDefinition``, ``cluster``, ``count``, ``overrides`` (container overrides and the
 task-level ``cpu``/``memory``), ``startedBy``, ``group``, ``tags``, ``placementStrategy``,
-``placementConstraints``, ``enableExecuteCommand`` and, for StartTask, ``containerInstances``. Every problem is a
-ClientException naming the member.
+``placementConstraints``, ``enableExecuteCommand`` and, for StartTask, ``containerInstances``.
+Every member is read through ``minecs.api.members``, so a problem is a ClientException naming the
+member's path (``overrides.containerOverrides[0].name``). ECS's limits hold: ``overrides`` at most
+8192 characters, tags as on every resource (``validation.task.check_tags``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from minecs.api.decoding import printable
+from minecs.api.members import member, objects, required_str, str_list
 from minecs.controlplane.tasks import MAX_COUNT, RunRequest, decode_placement
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.task import ContainerOverride
@@ -19,72 +24,74 @@ from minecs.model.taskdef import Tag
 from minecs.model.units import parse_cpu, parse_memory
 from minecs.model.wire import ecs_override_from_json
 from minecs.validation.report import decode_or_raise
+from minecs.validation.task import tags_or_raise
+
+MAX_OVERRIDES = 8192
+"""ECS: "A total of 8192 characters are allowed for overrides", JSON formatting included (compact here)."""
 
 
 def run_request(body: Mapping[str, Any]) -> RunRequest:
-    if not isinstance(body.get("taskDefinition"), str):
-        raise ClientError("taskDefinition: is required.")
-    count = body.get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool):
-        raise ClientError("count: must be an integer.")
-    instances = body.get("containerInstances") or []
-    if not isinstance(instances, list) or not all(isinstance(i, str) for i in instances):
-        raise ClientError("containerInstances: must be a list of container instance ids or ARNs.")
-    if not 1 <= (len(instances) or count) <= MAX_COUNT:
+    count = member(body, "count", int)
+    instances = str_list(body, "containerInstances")
+    if not 1 <= (len(instances) or (1 if count is None else count)) <= MAX_COUNT:
         raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
-    overrides = body.get("overrides") or {}
-    if not isinstance(overrides, dict):
-        raise ClientError("overrides: must be an object.")
-    strategies, constraints = _placement(body)
-    enable_exec = body.get("enableExecuteCommand", False)
-    if not isinstance(enable_exec, bool):
-        raise ClientError("enableExecuteCommand: must be true or false.")
+    overrides = member(body, "overrides", dict) or {}
+    if len(json.dumps(overrides, separators=(",", ":"), ensure_ascii=False)) > MAX_OVERRIDES:
+        raise InvalidParameterError(f"Container Overrides length must be at most {MAX_OVERRIDES}")
+    tags = tags_or_raise(tuple(decode_or_raise(Tag, t, path) for path, t in objects(body, "tags")))
     return RunRequest(
-        task_definition=body["taskDefinition"],
-        cluster=_optional_str(body, "cluster"),
-        count=count,
+        task_definition=required_str(body, "taskDefinition"),
+        cluster=member(body, "cluster", str),
+        count=1 if count is None else count,
         overrides=_container_overrides(overrides),
-        started_by=_optional_str(body, "startedBy"),
-        group=_optional_str(body, "group"),
-        tags=tuple(decode_or_raise(Tag, t, f"tags[{i}]") for i, t in enumerate(body.get("tags") or [])),
+        started_by=member(body, "startedBy", str),
+        group=member(body, "group", str),
+        tags=tags,
         instance_ids=tuple(i.rsplit("/", 1)[-1] for i in instances),
         task_cpu=_size(overrides.get("cpu"), parse_cpu, "overrides.cpu"),
         task_memory=_size(overrides.get("memory"), parse_memory, "overrides.memory"),
-        strategies=tuple(strategies),
-        constraints=tuple(constraints),
-        enable_execute_command=enable_exec,
+        strategies=tuple(_placement(body, "placementStrategy", "field")),
+        constraints=tuple(_placement(body, "placementConstraints", "expression")),
+        enable_execute_command=bool(member(body, "enableExecuteCommand", bool)),
     )
 
 
-def _optional_str(body: Mapping[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ClientError(f"{name}: must be a string.")
-    return value
-
-
 def _container_overrides(overrides: Mapping[str, Any]) -> tuple[ContainerOverride, ...]:
-    try:
-        return tuple(ecs_override_from_json(o) for o in overrides.get("containerOverrides") or [])
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ClientError(f"overrides.containerOverrides: malformed: {exc!r}") from exc
+    """Each ``containerOverrides`` item, every member type-checked before the override is built."""
+    found = []
+    for path, raw in objects(overrides, "containerOverrides", path="overrides"):
+        required_str(raw, "name", path=path)
+        if raw.get("command") is not None:
+            str_list(raw, "command", path=path)
+        for pair_path, pair in objects(raw, "environment", path=path):
+            required_str(pair, "name", path=pair_path)
+            required_str(pair, "value", path=pair_path)
+        for name in ("cpu", "memory", "memoryReservation"):
+            member(raw, name, int, path=path)
+        found.append(ecs_override_from_json(raw))
+    return tuple(found)
 
 
 def _size(raw: Any, parse: Callable[[str], int | None], path: str) -> int | None:
     if raw is None:
         return None
-    value = parse(str(raw))
+    value = parse(str(raw)) if isinstance(raw, str | int) and not isinstance(raw, bool) else None
     if value is None or value <= 0:
-        raise ClientError(f"{path}: {raw!r} is not a valid size.")
+        raise ClientError(f"{path}: {printable(repr(raw))} is not a valid size.")
     return value
 
 
-def _placement(body: Mapping[str, Any]) -> tuple[list[Any], list[Any]]:
-    raw = {
-        "strategies": body.get("placementStrategy") or [],
-        "constraints": body.get("placementConstraints") or [],
-    }
+def _placement(body: Mapping[str, Any], name: str, detail: str) -> list[Any]:
+    """``placementStrategy`` (``type``, ``field``) or ``placementConstraints`` (``type``, ``expression``)."""
+    items = objects(body, name)
+    for path, item in items:
+        required_str(item, "type", path=path)
+        member(item, detail, str, path=path)
+    raw = [item for _, item in items]
     try:
-        return decode_placement(raw)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidParameterError(f"placementStrategy/placementConstraints: not valid: {exc!r}") from exc
+        strategies, constraints = decode_placement(
+            {"strategies": raw if detail == "field" else [], "constraints": raw if detail != "field" else []}
+        )
+    except ValueError as exc:
+        raise InvalidParameterError(f"{name}: {exc}") from exc
+    return strategies if detail == "field" else constraints

@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.agent import json_object
 from minecs.api.app import PLANE, require_admin
-from minecs.errors import ClientError
+from minecs.api.decoding import json_object
+from minecs.api.members import member
 from minecs.model.task import service_of
 
 routes = web.RouteTableDef()
@@ -41,19 +41,13 @@ async def describe_service(request: web.Request) -> web.Response:
 async def update_service(request: web.Request) -> web.Response:
     require_admin(request)
     body = await json_object(request)
-    desired = body.get("desiredCount")
-    if desired is not None and (not isinstance(desired, int) or isinstance(desired, bool)):
-        raise ClientError("desiredCount: must be an integer.")
-    task_definition = body.get("taskDefinition")
-    if task_definition is not None and not isinstance(task_definition, str):
-        raise ClientError("taskDefinition: must be a string.")
     service = await request.app[PLANE].services.update(
-        body.get("cluster"),
+        member(body, "cluster", str),
         request.match_info["name"],
-        desired_count=desired,
-        task_definition=task_definition,
-        force_new_deployment=bool(body.get("forceNewDeployment")),
-        enable_execute_command=_optional_bool(body, "enableExecuteCommand"),
+        desired_count=member(body, "desiredCount", int),
+        task_definition=member(body, "taskDefinition", str),
+        force_new_deployment=bool(member(body, "forceNewDeployment", bool)),
+        enable_execute_command=member(body, "enableExecuteCommand", bool),
     )
     return web.json_response({"service": service})
 
@@ -115,10 +109,3 @@ def task_events(task: Mapping[str, Any], service: str) -> list[dict[str, Any]]:
         for member, message in moments
         if task.get(member)
     ]
-
-
-def _optional_bool(body: Mapping[str, Any], name: str) -> bool | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, bool):
-        raise ClientError(f"{name}: must be true or false.")
-    return value

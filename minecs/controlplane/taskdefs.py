@@ -29,7 +29,7 @@ from minecs.store import Store, retry_update
 
 KIND = "taskdef"
 REF = re.compile(
-    r"^(?:arn:[\w-]+:ecs:[\w-]*:\d*:task-definition/)?(?P<family>[A-Za-z0-9_-]{1,255})(?::(?P<revision>\d+))?$"
+    r"^(?:arn:[\w-]+:ecs:[\w-]*:\d*:task-definition/)?(?P<family>[A-Za-z0-9_-]{1,255})(?::(?P<revision>\d{1,10}))?$"
 )
 
 

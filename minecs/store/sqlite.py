@@ -62,7 +62,7 @@ class SqliteStore:
             try:
                 return fn(*args)
             except sqlite3.Error as exc:
-                raise StoreError(f"store {self.path}: {exc}") from exc
+                raise StoreError(f"store: {exc}") from exc
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 

@@ -22,11 +22,20 @@ from minecs.validation.containers import check_containers
 from minecs.validation.graph import check_cycles, check_references
 from minecs.validation.network import check_network
 from minecs.validation.report import Report, decode_or_raise
-from minecs.validation.task import check_family, check_task_members, check_volumes, task_size
+from minecs.validation.task import (
+    check_document_size,
+    check_family,
+    check_task_members,
+    check_volumes,
+    task_size,
+)
 
 
 def parse_task_definition(data: Any, source: str = "") -> TaskDefinitionSpec:
-    """Decode, validate and normalise a ``RegisterTaskDefinition`` body."""
+    """Decode, validate and normalise a ``RegisterTaskDefinition`` body (at most 64 KiB, as in ECS)."""
+    report = Report(source)
+    check_document_size(data, report)
+    report.raise_if_any()
     return check_task_definition(decode_or_raise(TaskDefinitionSpec, data, source), source)
 
 

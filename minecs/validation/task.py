@@ -8,7 +8,9 @@ minecs host has nothing that can serve them; the user sees which volume and what
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from minecs.model.taskdef import Compatibility, NetworkMode, Scope, Tag, TaskDefinitionSpec, Volume
 from minecs.model.units import fargate_accepts, parse_cpu, parse_memory
@@ -18,6 +20,9 @@ FAMILY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 VOLUME_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 TASK_CPU_RANGE = (128, 196608)
 MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+MAX_TASK_DEFINITION_BYTES = 64 * 1024
 CLOUD_ONLY_VOLUMES = (
     ("efs_volume_configuration", "efsVolumeConfiguration"),
     ("fsx_windows_file_server_volume_configuration", "fsxWindowsFileServerVolumeConfiguration"),
@@ -150,21 +155,45 @@ def _check_volume(path: str, v: Volume, *, repeated: bool, report: Report) -> No
         )
 
 
+def check_document_size(data: Any, report: Report) -> None:
+    """ECS's 64 KiB limit on a task definition, counted as its compact JSON in UTF-8, in ECS's words."""
+    size = len(
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode(
+            "utf-8", "surrogatepass"
+        )
+    )
+    if size > MAX_TASK_DEFINITION_BYTES:
+        report.add("", f"Actual length: '{size}'. Max allowed length is '{MAX_TASK_DEFINITION_BYTES}' bytes.")
+
+
+def check_tag_key(key: str | None, path: str, report: Report) -> None:
+    if not key or len(key) > MAX_TAG_KEY:
+        report.add(path, f"Tag keys must be 1 to {MAX_TAG_KEY} characters.")
+
+
 def check_tags(tags: tuple[Tag, ...], report: Report) -> None:
     """ECS tag rules: at most 50, keys 1-128 characters and unique, no aws: prefix, values <= 256."""
     if len(tags) > MAX_TAGS:
         report.add("tags", f"A resource can have at most {MAX_TAGS} tags.")
     seen: set[str] = set()
     for i, tag in enumerate(tags):
-        if not tag.key or len(tag.key) > 128:
-            report.add(f"tags[{i}].key", "Tag keys must be 1 to 128 characters.")
+        if not tag.key or len(tag.key) > MAX_TAG_KEY:
+            check_tag_key(tag.key, f"tags[{i}].key", report)
         elif tag.key.lower().startswith("aws:"):
             report.add(f"tags[{i}].key", f"Tag key '{tag.key}' uses the reserved prefix aws:.")
         elif tag.key in seen:
             report.add(f"tags[{i}].key", f"Tag key '{tag.key}' is set more than once.")
         seen.add(tag.key or "")
-        if tag.value is not None and len(tag.value) > 256:
-            report.add(f"tags[{i}].value", "Tag values must be at most 256 characters.")
+        if tag.value is not None and len(tag.value) > MAX_TAG_VALUE:
+            report.add(f"tags[{i}].value", f"Tag values must be at most {MAX_TAG_VALUE} characters.")
+
+
+def tags_or_raise(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
+    """``tags`` when they keep ECS's tag rules; otherwise a ValidationError with every problem."""
+    report = Report()
+    check_tags(tags, report)
+    report.raise_if_any()
+    return tags
 
 
 def check_task_members(spec: TaskDefinitionSpec, report: Report) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, failures, member, operation, page, required_str, str_list
+from minecs.api.ecs.common import Body, Context, failures, operation, page, references
+from minecs.api.members import member, required_str, str_list
 from minecs.model.task import PENDING_STATUSES
 from minecs.validation.service import parse_cluster, parse_cluster_settings
 
@@ -24,7 +25,7 @@ async def create_cluster(ctx: Context, body: Body) -> Body:
 @operation("DescribeClusters", read_only=True)
 async def describe_clusters(ctx: Context, body: Body) -> Body:
     include = set(str_list(body, "include"))
-    found, missing = await ctx.plane.clusters.describe(str_list(body, "clusters"))
+    found, missing = await ctx.plane.clusters.describe(references(body, "clusters", most=100, required=False))
     shown = [await _shown(ctx, c, tags="TAGS" in include, statistics="STATISTICS" in include) for c in found]
     return {"clusters": shown, "failures": failures(missing)}
 

@@ -1,10 +1,10 @@
-"""What every ECS operation handler shares: the registry, typed member access, pagination, shapes.
+"""What every ECS operation handler shares: the registry, references, pagination, failures.
 
 An operation is ``async def op(ctx, body) -> dict`` registered under its ECS name with
 ``@operation("RunTask")``; ``read_only`` marks the ones that change nothing (they do not wake the
-reconciler). Handlers call the same service layer as the native API (``ctx.plane``) and return the
-ECS response shape; the service layer's bookkeeping members are stripped here (``task_shape``,
-``service_shape``, ``instance_shape``).
+reconciler). Members are read through ``minecs.api.members``. Handlers call the same service layer
+as the native API (``ctx.plane``) and return the ECS response shape; the service layer's
+bookkeeping members are stripped in ``minecs.api.shapes``.
 
 Pagination: ``nextToken`` is an opaque, url-safe encoding of the offset into the (stably sorted)
 full result; ``maxResults`` is 1..100 (default 100), as ECS's list calls take it.
@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from minecs.api.members import member, str_list
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.plane import ControlPlane
-from minecs.errors import ClientError, InvalidParameterError
+from minecs.errors import InvalidParameterError
 
 T = TypeVar("T")
 Body = dict[str, Any]
@@ -65,35 +66,9 @@ def operation(name: str, *, read_only: bool = False) -> Callable[[Handler], Hand
 # ---------------------------------------------------------------------------- members
 
 
-def member(body: Mapping[str, Any], name: str, kind: type[T], *, required: bool = False) -> T | None:
-    """``body[name]`` checked against ``kind``; a missing required one or a wrong type is a ClientException."""
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ClientError(f"{name}: is required.")
-        return None
-    wrong_int = kind is int and isinstance(value, bool)
-    if not isinstance(value, kind) or wrong_int:
-        raise ClientError(f"{name}: expected {kind.__name__}, got {type(value).__name__}.")
-    return value
-
-
-def required_str(body: Mapping[str, Any], name: str) -> str:
-    value = member(body, name, str, required=True)
-    assert value is not None
-    return value
-
-
-def str_list(body: Mapping[str, Any], name: str, *, required: bool = False) -> list[str]:
-    values = member(body, name, list, required=required) or []
-    if not all(isinstance(v, str) for v in values):
-        raise ClientError(f"{name}: expected a list of strings.")
-    return list(values)
-
-
-def references(body: Mapping[str, Any], name: str, *, most: int) -> list[str]:
-    """A Describe* call's required list of names or ARNs, at most ``most`` of them (ECS's limits)."""
-    found = str_list(body, name, required=True)
+def references(body: Mapping[str, Any], name: str, *, most: int, required: bool = True) -> list[str]:
+    """A call's list of names or ARNs, at most ``most`` of them (ECS's limits)."""
+    found = str_list(body, name, required=required)
     if len(found) > most:
         raise InvalidParameterError(f"{name} can have at most {most} items.")
     return found

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
-import json
-import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from minecs.api.answers import JSON_1_1, REQUEST_ID
 from minecs.api.app import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY
+from minecs.api.decoding import decode_object, printable, read_body
 from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
 from minecs.api.ecs.common import OPERATIONS, Context, operation_name
 from minecs.api.ecs.sigv4 import verify
-from minecs.errors import EcsError, MinecsError, UnsupportedFeatureError, ValidationError
-from minecs.logs import get_logger
+from minecs.errors import EcsError, UnsupportedFeatureError
 
-log = get_logger(__name__)
 routes = web.RouteTableDef()
-JSON_1_1 = "application/x-amz-json-1.1"
 _MODULES = (clusters, instances, misc, services, taskdefs, tasks)  # importing them registers the operations
 
 
@@ -28,32 +24,15 @@ class UnknownOperationError(EcsError):
     code = "UnknownOperationException"
 
 
-class SerializationError(EcsError):
-    code = "SerializationException"
-
-
 @routes.post("/")
 async def ecs_api(request: web.Request) -> web.StreamResponse:
-    request_id = str(uuid.uuid4())
-    headers = {"x-amzn-RequestId": request_id}
-    try:
-        answer = await _dispatch(request)
-    except ValidationError as exc:
-        return _error(exc.code, _with_paths(exc), 400, headers)
-    except EcsError as exc:
-        return _error(
-            exc.code, exc.message, 400 if exc.status < 500 and exc.status != 403 else exc.status, headers
-        )
-    except MinecsError as exc:
-        return _error("ClientException", exc.message, 400, headers)
-    except Exception:
-        log.exception("ECS request failed", target=request.headers.get("X-Amz-Target"), request_id=request_id)
-        return _error("ServerException", "internal error", 500, headers)
-    return web.json_response(answer, headers=headers, content_type=JSON_1_1)
+    """One ECS operation; a refusal is answered by ``answers.refusals`` in the ECS shape."""
+    answer = await _dispatch(request)
+    return web.json_response(answer, headers={"x-amzn-RequestId": request[REQUEST_ID]}, content_type=JSON_1_1)
 
 
 async def _dispatch(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
+    raw = await read_body(request)
     caller_region = _authenticate(request, raw)
     target = request.headers.get("X-Amz-Target", "")
     name = operation_name(target)
@@ -61,13 +40,8 @@ async def _dispatch(request: web.Request) -> dict[str, Any]:
     if found is None and name.isidentifier():
         raise UnsupportedFeatureError(f"{name} is not supported by minecs.")
     if found is None:
-        raise UnknownOperationError(f"Unknown operation: {target or '(no X-Amz-Target header)'}.")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise SerializationError("The request body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise SerializationError("The request body must be a JSON object.")
+        raise UnknownOperationError(f"Unknown operation: {printable(target) or '(no X-Amz-Target header)'}.")
+    body = decode_object(raw, empty_is_object=True)
     if found.read_only:
         request[READ_ONLY] = True
     plane = request.app[PLANE]
@@ -96,14 +70,3 @@ def _loopback(request: web.Request) -> bool:
         return ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
         return False
-
-
-def _with_paths(exc: ValidationError) -> str:
-    """ECS sends one message; every problem is in it, each with its member path."""
-    return "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in exc.problems)
-
-
-def _error(code: str, message: str, status: int, headers: Mapping[str, str]) -> web.Response:
-    return web.json_response(
-        {"__type": code, "message": message}, status=status, headers=dict(headers), content_type=JSON_1_1
-    )

@@ -12,42 +12,33 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from minecs.api.ecs.common import (
-    Body,
-    Context,
-    failures,
-    member,
-    operation,
-    page,
-    references,
-    required_str,
-    short_id,
-    str_list,
-)
+from minecs.api.decoding import printable
+from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
+from minecs.api.members import member, objects, required_str, str_list
 from minecs.api.shapes import instance_shape
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.instances import Registration
 from minecs.errors import ClientError, ExpressionError, InvalidParameterError
 from minecs.model.expression import matches
+from minecs.validation.network import MAX_PORT
 
 
 @operation("RegisterContainerInstance")
 async def register_container_instance(ctx: Context, body: Body) -> Body:
     cluster = (await ctx.plane.clusters.get_active(member(body, "cluster", str)))["clusterName"]
-    totals = {r.get("name"): r for r in member(body, "totalResources", list) or [] if isinstance(r, dict)}
+    totals = {required_str(r, "name", path=path): (path, r) for path, r in objects(body, "totalResources")}
     version = member(body, "versionInfo", dict) or {}
     attributes = {
-        str(a["name"]): str(a.get("value", ""))
-        for a in member(body, "attributes", list) or []
-        if isinstance(a, dict) and "name" in a
+        required_str(a, "name", path=path): member(a, "value", str, path=path) or ""
+        for path, a in objects(body, "attributes")
     }
     registration = Registration(
         cluster=cluster,
-        cpu=int(totals.get("CPU", {}).get("integerValue", 0)),
-        memory=int(totals.get("MEMORY", {}).get("integerValue", 0)),
-        reserved_ports=tuple(int(p) for p in totals.get("PORTS", {}).get("stringSetValue", [])),
-        agent_version=str(version.get("agentVersion", "")),
-        docker_version=str(version.get("dockerVersion", "")),
+        cpu=_integer(totals, "CPU"),
+        memory=_integer(totals, "MEMORY"),
+        reserved_ports=_ports(totals),
+        agent_version=member(version, "agentVersion", str, path="versionInfo") or "",
+        docker_version=member(version, "dockerVersion", str, path="versionInfo") or "",
         attributes=attributes,
     )
     token = await ctx.plane.instances.tokens.create(now=datetime.now(UTC))
@@ -55,6 +46,27 @@ async def register_container_instance(ctx: Context, body: Body) -> Body:
     return {
         "containerInstance": instance_shape(await _described(ctx, cluster, registered.instance["instanceId"]))
     }
+
+
+Resources = dict[str, tuple[str, dict[str, Any]]]
+"""``totalResources`` by name, each with its member path."""
+
+
+def _integer(totals: Resources, name: str) -> int:
+    path, resource = totals.get(name, ("", {}))
+    value = member(resource, "integerValue", int, path=path) or 0
+    if value < 0:
+        raise ClientError(f"{path}.integerValue: must not be negative.")
+    return value
+
+
+def _ports(totals: Resources) -> tuple[int, ...]:
+    path, resource = totals.get("PORTS", ("", {}))
+    ports = str_list(resource, "stringSetValue", path=path)
+    for index, port in enumerate(ports):
+        if not (port.isdigit() and len(port) <= 5 and int(port) <= MAX_PORT):
+            raise ClientError(f"{path}.stringSetValue[{index}]: {printable(port)!r} is not a port number.")
+    return tuple(int(p) for p in ports)
 
 
 @operation("DeregisterContainerInstance")
@@ -107,7 +119,7 @@ async def update_container_instances_state(ctx: Context, body: Body) -> Body:
     status = required_str(body, "status")
     here = {i["instanceId"] for i in await ctx.plane.instances.in_cluster(cluster)}
     wanted, missing = [], []
-    for reference in str_list(body, "containerInstances", required=True):
+    for reference in references(body, "containerInstances", most=10):
         if short_id(reference) in here:
             await ctx.plane.instances.set_status(short_id(reference), status)
             wanted.append(short_id(reference))

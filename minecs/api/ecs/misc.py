@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, member, operation, required_str, str_list
+from minecs.api.ecs.common import Body, Context, operation
+from minecs.api.members import member, required_str, str_list
 from minecs.errors import InvalidParameterError, NotFoundError
 from minecs.model.taskdef import Tag
 from minecs.store import retry_update
-from minecs.validation.report import decode_or_raise
+from minecs.validation.report import Report, decode_or_raise
+from minecs.validation.task import check_tag_key, tags_or_raise
 
 MAX_TAGS = 50
 
@@ -51,7 +53,7 @@ async def list_tags_for_resource(ctx: Context, body: Body) -> Body:
 @operation("TagResource")
 async def tag_resource(ctx: Context, body: Body) -> Body:
     raw = member(body, "tags", list, required=True) or []
-    tags = [decode_or_raise(Tag, t, f"tags[{i}]") for i, t in enumerate(raw)]
+    tags = tags_or_raise(tuple(decode_or_raise(Tag, t, f"tags[{i}]") for i, t in enumerate(raw)))
 
     def add(current: Mapping[str, Any]) -> dict[str, Any]:
         merged = {t["key"]: t for t in current.get("tags") or []}
@@ -67,6 +69,10 @@ async def tag_resource(ctx: Context, body: Body) -> Body:
 @operation("UntagResource")
 async def untag_resource(ctx: Context, body: Body) -> Body:
     keys = set(str_list(body, "tagKeys", required=True))
+    report = Report()
+    for index, key in enumerate(str_list(body, "tagKeys")):
+        check_tag_key(key, f"tagKeys[{index}]", report)
+    report.raise_if_any()
     await _change(
         ctx,
         required_str(body, "resourceArn"),

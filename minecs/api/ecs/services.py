@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from minecs.api.ecs.common import (
-    Body,
-    Context,
-    failures,
-    member,
-    operation,
-    page,
-    references,
-    required_str,
-    short_id,
-    str_list,
-)
+from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
+from minecs.api.members import member, required_str, str_list
 from minecs.api.shapes import service_shape
 from minecs.controlplane.clusters import Failure
 from minecs.errors import NotFoundError

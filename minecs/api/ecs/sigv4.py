@@ -5,8 +5,17 @@ access key id; the answer is the ``Caller`` (access key, region from the credent
 ``EcsError`` with AWS's code. The canonical request is rebuilt from the headers the client says it
 signed (``SignedHeaders``), with ``host`` as sent (port included), exactly as botocore builds it.
 
-Choice: a signature dated more than 15 minutes from the server's clock is refused, as AWS does
-(``Signature expired``); hosts without a synchronised clock will see that error first.
+Before any key is looked up, the request must be signed as AWS requires: ``host``,
+``x-amz-date`` and ``x-amz-target`` among the ``SignedHeaders`` (otherwise a captured signature
+could be replayed at another operation, e.g. a DescribeClusters turned into a DeleteCluster), and
+a credential scope for the service ``ecs`` in a well-formed region name. minecs serves every region
+on one endpoint, so any region that looks like an AWS one (``us-east-1``, ``us-gov-west-1``,
+``eusc-de-east-1``) is accepted; ``nowhere`` or ``US_EAST_1`` is not.
+
+Choices: a signature dated more than 15 minutes from the server's clock is refused, as AWS does
+(``Signature expired``); hosts without a synchronised clock will see that error first. Every
+refusal of a malformed or incomplete signature is ``InvalidSignatureException`` (403), with AWS's
+words where we know them (the ``Host`` and scope messages) and the same pattern for the others.
 """
 
 from __future__ import annotations
@@ -22,7 +31,14 @@ from urllib.parse import quote
 from minecs.errors import EcsError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+SERVICE = "ecs"
 MAX_SKEW = timedelta(minutes=15)
+MUST_SIGN = (
+    ("host", "'Host' or ':authority'"),
+    ("x-amz-date", "'X-Amz-Date'"),
+    ("x-amz-target", "'X-Amz-Target'"),
+)
+REGION = re.compile(r"^[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}$")
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
     r"/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
@@ -67,6 +83,7 @@ def verify(
     parsed = _AUTHORIZATION.match(authorization.strip())
     if parsed is None:
         raise InvalidSignatureError("The Authorization header is not a valid AWS Signature Version 4.")
+    _check_scope(parsed)
     secret = secret_for(parsed["key"])
     if secret is None:
         raise UnrecognizedClientError("The security token included in the request is invalid.")
@@ -84,15 +101,31 @@ def verify(
     canonical = canonical_request(
         method, path=path, query=query, headers=headers, signed=parsed["signed"].split(";"), body=body
     )
-    to_sign = "\n".join((ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
+    to_sign = "\n".join((ALGORITHM, stamp, scope, hashlib.sha256(_bytes(canonical)).hexdigest()))
     key = signing_key(secret, parsed["date"], parsed["region"], parsed["service"])
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(key, _bytes(to_sign), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, parsed["signature"]):
         raise InvalidSignatureError(
             "The request signature we calculated does not match the signature you provided. Check your AWS "
             "Secret Access Key and signing method. Consult the service documentation for details."
         )
     return Caller(parsed["key"], parsed["region"])
+
+
+def _check_scope(parsed: re.Match[str]) -> None:
+    signed = parsed["signed"].split(";")
+    for header, shown in MUST_SIGN:
+        if header not in signed:
+            raise InvalidSignatureError(f"{shown} must be a 'SignedHeader' in the AWS Authorization.")
+    if parsed["service"] != SERVICE:
+        raise InvalidSignatureError(f"Credential should be scoped to correct service: '{SERVICE}'. ")
+    if not REGION.match(parsed["region"]):
+        raise InvalidSignatureError("Credential should be scoped to a valid region. ")
+
+
+def _bytes(text: str) -> bytes:
+    """What was signed, byte for byte: a header's raw non-UTF-8 bytes arrive from aiohttp as surrogates."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def canonical_request(
@@ -119,7 +152,7 @@ def _canonical_query(query: str) -> str:
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = f"AWS4{secret}".encode()
+    key = _bytes(f"AWS4{secret}")
     for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.new(key, _bytes(part), hashlib.sha256).digest()
     return key

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from minecs.api.ecs.common import Body, Context, member, operation, page, required_str, str_list
+from minecs.api.ecs.common import Body, Context, operation, page, references
+from minecs.api.members import member, required_str, str_list
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.codec import encode
 from minecs.model.registered import to_json
@@ -57,7 +58,7 @@ async def deregister_task_definition(ctx: Context, body: Body) -> Body:
 @operation("DeleteTaskDefinitions")
 async def delete_task_definitions(ctx: Context, body: Body) -> Body:
     deleted, failed = [], []
-    for reference in str_list(body, "taskDefinitions", required=True):
+    for reference in references(body, "taskDefinitions", most=10):
         try:
             deleted.append(to_json(await ctx.plane.taskdefs.delete(reference.rsplit("/", 1)[-1])))
         except ClientError as exc:

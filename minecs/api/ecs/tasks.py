@@ -10,18 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from minecs.api.ecs.common import (
-    Body,
-    Context,
-    failures,
-    member,
-    operation,
-    page,
-    references,
-    required_str,
-    short_id,
-    str_list,
-)
+from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
+from minecs.api.members import member, required_str, str_list
 from minecs.api.runrequest import run_request
 from minecs.api.shapes import task_shape
 from minecs.errors import ClientError, InvalidParameterError, UnsupportedFeatureError

@@ -27,10 +27,26 @@ def test_range_file_and_fallback(tmp_path: Path) -> None:
     assert read_range(tmp_path / "absent") == (49153, 65535)
 
 
-def test_allocation_skips_reserved_claimed_and_busy_ports() -> None:
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
+def _listening_below_the_ephemeral_range() -> socket.socket:
+    """A listening socket on a port whose next three are free, outside Linux's ephemeral range
+    (32768-60999), so the test's ports are not taken meanwhile by some other program's connection."""
+    for base in range(21000, 30000, 10):
+        busy = socket.socket()
+        try:
+            for port in (base + 1, base + 2, base + 3):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            busy.bind(("127.0.0.1", base))
+        except OSError:
+            busy.close()
+            continue
         busy.listen()
+        return busy
+    raise AssertionError("no free ports below the ephemeral range")
+
+
+def test_allocation_skips_reserved_claimed_and_busy_ports() -> None:
+    with _listening_below_the_ephemeral_range() as busy:
         port = busy.getsockname()[1]
         table = PortTable((port, port + 3), reserved=[port + 1], probe_address="127.0.0.1")
         assert table.claim("t1", port + 2)

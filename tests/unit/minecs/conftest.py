@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from aiohttp.test_utils import TestClient, TestServer
 
+from minecs import logs
 from minecs.api.app import build_app
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
 from tests.unit.minecs.apiclient import Client
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A test that configures logging (the CLI's main does) leaves no stream behind for the next one."""
+    yield
+    structlog.reset_defaults()
+    logs.unconfigure_stdlib()
 
 
 @pytest.fixture

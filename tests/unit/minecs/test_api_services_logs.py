@@ -21,7 +21,7 @@ async def test_update_delete_and_events_of_a_service(client: Client, plane: Cont
     service["spec"] = {"taskDefinition": "web", "desiredCount": 2}
     assert (await client.post("/v1/apply", json={"documents": [service]}, headers=AUTH)).status == 200
     bad = await client.patch("/v1/services/web", json={"desiredCount": "3"}, headers=AUTH)
-    assert await error_of(bad) == (400, "ClientException", "desiredCount: must be an integer.")
+    assert await error_of(bad) == (400, "ClientException", "desiredCount: expected int, got str.")
     scaled = await (await client.patch("/v1/services/web", json={"desiredCount": 3}, headers=AUTH)).json()
     assert scaled["service"]["desiredCount"] == 3
     refused = await client.delete("/v1/services/web", headers=AUTH)

@@ -1,0 +1,47 @@
+"""The controller's data directory is private: the directory 0700 and its files 0600, checked at every start.
+
+The store (``minecs.db``, and SQLite's ``-wal`` and ``-shm`` beside it) holds task definitions'
+environment values in plain text, and ``credentials`` holds the admin secret. ``secure`` runs
+before the store is opened, on every controller start (``minecs controller`` and ``minecs up``
+both start through ``minecs.controller.serve``):
+
+* a missing directory is created 0700, and a missing ``minecs.db`` created empty with mode 0600
+  before SQLite opens it, because SQLite gives ``-wal`` and ``-shm`` the main file's mode;
+* an existing directory or file that group or others may read (or write) gets a warning naming the
+  path and the mode found, and is set to 0700 / 0600. A mode tighter than that is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from minecs.logs import get_logger
+
+log = get_logger(__name__)
+
+DATABASE = "minecs.db"
+PRIVATE_FILES = (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", "credentials")
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def secure(data_dir: Path) -> None:
+    """Create or tighten ``data_dir`` and the private files in it (see the module docstring)."""
+    data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    _tighten(data_dir, DIRECTORY_MODE)
+    database = data_dir / DATABASE
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for name in PRIVATE_FILES:
+        path = data_dir / name
+        if path.exists():
+            _tighten(path, FILE_MODE)
+
+
+def _tighten(path: Path, wanted: int) -> None:
+    found = stat.S_IMODE(path.stat().st_mode)
+    if found & ~wanted:
+        log.warning("data path too open; fixed", path=str(path), mode=f"{found:04o}", now=f"{wanted:04o}")
+        path.chmod(wanted)
