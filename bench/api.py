@@ -23,6 +23,7 @@ from botocore.credentials import Credentials
 
 from bench.common import BIN, Result, interleaved, quick, record, spread
 from bench.launch import ONE
+from bench.processes import spawn, stop
 from bench.upctl import UpProcess, free_port, wait
 
 TARGET = "AmazonEC2ContainerServiceV20141113.DescribeTasks"
@@ -87,19 +88,14 @@ def throughput(url: str, request: dict[str, object], seconds: float) -> float:
 def main() -> None:
     up = UpProcess()
     moto_port = free_port()
-    moto = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    moto = spawn([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)])
     moto_url = f"http://127.0.0.1:{moto_port}/"
     try:
-        text = (up.dir / "data" / "credentials").read_text()
-        pairs = dict(line.split(" = ") for line in text.splitlines() if " = " in line)
+        admin = up.admin()
         ours = signed(
             up.endpoint + "/",
-            pairs["aws_access_key_id"],
-            pairs["aws_secret_access_key"],
+            admin.access_key_id,
+            admin.secret_access_key,
             {"cluster": "default", "tasks": minecs_tasks(up)},
         )
         wait(lambda: urllib.request.urlopen(moto_url + "moto-api/", timeout=5).status == 200, 30, "moto")
@@ -128,8 +124,7 @@ def main() -> None:
             ),
         )
     finally:
-        moto.terminate()
-        moto.wait(timeout=30)
+        stop(moto)
         up.stop()
 
 
