@@ -14,7 +14,7 @@ import time
 from bench.common import BIN, REPO, RESULTS, machine, quick
 from bench.processes import spawn, stop
 
-MEASURES = ("launch", "chain", "scaleout", "metrics_scrape", "api", "footprint", "agents")
+MEASURES = ("launch", "chain", "scaleout", "metrics_scrape", "api", "footprint", "agents", "mixedload")
 
 
 def main() -> int:
