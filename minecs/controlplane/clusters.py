@@ -120,9 +120,8 @@ class Clusters:
 
     async def counts(self, name: str) -> dict[str, int]:
         """DescribeClusters' counts for cluster ``name``, from the store's status index (no body read)."""
-        tasks = await self.store.count_by_status("task", cluster=name)
-        instances = await self.store.count_by_status("instance", cluster=name)
-        services = await self.store.count_by_status("service", cluster=name)
+        counts = await self.store.count_by_status(("task", "instance", "service"), cluster=name)
+        tasks, instances, services = counts["task"], counts["instance"], counts["service"]
         return {
             "registeredContainerInstancesCount": instances.get("ACTIVE", 0) + instances.get("DRAINING", 0),
             "runningTasksCount": tasks.get("RUNNING", 0),

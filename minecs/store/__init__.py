@@ -87,8 +87,9 @@ class Store(Protocol):
         objects of ``kind`` (with ``status``, when given): the families of task definitions."""
         ...
 
-    async def count_by_status(self, kind: str, *, cluster: str) -> dict[str, int]:
-        """How many objects of ``kind`` in ``cluster`` have each status (DescribeClusters' counts)."""
+    async def count_by_status(self, kinds: Sequence[str], *, cluster: str) -> dict[str, dict[str, int]]:
+        """For each of ``kinds``, how many of its objects in ``cluster`` have each status, in one read
+        (DescribeClusters' counts)."""
         ...
 
     async def create(

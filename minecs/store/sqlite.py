@@ -1,11 +1,10 @@
 """``Store`` on a SQLite file: stdlib ``sqlite3``, WAL, ``synchronous=FULL``, versioned migrations.
 
-Two connections, each on its own thread (SQLite connections are not shared across threads), so the
-event loop never blocks: writes go to the group committer (``minecs.store.groupcommit``: every write
-waiting shares one transaction and one fsync, and is answered only once that has committed), reads
-to a reader connection, which WAL lets read the last commit while a write commits, so a read never
-waits for the disk. Compare-and-swap is a single ``UPDATE ... WHERE version = ?`` whose row count
-says whether it won.
+Two connections, each on its own thread (``minecs.store.threads``), so the event loop never
+blocks: writes go to the group committer (every write waiting shares one transaction and one fsync,
+and is answered only once that has committed), reads to a reader connection, which WAL lets read
+the last commit while a write commits, so a read never waits for the disk. Compare-and-swap is a
+single ``UPDATE ... WHERE version = ?`` whose row count says whether it won.
 
 List and count queries seek instead of scanning: ``status`` and ``ordinal`` are columns SQLite
 computes from the body (a task definition's status and revision, a task's ``lastStatus``, any other
@@ -17,19 +16,17 @@ its own transaction, so a controller upgraded mid-way resumes where it stopped.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from minecs.logs import get_logger
 from minecs.store import After, Stored, StoreError, VersionConflictError
-from minecs.store.groupcommit import GroupCommitter
+from minecs.store.threads import GroupCommitter, Reader
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -94,8 +91,7 @@ class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer = GroupCommitter(self._error)
-        self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
-        self._reader: sqlite3.Connection | None = None
+        self._reader = Reader(self._error)
         self._open = False
         self._decoded: dict[tuple[str, str], tuple[int, float, Any]] = {}
         """Decoded bodies by (kind, key), with the version and creation time they are of."""
@@ -106,7 +102,7 @@ class SqliteStore:
         await store._writer.start(store._connect_writer)
         store._open = True
         try:
-            await store._read(store._connect_reader)
+            await store._reader.start(store._connect_reader)
         except BaseException:
             await store.close()
             raise
@@ -120,14 +116,8 @@ class SqliteStore:
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         if not self._open:
             raise StoreError("store is closed")
-
-        def call() -> T:
-            try:
-                return fn(*args)
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-
-        return await asyncio.get_running_loop().run_in_executor(self._reads, call)
+        result: T = await self._reader.submit(fn, *args)
+        return result
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         if not self._open:
@@ -149,17 +139,10 @@ class SqliteStore:
             raise
         return db
 
-    def _connect_reader(self) -> None:
+    def _connect_reader(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         db.execute("PRAGMA query_only=ON")
-        self._reader = db
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        """The reader's connection (on the reader's thread only)."""
-        if self._reader is None:
-            raise StoreError("store is closed")
-        return self._reader
+        return db
 
     def _row(self, row: tuple[Any, ...]) -> Stored:
         kind, key, version, cluster, parent, body, created_at, updated_at = row
@@ -175,20 +158,22 @@ class SqliteStore:
 
     _COLUMNS = "kind, key, version, cluster, parent, body, created_at, updated_at"
 
-    def _get(self, kind: str, key: str) -> Stored | None:
-        row = self.db.execute(
+    def _get(self, db: sqlite3.Connection, kind: str, key: str) -> Stored | None:
+        row = db.execute(
             f"SELECT {self._COLUMNS} FROM objects WHERE kind = ? AND key = ?", (kind, key)
         ).fetchone()
         return self._row(row) if row else None
 
-    def _get_many(self, kind: str, keys: list[str]) -> dict[str, Stored]:
+    def _get_many(self, db: sqlite3.Connection, kind: str, keys: list[str]) -> dict[str, Stored]:
         marks = ", ".join("?" * len(keys))
-        rows = self.db.execute(
+        rows = db.execute(
             f"SELECT {self._COLUMNS} FROM objects WHERE kind = ? AND key IN ({marks})", (kind, *keys)
         )
         return {stored.key: stored for stored in map(self._row, rows)}
 
-    def _find(self, kind: str, cluster: str | None, parent: str | None) -> list[Stored]:
+    def _find(
+        self, db: sqlite3.Connection, kind: str, cluster: str | None, parent: str | None
+    ) -> list[Stored]:
         query = f"SELECT {self._COLUMNS} FROM objects WHERE kind = ?"
         args: list[Any] = [kind]
         if cluster is not None:
@@ -197,12 +182,13 @@ class SqliteStore:
         if parent is not None:
             query += " AND parent = ?"
             args.append(parent)
-        return [self._row(r) for r in self.db.execute(query + " ORDER BY created_at, key", args)]
+        return [self._row(r) for r in db.execute(query + " ORDER BY created_at, key", args)]
 
     def _seek(
         self,
-        kind: str,
+        db: sqlite3.Connection,
         *,
+        kind: str,
         status: str,
         parent: str | None,
         prefix: str,
@@ -231,10 +217,17 @@ class SqliteStore:
             args += values
         order = "DESC" if descending else "ASC"
         query += f" ORDER BY parent {order}, ordinal {order} LIMIT ?"
-        return [self._row(r) for r in self.db.execute(query, [*args, limit])]
+        return [self._row(r) for r in db.execute(query, [*args, limit])]
 
     def _parents(
-        self, kind: str, status: str | None, prefix: str, after: str | None, limit: int
+        self,
+        db: sqlite3.Connection,
+        *,
+        kind: str,
+        status: str | None,
+        prefix: str,
+        after: str | None,
+        limit: int,
     ) -> list[str]:
         # One index seek per distinct parent (the next one after the last), however many objects
         # each parent has: a family with 1,000 revisions costs what a family with one does.
@@ -250,24 +243,24 @@ class SqliteStore:
         last = after
         while len(found) < limit:
             tail = ([], "") if last is None else ([last], " AND parent > ?")
-            row = self.db.execute(f"{query}{tail[1]} ORDER BY parent LIMIT 1", [*args, *tail[0]]).fetchone()
+            row = db.execute(f"{query}{tail[1]} ORDER BY parent LIMIT 1", [*args, *tail[0]]).fetchone()
             if row is None:
                 break
             last = row[0]
             found.append(row[0])
         return found
 
-    def _count(self, kind: str, cluster: str) -> dict[str, int]:
-        rows = self.db.execute(
-            "SELECT status, COUNT(*) FROM objects WHERE kind = ? AND cluster = ? GROUP BY status",
-            (kind, cluster),
+    def _count(self, db: sqlite3.Connection, kinds: list[str], cluster: str) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
+        marks = ", ".join("?" * len(kinds))
+        rows = db.execute(
+            f"SELECT kind, status, COUNT(*) FROM objects WHERE kind IN ({marks}) AND cluster = ? "
+            "GROUP BY kind, status",
+            (*kinds, cluster),
         )
-        return dict(rows)
-
-    def _close_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        for kind, status, count in rows:
+            counts[kind][status] = count
+        return counts
 
     # ------------------------------------------------------------------ the writer's thread
     @staticmethod
@@ -341,7 +334,7 @@ class SqliteStore:
     ) -> list[Stored]:
         seek = partial(
             self._seek,
-            kind,
+            kind=kind,
             status=status,
             parent=parent,
             prefix=parent_prefix,
@@ -355,11 +348,11 @@ class SqliteStore:
         self, kind: str, *, status: str | None = None, prefix: str = "", after: str | None = None, limit: int
     ) -> list[str]:
         return await self._read(
-            partial(self._parents, kind, status=status, prefix=prefix, after=after, limit=limit)
+            partial(self._parents, kind=kind, status=status, prefix=prefix, after=after, limit=limit)
         )
 
-    async def count_by_status(self, kind: str, *, cluster: str) -> dict[str, int]:
-        return await self._read(self._count, kind, cluster)
+    async def count_by_status(self, kinds: Sequence[str], *, cluster: str) -> dict[str, dict[str, int]]:
+        return await self._read(self._count, list(kinds), cluster)
 
     async def create(
         self, kind: str, key: str, body: Mapping[str, Any], *, cluster: str = "", parent: str = ""
@@ -398,12 +391,11 @@ class SqliteStore:
     async def close(self) -> None:
         if not self._open:
             return
+        self._open = False
         try:
-            await self._read(self._close_reader)
+            await self._reader.close()
         finally:
-            self._open = False
             await self._writer.close()
-            self._reads.shutdown(wait=True)
 
 
 def _migrate(db: sqlite3.Connection) -> None:

@@ -154,12 +154,15 @@ async def test_count_by_status_counts_the_objects_of_one_cluster(store: SqliteSt
     ):
         await store.create("task", f"t{n}", {"lastStatus": last}, cluster=cluster)
     await store.create("service", "a/web", {"status": "ACTIVE"}, cluster="a")
-    assert await store.count_by_status("task", cluster="a") == {"RUNNING": 2, "STOPPED": 1}
-    assert await store.count_by_status("service", cluster="a") == {"ACTIVE": 1}
+    assert await store.count_by_status(["task", "service", "instance"], cluster="a") == {
+        "task": {"RUNNING": 2, "STOPPED": 1},
+        "service": {"ACTIVE": 1},
+        "instance": {},
+    }
     stored = await store.get("task", "t2")
     assert stored is not None
     await store.update("task", "t2", {"lastStatus": "RUNNING"}, expected_version=stored.version)
-    assert await store.count_by_status("task", cluster="a") == {"RUNNING": 3}
+    assert (await store.count_by_status(["task"], cluster="a"))["task"] == {"RUNNING": 3}
 
 
 async def test_a_store_of_the_first_schema_migrates_in_place_and_keeps_its_data(tmp_path: Path) -> None:
@@ -187,7 +190,7 @@ async def test_a_store_of_the_first_schema_migrates_in_place_and_keeps_its_data(
         assert kept is not None
         assert (kept.version, kept.body, kept.parent) == (3, _revision("web", 2, "INACTIVE"), "web")
         assert [s.key for s in await store.seek("taskdef", status="ACTIVE", limit=10)] == ["api:10", "web:1"]
-        assert await store.count_by_status("task", cluster="default") == {"RUNNING": 1}
+        assert (await store.count_by_status(["task"], cluster="default"))["task"] == {"RUNNING": 1}
         await _register(store, "web", 3)
         assert [s.key for s in await store.seek("taskdef", status="ACTIVE", parent="web", limit=10)] == [
             "web:1",

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from minecs.store import StoreError, VersionConflictError
-from minecs.store.groupcommit import GroupCommitter
 from minecs.store.sqlite import SqliteStore
+from minecs.store.threads import GroupCommitter
 
 
 class Gated:
