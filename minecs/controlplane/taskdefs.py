@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from minecs.errors import ClientError
@@ -46,6 +47,12 @@ class Registered:
     definition: TaskDefinition
     tags: tuple[Tag, ...]
     created: bool = True
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        """``taskDefinition`` and ``tags`` as ECS shows them: the stored body and Register's answer,
+        encoded once (it is most of what a RegisterTaskDefinition costs)."""
+        return _body(self.definition, self.tags)
 
 
 def _key(family: str, revision: int) -> str:
@@ -79,8 +86,9 @@ class TaskDefinitions:
         td = register(
             spec, arn=arn, revision=revision, registered_at=self.clock(), registered_by=registered_by
         )
-        await self.store.create(KIND, _key(spec.family, revision), _body(td, spec.tags), parent=spec.family)
-        return Registered(td, spec.tags)
+        registered = Registered(td, spec.tags)
+        await self.store.create(KIND, _key(spec.family, revision), registered.body, parent=spec.family)
+        return registered
 
     async def register_if_changed(self, spec: TaskDefinitionSpec) -> Registered:
         latest = await self._latest_active(spec.family)

@@ -192,13 +192,23 @@ class Decoder:
 _BAD: Any = object()
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def encode(obj: Any) -> Any:
     """The ECS JSON for a model object (members that are None or empty are left out)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    # Plain values first, by exact type (a StrEnum is a str subclass, so it goes on): they are most
+    # of a definition's leaves, and the checks below cost more than the answer.
+    if type(obj) in _PLAIN:
+        return obj
+    if hasattr(type(obj), "__dataclass_fields__"):
         out: dict[str, Any] = {}
         for m in members(type(obj)):
-            value = encode(getattr(obj, m.attr))
-            if value is None or (isinstance(value, list | dict) and not value):
+            value = getattr(obj, m.attr)
+            if value is None:
+                continue
+            value = encode(value)
+            if isinstance(value, list | dict) and not value:
                 continue
             out[m.json] = value
         return out

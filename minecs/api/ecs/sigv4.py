@@ -11,6 +11,7 @@ Choice: a signature dated more than 15 minutes from the server's clock is refuse
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -23,6 +24,7 @@ from minecs.errors import EcsError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
+_STAMP = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
     r"/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
@@ -72,7 +74,7 @@ def verify(
         raise UnrecognizedClientError("The security token included in the request is invalid.")
     stamp = headers.get("X-Amz-Date", "")
     try:
-        signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        signed_at = _signed_at(stamp)
     except ValueError as exc:
         raise InvalidSignatureError("The request has no valid X-Amz-Date header.") from exc
     if abs(now - signed_at) > MAX_SKEW:
@@ -118,7 +120,19 @@ def _canonical_query(query: str) -> str:
     return "&".join(f"{k}={v}" for k, _, v in sorted(pairs))
 
 
+def _signed_at(stamp: str) -> datetime:
+    """``X-Amz-Date`` (``20240102T030405Z``) as a time; ValueError if it is not one. (``strptime`` was
+    a twentieth of a request's cost.)"""
+    matched = _STAMP.match(stamp)
+    if matched is None:
+        raise ValueError(stamp)
+    year, month, day, hour, minute, second = map(int, matched.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=64)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The key a day's signatures for one region and service use: four HMACs, so kept (per day)."""
     key = f"AWS4{secret}".encode()
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()

@@ -25,7 +25,7 @@ from minecs.validation import parse_task_definition
 @operation("RegisterTaskDefinition")
 async def register_task_definition(ctx: Context, body: Body) -> Body:
     registered = await ctx.plane.taskdefs.register(parse_task_definition(body))
-    return {"taskDefinition": to_json(registered.definition), "tags": [encode(t) for t in registered.tags]}
+    return registered.body
 
 
 @operation("DescribeTaskDefinition", read_only=True)
