@@ -16,7 +16,6 @@ its own transaction, so a controller upgraded mid-way resumes where it stopped.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from minecs.logs import get_logger
+from minecs.model import jsontext
 from minecs.store import After, Stored, StoreError, VersionConflictError
 from minecs.store.threads import GroupCommitter, Reader
 
@@ -152,7 +152,7 @@ class SqliteStore:
         # creation time tells an object from an earlier one under the same key and version.
         cached = self._decoded.get((kind, key))
         if cached is None or cached[:2] != (version, created_at):
-            cached = (version, created_at, json.loads(body))
+            cached = (version, created_at, jsontext.loads(body))
             self._decoded[(kind, key)] = cached
         return Stored(kind, key, version, cached[2], cluster, parent, updated_at)
 
@@ -276,7 +276,7 @@ class SqliteStore:
             )
         except sqlite3.IntegrityError as exc:
             raise VersionConflictError(f"{kind} {key} exists already") from exc
-        return Stored(kind, key, 1, json.loads(body), cluster, parent, now), now
+        return Stored(kind, key, 1, jsontext.loads(body), cluster, parent, now), now
 
     @staticmethod
     def _update(
@@ -290,7 +290,7 @@ class SqliteStore:
         if len(row) != 1:
             raise VersionConflictError(f"{kind} {key} is not at version {expected}")
         version, cluster, new_parent, created_at, updated_at = row[0]
-        return Stored(kind, key, version, json.loads(body), cluster, new_parent, updated_at), created_at
+        return Stored(kind, key, version, jsontext.loads(body), cluster, new_parent, updated_at), created_at
 
     @staticmethod
     def _delete(db: sqlite3.Connection, kind: str, key: str, expected: int | None) -> None:
@@ -358,7 +358,7 @@ class SqliteStore:
         self, kind: str, key: str, body: Mapping[str, Any], *, cluster: str = "", parent: str = ""
     ) -> Stored:
         create = partial(
-            self._create, kind=kind, key=key, body=json.dumps(body), cluster=cluster, parent=parent
+            self._create, kind=kind, key=key, body=jsontext.dumps_text(body), cluster=cluster, parent=parent
         )
         return self._written(*await self._write(create))
 
@@ -372,7 +372,12 @@ class SqliteStore:
         parent: str | None = None,
     ) -> Stored:
         update = partial(
-            self._update, kind=kind, key=key, body=json.dumps(body), expected=expected_version, parent=parent
+            self._update,
+            kind=kind,
+            key=key,
+            body=jsontext.dumps_text(body),
+            expected=expected_version,
+            parent=parent,
         )
         return self._written(*await self._write(update))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from minecs.api.ecs.common import OPERATIONS, Context, operation_name
 from minecs.api.ecs.sigv4 import verify
 from minecs.errors import EcsError, MinecsError, UnsupportedFeatureError, ValidationError
 from minecs.logs import get_logger
+from minecs.model import jsontext
 
 log = get_logger(__name__)
 routes = web.RouteTableDef()
@@ -49,7 +49,7 @@ async def ecs_api(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.exception("ECS request failed", target=request.headers.get("X-Amz-Target"), request_id=request_id)
         return _error("ServerException", "internal error", 500, headers)
-    return web.json_response(answer, headers=headers, content_type=JSON_1_1)
+    return _json(answer, 200, headers)
 
 
 async def _dispatch(request: web.Request) -> dict[str, Any]:
@@ -63,7 +63,7 @@ async def _dispatch(request: web.Request) -> dict[str, Any]:
     if found is None:
         raise UnknownOperationError(f"Unknown operation: {target or '(no X-Amz-Target header)'}.")
     try:
-        body = json.loads(raw or b"{}")
+        body = jsontext.loads(raw or b"{}")
     except ValueError as exc:
         raise SerializationError("The request body is not valid JSON.") from exc
     if not isinstance(body, dict):
@@ -104,6 +104,8 @@ def _with_paths(exc: ValidationError) -> str:
 
 
 def _error(code: str, message: str, status: int, headers: Mapping[str, str]) -> web.Response:
-    return web.json_response(
-        {"__type": code, "message": message}, status=status, headers=dict(headers), content_type=JSON_1_1
-    )
+    return _json({"__type": code, "message": message}, status, headers)
+
+
+def _json(answer: Mapping[str, Any], status: int, headers: Mapping[str, str]) -> web.Response:
+    return web.Response(body=jsontext.dumps(answer), status=status, headers=headers, content_type=JSON_1_1)
