@@ -203,3 +203,19 @@ async def test_a_store_of_the_first_schema_migrates_in_place_and_keeps_its_data(
         assert check.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS)
     finally:
         check.close()
+
+
+async def test_decoded_bodies_are_kept_for_the_most_recently_read_only(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("minecs.store.sqlite.DECODED_BODIES", 3)
+    for n in range(5):
+        await store.create("task", f"t{n}", {"n": n})
+    first = await store.get("task", "t0")
+    assert len(await store.find("task")) == 5
+    assert len(store._decoded) == 3  # a bounded cache: memory and garbage collection stay small
+    again = await store.get("task", "t4")
+    assert again is not None
+    assert again.body == {"n": 4}
+    assert first is not None
+    assert (await store.get("task", "t0")) == first
