@@ -26,8 +26,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from minecs.logs import get_logger
 
@@ -38,8 +37,7 @@ Outcome = tuple["asyncio.Future[Any]", bool, Any]
 """A call's future, whether it succeeded, and its result or exception."""
 
 
-@dataclass(frozen=True)
-class _Pending:
+class _Pending(NamedTuple):
     call: Call
     args: tuple[Any, ...]
     future: asyncio.Future[Any]
