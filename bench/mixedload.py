@@ -23,6 +23,7 @@ import boto3
 
 from bench.api import REGION, load, moto_server, signed
 from bench.common import Result, quick, record, spread
+from bench.footprint import cpu_seconds
 from bench.upctl import ControllerOnly
 
 CLIENTS = 200
@@ -48,16 +49,22 @@ class Window:
     p99: float
     latencies: list[float]
     error_samples: list[str]
+    cpu_ms_per_request: float | None
+    """The server's CPU time per answered request (None where the server's pid is not known): a
+    figure that queueing on a shared machine does not move as much as latency."""
 
     def show(self) -> str:
+        cpu = f", {self.cpu_ms_per_request:.2f} CPU ms/request" if self.cpu_ms_per_request else ""
         return (
             f"{self.requests_per_second:.0f} req/s, {self.errors} errors, "
-            f"p50 {self.p50:.0f} ms, p99 {self.p99:.0f} ms"
+            f"p50 {self.p50:.0f} ms, p99 {self.p99:.0f} ms{cpu}"
         )
 
 
-def window(url: str, requests: list[dict[str, object]], seconds: float) -> Window:
+def window(url: str, requests: list[dict[str, object]], seconds: float, pid: int | None = None) -> Window:
+    began = cpu_seconds(pid) if pid else 0.0
     answer = load(url, requests, CLIENTS, seconds)
+    cpu = (cpu_seconds(pid) - began) * 1000 / max(answer["requests"], 1) if pid else None
     latencies = [ms for values in answer["latencies_ms"].values() for ms in values]
     figures = spread(latencies or [0.0])
     return Window(
@@ -67,6 +74,7 @@ def window(url: str, requests: list[dict[str, object]], seconds: float) -> Windo
         figures.p99,
         latencies,
         answer["error_samples"],
+        cpu,
     )
 
 
@@ -88,6 +96,7 @@ def summary(windows: list[Window]) -> dict[str, Any]:
             "errors": w.errors,
             "p50_ms": round(w.p50, 1),
             "p99_ms": round(w.p99, 1),
+            "cpu_ms_per_request": round(w.cpu_ms_per_request, 3) if w.cpu_ms_per_request else None,
             "error_samples": w.error_samples,
         }
         for n, w in enumerate(windows, start=1)
@@ -112,7 +121,7 @@ def measure(controller: ControllerOnly, moto_url: str, seconds: float) -> None:
     mine: list[Window] = []
     base: list[Window] = []
     for n in (1, 2):
-        mine.append(window(controller.endpoint + "/", ours, seconds))
+        mine.append(window(controller.endpoint + "/", ours, seconds, controller.processes[0].pid))
         print(f"minecs window {n}: {mine[-1].show()}", flush=True)
         base.append(window(moto_url, theirs, seconds))
         print(f"moto_server window {n}: {base[-1].show()}", flush=True)
