@@ -48,12 +48,13 @@ def main() -> int:
 
 
 def _measure(name: str) -> int:
-    """Run one measure as its own process; stopped (its process group with it) if this one is."""
+    """Run one measure as its own process; stopped (its process group with it) if this one is. The
+    measure stops its own daemons on SIGTERM (up to a minute each), so it is given time to."""
     process = spawn([str(BIN / "python"), "-m", f"bench.{name}"], stdout=None, stderr=None, cwd=REPO)
     try:
         return process.wait()
     finally:
-        stop(process)
+        stop(process, timeout=180)
 
 
 def _cell(spread: object, unit: str) -> str:
