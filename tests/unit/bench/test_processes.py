@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +43,13 @@ def _gone(pid: int, within: float = 30) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@pytest.fixture(autouse=True)
+def bench_dirs_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layouts' data directories go under this test's tmp_path, not the machine's /tmp."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
 
 
 @pytest.fixture
