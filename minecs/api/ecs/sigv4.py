@@ -69,7 +69,8 @@ def verify(
     parsed = _AUTHORIZATION.match(authorization.strip())
     if parsed is None:
         raise InvalidSignatureError("The Authorization header is not a valid AWS Signature Version 4.")
-    secret = secret_for(parsed["key"])
+    access_key, date, region, service, signed, signature = parsed.groups()
+    secret = secret_for(access_key)
     if secret is None:
         raise UnrecognizedClientError("The security token included in the request is invalid.")
     stamp = headers.get("X-Amz-Date", "")
@@ -82,19 +83,19 @@ def verify(
             f"Signature expired: {stamp} is now earlier than {(now - MAX_SKEW):%Y%m%dT%H%M%SZ} "
             f"({now:%Y%m%dT%H%M%SZ} - 15 min.)"
         )
-    scope = f"{parsed['date']}/{parsed['region']}/{parsed['service']}/aws4_request"
+    scope = f"{date}/{region}/{service}/aws4_request"
     canonical = canonical_request(
-        method, path=path, query=query, headers=headers, signed=parsed["signed"].split(";"), body=body
+        method, path=path, query=query, headers=headers, signed=signed.split(";"), body=body
     )
     to_sign = "\n".join((ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()))
-    key = signing_key(secret, parsed["date"], parsed["region"], parsed["service"])
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, parsed["signature"]):
+    key = signing_key(secret, date, region, service)
+    expected = hmac.digest(key, to_sign.encode(), "sha256").hex()
+    if not hmac.compare_digest(expected, signature):
         raise InvalidSignatureError(
             "The request signature we calculated does not match the signature you provided. Check your AWS "
             "Secret Access Key and signing method. Consult the service documentation for details."
         )
-    return Caller(parsed["key"], parsed["region"])
+    return Caller(access_key, region)
 
 
 def canonical_request(
@@ -104,7 +105,7 @@ def canonical_request(
     return "\n".join(
         (
             method.upper(),
-            quote(path or "/", safe="/-_.~"),
+            "/" if path in ("", "/") else quote(path, safe="/-_.~"),
             _canonical_query(query),
             "\n".join(lines) + "\n",
             ";".join(signed),
