@@ -49,7 +49,7 @@ up: venv images
 bench-tools: venv images
 	@bash scripts/ensure-bench-tools
 
-# Seven measures, each against its baseline in the same run; a summary table and bench/results/latest.json.
+# Eight measures, each against its baseline in the same run; a summary table and bench/results/latest.json.
 bench: bench-tools
 	$(BIN)/python -m bench.run
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from pathlib import Path
 from typing import Any
 
 from agent.daemon import AgentSettings, run_agent
@@ -25,25 +24,10 @@ from agent.runtime import ContainerSpec
 from bench.common import Result, quick, record, spread
 from bench.footprint import cpu_seconds
 from bench.launch import ONE
-from bench.upctl import Daemons, wait
+from bench.upctl import ControllerOnly, wait
 from minecs import logs
 
 AGENTS, TASKS = 10, 500
-
-
-class Controller(Daemons):
-    def __init__(self) -> None:
-        super().__init__("minecs-bench-agents-")
-        self.process = self.launch(
-            "controller", "--data-dir", str(self.dir / "controller"), "--port", str(self.port)
-        )
-        wait(
-            lambda: self.controller_dir().joinpath("credentials").exists() and self.call("GET", "/healthz"),
-            30,
-        )
-
-    def controller_dir(self) -> Path:
-        return self.dir / "controller"
 
 
 class NotingDriver(FakeDriver):
@@ -60,7 +44,7 @@ class NotingDriver(FakeDriver):
         return await super().create(spec)
 
 
-async def simulate(controller: Controller, tasks: int) -> tuple[list[float], float, float]:
+async def simulate(controller: ControllerOnly, tasks: int) -> tuple[list[float], float, float]:
     seen: dict[str, float] = {}
     placed: dict[str, float] = {}
     stop, all_seen = asyncio.Event(), asyncio.Event()
@@ -81,7 +65,7 @@ async def simulate(controller: Controller, tasks: int) -> tuple[list[float], flo
         wait, lambda: len(controller.call("GET", "/v1/instances")["containerInstances"]) == AGENTS, 60
     )
     await asyncio.to_thread(controller.call, "POST", "/v1/taskdefinitions", ONE)
-    began_cpu, began = cpu_seconds(controller.process.pid), time.perf_counter()
+    began_cpu, began = cpu_seconds(controller.processes[0].pid), time.perf_counter()
     for _ in range(tasks // 10):
         answer: Any = await asyncio.to_thread(
             controller.call, "POST", "/v1/tasks", {"taskDefinition": "one", "count": 10}
@@ -90,7 +74,7 @@ async def simulate(controller: Controller, tasks: int) -> tuple[list[float], flo
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_seen.wait(), 120)
     wall = time.perf_counter() - began
-    cpu = (cpu_seconds(controller.process.pid) - began_cpu) / wall * 100
+    cpu = (cpu_seconds(controller.processes[0].pid) - began_cpu) / wall * 100
     stop.set()
     await asyncio.gather(*agents, return_exceptions=True)
     missing = len(placed.keys() - seen.keys())
@@ -101,7 +85,7 @@ async def simulate(controller: Controller, tasks: int) -> tuple[list[float], flo
 
 def main() -> None:
     logs.configure("warning", "json")  # the ten in-process agents log like daemons, quietly
-    controller = Controller()
+    controller = ControllerOnly()
     try:
         latencies, cpu, wall = asyncio.run(simulate(controller, 100 if quick() else TASKS))
         ordered = sorted(latencies)

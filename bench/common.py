@@ -32,9 +32,10 @@ class Spread:
     p10: float
     p90: float
     n: int
+    p99: float = 0.0
 
     def show(self, unit: str) -> str:
-        return f"{self.median:.4g} {unit} (p10 {self.p10:.4g}, p90 {self.p90:.4g}, n={self.n})"
+        return f"{self.median:.4g} {unit} (p10 {self.p10:.4g}, p90 {self.p90:.4g}, p99 {self.p99:.4g}, n={self.n})"
 
 
 def spread(values: list[float]) -> Spread:
@@ -43,7 +44,7 @@ def spread(values: list[float]) -> Spread:
     def at(q: float) -> float:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
-    return Spread(statistics.median(ordered), at(0.1), at(0.9), len(ordered))
+    return Spread(statistics.median(ordered), at(0.1), at(0.9), len(ordered), at(0.99))
 
 
 def interleaved(
@@ -73,9 +74,17 @@ class Result:
     notes: str = ""
 
 
-def record(name: str, result: Result) -> None:
+def record(name: str, result: Result, *, uses_docker: bool = True, **details: object) -> None:
+    """Write ``bench/results/<name>.json`` (with ``details``) and print the result's line; a measure that
+    runs no Docker (``uses_docker=False``) does not ask the engine its version either."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    body = {**asdict(result), "machine": machine(), "command": f"make bench ({name})", "at": time.time()}
+    body = {
+        **asdict(result),
+        **details,
+        "machine": machine(docker=uses_docker),
+        "command": f"make bench ({name}) or .venv/bin/python -m bench.{name}",
+        "at": time.time(),
+    }
     (RESULTS / f"{name}.json").write_text(json.dumps(body, indent=2) + "\n")
     baseline = (
         f"{result.baseline_name} {result.baseline.show(result.unit)}" if result.baseline else "no baseline"
@@ -87,15 +96,17 @@ def record(name: str, result: Result) -> None:
     )
 
 
-def machine() -> dict[str, object]:
-    return {
+def machine(*, docker: bool = True) -> dict[str, object]:
+    found: dict[str, object] = {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "kernel": platform.release(),
-        "docker": subprocess.run(
-            ["docker", "version", "-f", "{{.Server.Version}}"], capture_output=True, text=True, check=False
-        ).stdout.strip(),
     }
+    if docker:
+        found["docker"] = subprocess.run(
+            ["docker", "version", "-f", "{{.Server.Version}}"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    return found
 
 
 def quick() -> bool:

@@ -8,13 +8,13 @@ windows. The table is also written as ``bench/results/latest.md``, which ``docs/
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 
 from bench.common import BIN, REPO, RESULTS, machine, quick
+from bench.processes import spawn, stop
 
-MEASURES = ("launch", "chain", "scaleout", "metrics_scrape", "api", "footprint", "agents")
+MEASURES = ("launch", "chain", "scaleout", "metrics_scrape", "api", "footprint", "agents", "mixedload")
 
 
 def main() -> int:
@@ -25,13 +25,13 @@ def main() -> int:
     for name in wanted:
         (RESULTS / f"{name}.json").unlink(missing_ok=True)
         started = time.monotonic()
-        done = subprocess.run([str(BIN / "python"), "-m", f"bench.{name}"], cwd=REPO, check=False)
+        returncode = _measure(name)
         seconds = time.monotonic() - started
         path = RESULTS / f"{name}.json"
-        if done.returncode == 0 and path.exists():
+        if returncode == 0 and path.exists():
             rows.append({**json.loads(path.read_text()), "seconds": round(seconds, 1)})
         else:
-            rows.append({"measure": name, "error": f"exit {done.returncode}", "seconds": round(seconds, 1)})
+            rows.append({"measure": name, "error": f"exit {returncode}", "seconds": round(seconds, 1)})
     summary = {
         "machine": machine(),
         "quick": quick(),
@@ -45,6 +45,16 @@ def main() -> int:
     print(table)
     print(f"{summary['command']}: {summary['seconds']} s; bench/results/latest.json written")
     return 0 if all("error" not in r for r in rows) else 1
+
+
+def _measure(name: str) -> int:
+    """Run one measure as its own process; stopped (its process group with it) if this one is. The
+    measure stops its own daemons on SIGTERM (up to a minute each), so it is given time to."""
+    process = spawn([str(BIN / "python"), "-m", f"bench.{name}"], stdout=None, stderr=None, cwd=REPO)
+    try:
+        return process.wait()
+    finally:
+        stop(process, timeout=180)
 
 
 def _cell(spread: object, unit: str) -> str:

@@ -1,7 +1,10 @@
 """minecs processes for benches: ``minecs up``, or a controller and an agent as separate processes.
 
 Each gets its own data directory and ports; every task container carries the bench label, so
-``stop`` removes whatever a round left behind.
+``stop`` removes whatever a round left behind. Processes start through ``bench.processes``, so none
+outlives the bench, and a layout whose start fails stops what it had launched. The admin credential
+is read as the CLI reads it (``MINECS_ACCESS_KEY_ID`` / ``MINECS_SECRET_ACCESS_KEY``, else
+``<data-dir>/credentials``), once the controller answers ``/healthz``.
 """
 
 from __future__ import annotations
@@ -9,17 +12,20 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bench.common import BIN, LABEL, remove_labelled
+from bench.processes import spawn, stop
+from minecs.cli.client import admin_headers
+from minecs.controlplane.auth import AdminCredential, load_or_create_admin
 
 AGENT_FLAGS = ("--publish-address", "127.0.0.1", "--pull-behavior", "prefer-cached", "--label", LABEL)
 QUIET = {"MINECS_LOG_FORMAT": "json", "MINECS_LOG_LEVEL": "warning"}
@@ -61,12 +67,38 @@ class Daemons:
         self._authorization: str | None = None
         self._connections = threading.local()
 
+    ready_within = 30.0
+    """Seconds a controller may take to answer ``/healthz``."""
+    runs_tasks = True
+    """Whether the layout has an agent, whose bench-labelled containers ``stop`` removes."""
+
     def launch(self, *args: str, bin_dir: Path = BIN) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
+        process = spawn(
             [str(bin_dir / "minecs"), *args], stdout=self.log, stderr=self.log, env={**os.environ, **QUIET}
         )
         self.processes.append(process)
         return process
+
+    @contextmanager
+    def starting(self) -> Iterator[None]:
+        """A layout's start: if any step of it fails, whatever it launched is stopped."""
+        try:
+            yield
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self) -> None:
+        """Until the controller answers ``/healthz`` (it has written or read its admin credential then)."""
+        wait(self._healthy, self.ready_within, "controller ready")
+
+    def _healthy(self) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
 
     def controller_dir(self) -> Path:
         raise NotImplementedError
@@ -75,9 +107,7 @@ class Daemons:
         """One request on this thread's kept-alive connection (a new connection per poll cost the
         controller an accept and a handler, and this process urllib's set-up, on every 5 ms poll)."""
         if self._authorization is None:
-            text = (self.controller_dir() / "credentials").read_text()
-            pairs = dict(line.split(" = ") for line in text.splitlines() if " = " in line)
-            self._authorization = f"MinecsAdmin {pairs['aws_access_key_id']}:{pairs['aws_secret_access_key']}"
+            self._authorization = admin_headers(self.controller_dir())["Authorization"]
         headers = {"Content-Type": "application/json", "Authorization": self._authorization}
         data = json.dumps(body).encode() if body is not None else None
         for attempt in (1, 2):
@@ -125,15 +155,21 @@ class Daemons:
             if c.get("runtimeId")
         ]
 
+    def admin(self) -> AdminCredential:
+        """The admin credential, read as the CLI reads it (the environment first, else the file)."""
+        return load_or_create_admin(self.controller_dir())
+
     def stop(self) -> None:
         try:
             for process in reversed(self.processes):
-                process.send_signal(signal.SIGTERM)
-            for process in self.processes:
-                process.wait(timeout=60)
+                stop(process, timeout=60)
         finally:
             self.log.close()
-            remove_labelled()
+            connection = getattr(self._connections, "connection", None)
+            if connection is not None:
+                connection.close()
+            if self.runs_tasks:
+                remove_labelled()
 
 
 class UpProcess(Daemons):
@@ -141,12 +177,13 @@ class UpProcess(Daemons):
 
     def __init__(self) -> None:
         super().__init__("minecs-bench-up-")
-        self.launch(
-            "up", "--data-dir", str(self.dir / "data"), "--port", str(self.port),
-            "--metrics-port", str(self.metrics_port), *AGENT_FLAGS,
-        )  # fmt: skip
-        wait(lambda: (self.dir / "data" / "credentials").exists() and self.call("GET", "/healthz"), 30, "up")
-        self.wait_registered()
+        with self.starting():
+            self.launch(
+                "up", "--data-dir", str(self.dir / "data"), "--port", str(self.port),
+                "--metrics-port", str(self.metrics_port), *AGENT_FLAGS,
+            )  # fmt: skip
+            self.wait_ready()
+            self.wait_registered()
 
     def controller_dir(self) -> Path:
         return self.dir / "data"
@@ -158,17 +195,30 @@ class SplitProcesses(Daemons):
 
     def __init__(self, agent_bin: Path = BIN) -> None:
         super().__init__("minecs-bench-split-")
-        self.launch("controller", "--data-dir", str(self.dir / "controller"), "--port", str(self.port))
-        wait(
-            lambda: self.controller_dir().joinpath("credentials").exists() and self.call("GET", "/healthz"),
-            30,
-        )
-        token = self.call("POST", "/v1/tokens", {"uses": 1})["token"]
-        self.agent = self.launch(
-            "agent", "--endpoint", self.endpoint, "--token", token, "--data-dir", str(self.dir / "agent"),
-            "--metrics-port", str(self.metrics_port), *AGENT_FLAGS, bin_dir=agent_bin,
-        )  # fmt: skip
-        self.wait_registered()
+        with self.starting():
+            self.launch("controller", "--data-dir", str(self.controller_dir()), "--port", str(self.port))
+            self.wait_ready()
+            token = self.call("POST", "/v1/tokens", {"uses": 1})["token"]
+            self.agent = self.launch(
+                "agent", "--endpoint", self.endpoint, "--token", token, "--data-dir", str(self.dir / "agent"),
+                "--metrics-port", str(self.metrics_port), *AGENT_FLAGS, bin_dir=agent_bin,
+            )  # fmt: skip
+            self.wait_registered()
+
+    def controller_dir(self) -> Path:
+        return self.dir / "controller"
+
+
+class ControllerOnly(Daemons):
+    """A controller process alone (no agent, no Docker): for the API benches."""
+
+    runs_tasks = False
+
+    def __init__(self) -> None:
+        super().__init__("minecs-bench-controller-")
+        with self.starting():
+            self.launch("controller", "--data-dir", str(self.controller_dir()), "--port", str(self.port))
+            self.wait_ready()
 
     def controller_dir(self) -> Path:
         return self.dir / "controller"

@@ -9,6 +9,7 @@ units), with watchdog pings while it runs.
 from __future__ import annotations
 
 import asyncio
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,21 @@ class ControllerSettings:
         return f"http://{self.listen}:{self.port}"
 
 
+YOUNG_COLLECTION = 10_000
+"""Net allocations between two collections of the youngest generation (CPython's default: 700)."""
+
+
+def settle_garbage_collector() -> None:
+    """Once started: freeze what start-up built (modules, the app, settings live as long as the
+    process) and collect the young generation less often. Under 200 clients the defaults made about
+    40 young collections a second and a 50-130 ms full one every 3-4 s, some 8 % of the CPU in all,
+    most of it the same long-lived objects traversed again and again."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION, middle, old)
+
+
 async def serve(
     settings: ControllerSettings, stop: asyncio.Event, ready: asyncio.Event | None = None
 ) -> None:
@@ -68,6 +84,7 @@ async def serve(
     try:
         await serving.start(settings.listen, settings.port)
         await plane.clusters.ensure_default()
+        settle_garbage_collector()
         log.info("controller listening", endpoint=settings.endpoint, data_dir=str(settings.data_dir))
         if ready is not None:
             ready.set()

@@ -8,8 +8,8 @@ but the rest of minecs cannot hold:
 * at most ``MAX_BODY`` bytes (1 MiB); more is ``RequestTooLargeError`` (413);
 * UTF-8 only (no BOM), and no lone surrogate in any key or string (``"\\ud800"`` is valid JSON but
   cannot be stored or sent on); both are ``MalformedRequestError``;
-* nesting at most ``MAX_DEPTH`` (64) deep. Python's decoder recurses, so a body nested ~1000 deep
-  would hit the interpreter's recursion limit; the depth is measured on the text *before* decoding;
+* nesting at most ``MAX_DEPTH`` (64) deep, measured on the text *before* decoding: what minecs does
+  with a decoded body recurses, and a body nested ~1000 deep would hit the recursion limit;
 * no ``NaN``/``Infinity`` (not JSON, though Python's decoder takes them), floats finite, integers
   within int64 (what SQLite and ECS's ``Long`` hold).
 
@@ -30,8 +30,6 @@ costs one linear pass and no recursion.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,13 +38,15 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from minecs.errors import MalformedRequestError, RequestTooLargeError
+from minecs.model import jsontext
 
 MAX_BODY = 1024 * 1024
 MAX_DEPTH = 64
 MAX_PARAMETER = 1024
 MAX_QUERY_VALUE = 4096
 INT64 = (-(2**63), 2**63 - 1)
-_INT_DIGITS = 20  # no int64 has more; longer digit strings are refused before int() reads them
+_BIG_NUMBER = re.compile(rb"\d{19}")
+"""A digit run that might not fit in int64 (its largest has 19 digits); shorter ones always do."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _NUL_OR_SURROGATE = re.compile("[\x00\ud800-\udfff]")
@@ -83,24 +83,55 @@ async def json_object(request: web.BaseRequest, *, empty_is_object: bool = False
 
 
 def decode_object(raw: bytes, *, empty_is_object: bool = False) -> dict[str, Any]:
-    """``raw`` decoded as one JSON object under every rule of this module."""
+    """``raw`` decoded as one JSON object under every rule of this module.
+
+    orjson does the decoding (``minecs.model.jsontext``): it refuses invalid UTF-8, a BOM, lone
+    surrogates, ``NaN`` and numbers beyond a double by itself; the depth is checked before it runs,
+    and integers past int64 (which it would take, or turn into floats) after."""
     if not raw and empty_is_object:
         return {}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedRequestError(f"The request body is not valid UTF-8 (byte {exc.start}).") from exc
     if _too_deep(raw):
         raise MalformedRequestError(f"The request body is nested deeper than {MAX_DEPTH} levels.")
     try:
-        body = json.loads(
-            text, parse_constant=_no_constant, parse_int=_int64, parse_float=_finite, object_pairs_hook=_keys
-        )
-    except ValueError as exc:  # the hooks raise MalformedRequestError, which is no ValueError
-        raise MalformedRequestError("The request body is not valid JSON.") from exc
+        body = jsontext.loads(raw)
+    except ValueError as exc:
+        raise MalformedRequestError(_why(raw, exc)) from exc
     if not isinstance(body, dict):
         raise MalformedRequestError("The request body must be a JSON object.")
+    _check_numbers(body, raw)
     return body
+
+
+def _why(raw: bytes, exc: ValueError) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"The request body is not valid UTF-8 (byte {bad.start})."
+    text = str(exc)
+    if "surrogate" in text:
+        return _NOT_UTF8
+    if "infinity" in text:
+        return "The request body holds a number too large for a double."
+    return "The request body is not valid JSON."
+
+
+def _check_numbers(body: dict[str, Any], raw: bytes) -> None:
+    """No integer outside int64, and no float that stands for an integer too big for it."""
+    if not _BIG_NUMBER.search(raw):
+        return  # no run of 19 digits or more: every integer fits, nothing to walk
+    pending: list[Any] = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+            raise MalformedRequestError(
+                f"The request body holds an integer outside int64: {str(value)[:24]}..."
+            )
+        elif isinstance(value, float) and abs(value) >= 2.0**63 and value.is_integer():
+            raise MalformedRequestError("The request body holds an integer outside int64.")
 
 
 def _too_deep(raw: bytes) -> bool:
@@ -125,43 +156,6 @@ def _too_deep(raw: bytes) -> bool:
         elif byte in _CLOSE:
             depth -= 1
     return False
-
-
-def _no_constant(name: str) -> Any:
-    raise MalformedRequestError(f"The request body holds {name}, which is not a JSON number.")
-
-
-def _int64(digits: str) -> int:
-    value = int(digits) if len(digits.lstrip("-")) <= _INT_DIGITS else None
-    if value is None or not INT64[0] <= value <= INT64[1]:
-        raise MalformedRequestError(f"The request body holds an integer outside int64: {digits[:24]}...")
-    return value
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise MalformedRequestError(f"The request body holds a number too large for a double: {text[:24]}.")
-    return value
-
-
-def _keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Each object as it is built: no key or string value may hold a lone surrogate."""
-    for key, value in pairs:
-        if _SURROGATE.search(key) or (isinstance(value, str) and _SURROGATE.search(value)):
-            raise MalformedRequestError(_NOT_UTF8)
-        if isinstance(value, list):
-            _check_list(value)
-    return dict(pairs)
-
-
-def _check_list(values: list[Any]) -> None:
-    # Objects in the list were checked when they were built; strings and inner lists are left.
-    for value in values:
-        if isinstance(value, str) and _SURROGATE.search(value):
-            raise MalformedRequestError(_NOT_UTF8)
-        if isinstance(value, list):
-            _check_list(value)
 
 
 _NOT_UTF8 = "The request body holds a string that is not valid UTF-8 (a lone surrogate escape)."

@@ -20,7 +20,6 @@ from minecs.controlplane.apply import apply
 from minecs.controlplane.clusters import Failure
 from minecs.errors import ClientError, NotFoundError
 from minecs.manifests import parse_documents
-from minecs.model.codec import encode
 from minecs.model.registered import to_json
 from minecs.validation import parse_task_definition
 
@@ -74,9 +73,7 @@ async def register_task_definition(request: web.Request) -> web.Response:
     require_admin(request)
     spec = parse_task_definition(await json_object(request))
     registered = await request.app[PLANE].taskdefs.register(spec)
-    return web.json_response(
-        {"taskDefinition": to_json(registered.definition), "tags": [encode(t) for t in registered.tags]}
-    )
+    return web.json_response(registered.body)
 
 
 @routes.post("/v1/tasks")
@@ -148,9 +145,7 @@ async def describe_cluster(request: web.Request) -> web.Response:
 async def describe_task_definition(request: web.Request) -> web.Response:
     require_admin(request)
     registered = await request.app[PLANE].taskdefs.describe(request.match_info["reference"])
-    return web.json_response(
-        {"taskDefinition": to_json(registered.definition), "tags": [encode(t) for t in registered.tags]}
-    )
+    return web.json_response(registered.body)
 
 
 @routes.get("/v1/instances/{id}")

@@ -31,14 +31,15 @@ def endpoint_of(args: argparse.Namespace) -> str:
     return getattr(args, "endpoint", None) or os.environ.get("MINECS_ENDPOINT") or DEFAULT_ENDPOINT
 
 
-def _admin_headers(data_dir: Path) -> dict[str, str]:
+def admin_headers(data_dir: Path) -> dict[str, str]:
+    """The native API's admin ``Authorization`` header, from the environment's pair or the data dir's file."""
     admin = load_or_create_admin(data_dir)
     return {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
 
 
 async def admin_request(endpoint: str, data_dir: Path, method: str, path: str, body: Any = None) -> Any:
     """One call to the controller's native API as the admin; a refusal or no answer is a MinecsError."""
-    headers = _admin_headers(data_dir)
+    headers = admin_headers(data_dir)
     try:
         async with (
             aiohttp.ClientSession() as session,
@@ -57,7 +58,7 @@ async def admin_stream(
 ) -> AsyncIterator[bytes]:
     """A streamed GET (logs): the body's chunks as they arrive; a refusal is a MinecsError."""
     endpoint = endpoint_of(args)
-    headers = _admin_headers(args.data_dir or config.data_dir)
+    headers = admin_headers(args.data_dir or config.data_dir)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
     try:
         async with (

@@ -32,7 +32,7 @@ from urllib.parse import quote, urlencode
 import aiohttp
 
 from minecs import settings
-from minecs.cli.client import _admin_headers, endpoint_of
+from minecs.cli.client import admin_headers, endpoint_of
 from minecs.errors import MinecsError
 
 STDIN, STDOUT, STDERR = 0, 1, 2
@@ -54,7 +54,7 @@ async def exec_command(args: argparse.Namespace, config: settings.Settings) -> i
         raise MinecsError("exec: give the command after --, for example: minecs exec TASK -- sh")
     tty = args.tty if args.tty is not None else sys.stdin.isatty() and sys.stdout.isatty()
     headers = {
-        **_admin_headers(args.data_dir or config.data_dir),
+        **admin_headers(args.data_dir or config.data_dir),
         "Minecs-User": f"{getpass.getuser()}@{socket.gethostname()}",
     }
     async with aiohttp.ClientSession() as session:

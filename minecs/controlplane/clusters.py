@@ -16,6 +16,7 @@ from minecs.controlplane.taskdefs import Identity
 from minecs.errors import ClientError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ClusterSetting, ClusterSpec
+from minecs.model.task import PENDING_STATUSES
 from minecs.store import Store, VersionConflictError, retry_update
 
 KIND = "cluster"
@@ -116,6 +117,17 @@ class Clusters:
             else:
                 found.append(stored.body)
         return found, failures
+
+    async def counts(self, name: str) -> dict[str, int]:
+        """DescribeClusters' counts for cluster ``name``, from the store's status index (no body read)."""
+        counts = await self.store.count_by_status(("task", "instance", "service"), cluster=name)
+        tasks, instances, services = counts["task"], counts["instance"], counts["service"]
+        return {
+            "registeredContainerInstancesCount": instances.get("ACTIVE", 0) + instances.get("DRAINING", 0),
+            "runningTasksCount": tasks.get("RUNNING", 0),
+            "pendingTasksCount": sum(tasks.get(status, 0) for status in PENDING_STATUSES),
+            "activeServicesCount": services.get("ACTIVE", 0),
+        }
 
     async def list_arns(self) -> list[str]:
         return [s.body["clusterArn"] for s in await self.store.find(KIND) if s.body["status"] == ACTIVE]

@@ -19,13 +19,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from minecs.errors import ClientError
 from minecs.model.codec import Decoder, encode
 from minecs.model.registered import deregister, from_json, register, spec_of, task_definition_arn, to_json
 from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus
-from minecs.store import Store, retry_update
+from minecs.store import After, Store, retry_update
 
 KIND = "taskdef"
 REF = re.compile(
@@ -46,6 +47,12 @@ class Registered:
     definition: TaskDefinition
     tags: tuple[Tag, ...]
     created: bool = True
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        """``taskDefinition`` and ``tags`` as ECS shows them: the stored body and Register's answer,
+        encoded once (it is most of what a RegisterTaskDefinition costs)."""
+        return _body(self.definition, self.tags)
 
 
 def _key(family: str, revision: int) -> str:
@@ -79,8 +86,9 @@ class TaskDefinitions:
         td = register(
             spec, arn=arn, revision=revision, registered_at=self.clock(), registered_by=registered_by
         )
-        await self.store.create(KIND, _key(spec.family, revision), _body(td, spec.tags), parent=spec.family)
-        return Registered(td, spec.tags)
+        registered = Registered(td, spec.tags)
+        await self.store.create(KIND, _key(spec.family, revision), registered.body, parent=spec.family)
+        return registered
 
     async def register_if_changed(self, spec: TaskDefinitionSpec) -> Registered:
         latest = await self._latest_active(spec.family)
@@ -104,9 +112,10 @@ class TaskDefinitions:
         return found
 
     async def _latest_active(self, family: str) -> Registered | None:
-        revisions = [_load(s.body) for s in await self.store.find(KIND, parent=family)]
-        active = [r for r in revisions if r.definition.status is TaskDefinitionStatus.ACTIVE]
-        return max(active, key=lambda r: r.definition.revision, default=None)
+        latest = await self.store.seek(
+            KIND, status=TaskDefinitionStatus.ACTIVE.value, parent=family, descending=True, limit=1
+        )
+        return _load(latest[0].body) if latest else None
 
     async def deregister(self, reference: str) -> TaskDefinition:
         match = REF.match(reference)
@@ -150,27 +159,50 @@ class TaskDefinitions:
 
         return _load((await retry_update(self.store, KIND, stored.key, mark)).body).definition
 
-    async def list_arns(
+    async def page_arns(
         self,
         *,
         family_prefix: str = "",
         status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE,
         descending: bool = False,
+        after: After | None = None,
+        limit: int = 100,
+    ) -> tuple[list[str], After | None]:
+        """Up to ``limit`` ARNs ordered by family then revision (ListTaskDefinitions), strictly past the
+        position ``after``; and the position of the last one when more follow."""
+        found = await self.store.seek(
+            KIND,
+            status=status.value,
+            parent_prefix=family_prefix,
+            after=after,
+            descending=descending,
+            limit=limit + 1,
+        )
+        shown = [s.body["taskDefinition"] for s in found[:limit]]
+        last = (shown[-1]["family"], shown[-1]["revision"]) if len(found) > limit else None
+        return [td["taskDefinitionArn"] for td in shown], last
+
+    async def list_arns(
+        self, *, family_prefix: str = "", status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE
     ) -> list[str]:
-        """ARNs ordered by family then revision, as ListTaskDefinitions returns them."""
-        found = [_load(s.body).definition for s in await self.store.find(KIND)]
-        chosen = [td for td in found if td.family.startswith(family_prefix) and td.status is status]
-        chosen.sort(key=lambda td: (td.family, td.revision), reverse=descending)
-        return [td.task_definition_arn for td in chosen]
+        """Every ARN ``page_arns`` would list, page after page."""
+        arns, after = await self.page_arns(family_prefix=family_prefix, status=status)
+        while after is not None:
+            more, after = await self.page_arns(family_prefix=family_prefix, status=status, after=after)
+            arns += more
+        return arns
 
     async def families(
-        self, *, prefix: str = "", status: TaskDefinitionStatus | None = TaskDefinitionStatus.ACTIVE
-    ) -> list[str]:
-        found = [_load(s.body).definition for s in await self.store.find(KIND)]
-        return sorted(
-            {
-                td.family
-                for td in found
-                if td.family.startswith(prefix) and (status is None or td.status is status)
-            }
+        self,
+        *,
+        prefix: str = "",
+        status: TaskDefinitionStatus | None = TaskDefinitionStatus.ACTIVE,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[str], str | None]:
+        """Up to ``limit`` family names in order, past ``after`` (ListTaskDefinitionFamilies; ``status``
+        None for every status); and the last one when more follow."""
+        found = await self.store.parents(
+            KIND, status=status.value if status else None, prefix=prefix, after=after, limit=limit + 1
         )
+        return found[:limit], found[limit - 1] if len(found) > limit else None

@@ -101,7 +101,7 @@ class Decoder:
             self._wrong_type(path, data, dict)
             return cls()
         known = members(cls)
-        names = {m.json for m in known}
+        names = _json_name_set(cls)
         for key in data:
             if key not in names:
                 where = path or "input"
@@ -126,19 +126,16 @@ class Decoder:
         return cls(**values)
 
     def value(self, hint: Any, data: Any, path: str) -> Any:
-        origin = typing.get_origin(hint)
-        if origin in (types.UnionType, typing.Union):
-            inner = [a for a in typing.get_args(hint) if a is not type(None)]
-            return self.value(inner[0], data, path)
-        if dataclasses.is_dataclass(hint):
-            return self.decode(hint, data, path)  # type: ignore[arg-type]
-        if origin is tuple:
-            return self._sequence(typing.get_args(hint)[0], data, path)
-        if origin is Mapping or hint is Mapping:
-            return self._mapping(typing.get_args(hint), data, path)
-        if isinstance(hint, type) and issubclass(hint, StrEnum):
-            return self._enum(hint, data, path)
-        return self._scalar(hint, data, path)
+        kind, arg = _plan(hint)
+        if kind == "dataclass":
+            return self.decode(arg, data, path)
+        if kind == "tuple":
+            return self._sequence(arg, data, path)
+        if kind == "mapping":
+            return self._mapping(arg, data, path)
+        if kind == "enum":
+            return self._enum(arg, data, path)
+        return self._scalar(arg, data, path)
 
     def _sequence(self, item: Any, data: Any, path: str) -> Any:
         if not isinstance(data, list):
@@ -190,15 +187,61 @@ class Decoder:
 
 
 _BAD: Any = object()
+_PLANS: dict[Any, tuple[str, Any]] = {}
+_NAME_SETS: dict[type[Any], frozenset[str]] = {}
+
+
+def _plan(hint: Any) -> tuple[str, Any]:
+    """How to decode a value of ``hint`` (what kind, with what argument), worked out once per hint:
+    asking typing and dataclasses again for every member of every request was most of decoding."""
+    found = _PLANS.get(hint)
+    if found is not None:
+        return found
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        found = _plan(next(a for a in typing.get_args(hint) if a is not type(None)))
+    elif dataclasses.is_dataclass(hint):
+        found = ("dataclass", hint)
+    elif origin is tuple:
+        found = ("tuple", typing.get_args(hint)[0])
+    elif origin is Mapping or hint is Mapping:
+        found = ("mapping", typing.get_args(hint))
+    elif isinstance(hint, type) and issubclass(hint, StrEnum):
+        found = ("enum", hint)
+    else:
+        found = ("scalar", hint)
+    _PLANS[hint] = found
+    return found
+
+
+def _json_name_set(cls: type[Any]) -> frozenset[str]:
+    found = _NAME_SETS.get(cls)
+    if found is None:
+        found = _NAME_SETS[cls] = frozenset(json_names(cls))
+    return found
+
+
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+_CONTAINERS = frozenset((tuple, list, dict))
 
 
 def encode(obj: Any) -> Any:
     """The ECS JSON for a model object (members that are None or empty are left out)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+    # Plain values first, by exact type (a StrEnum is a str subclass, so it goes on): they are most
+    # of a definition's leaves, and the checks below cost more than the answer.
+    if type(obj) in _PLAIN:
+        return obj
+    if hasattr(type(obj), "__dataclass_fields__"):
         out: dict[str, Any] = {}
         for m in members(type(obj)):
-            value = encode(getattr(obj, m.attr))
-            if value is None or (isinstance(value, list | dict) and not value):
+            value = getattr(obj, m.attr)
+            if type(value) not in _PLAIN:
+                if not value and type(value) in _CONTAINERS:
+                    continue
+                value = encode(value)
+                if isinstance(value, list | dict) and not value:
+                    continue
+            elif value is None:
                 continue
             out[m.json] = value
         return out

@@ -7,8 +7,16 @@ based on a stale read fails with ``VersionConflictError`` instead of silently lo
 change. Callers re-read and retry (``retry_update`` does exactly that).
 
 Two indexed columns, ``cluster`` and ``parent``, answer the queries the reconciler needs without
-reading every document (tasks of a cluster, tasks of a service, revisions of a family). A small
-sequence table hands out revision numbers and ids atomically.
+reading every document (tasks of a cluster, tasks of a service, revisions of a family). Two more
+are derived by the store from the body, so no writer passes them: an object's **status** (a task
+definition's ``taskDefinition.status``, a task's ``lastStatus``, any other object's ``status``) and
+its **ordinal** (a task definition's revision, else 0). ``seek``, ``parents`` and
+``count_by_status`` answer list and count calls from those indexes, at a cost that grows with what
+they return, not with what is stored. A small sequence table hands out revision numbers and ids
+atomically.
+
+A write is acknowledged (its call returns) only once it is durable; writes that arrive together may
+share one commit (group commit), each keeping its own result or error.
 
 Design decision: the Protocol is the seam for a networked store (PostgreSQL) later, for controllers
 in HA; nothing above this package knows it is SQLite.
@@ -42,6 +50,10 @@ class Stored:
     updated_at: float = field(default=0.0, compare=False)
 
 
+After = tuple[str, int]
+"""A position in (parent, ordinal) order: ``seek`` continues strictly after (or before) it."""
+
+
 class Store(Protocol):
     async def get(self, kind: str, key: str) -> Stored | None: ...
 
@@ -51,6 +63,33 @@ class Store(Protocol):
 
     async def find(self, kind: str, *, cluster: str | None = None, parent: str | None = None) -> list[Stored]:
         """Every object of ``kind`` (optionally in one cluster / under one parent), oldest first."""
+        ...
+
+    async def seek(
+        self,
+        kind: str,
+        *,
+        status: str,
+        parent: str | None = None,
+        parent_prefix: str = "",
+        after: After | None = None,
+        descending: bool = False,
+        limit: int,
+    ) -> list[Stored]:
+        """Up to ``limit`` objects of ``kind`` with ``status`` (under ``parent``, or a parent starting
+        with ``parent_prefix``), in (parent, ordinal) order or its reverse, strictly past ``after``."""
+        ...
+
+    async def parents(
+        self, kind: str, *, status: str | None = None, prefix: str = "", after: str | None = None, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` distinct parents (starting with ``prefix``, above ``after``, in order) of the
+        objects of ``kind`` (with ``status``, when given): the families of task definitions."""
+        ...
+
+    async def count_by_status(self, kinds: Sequence[str], *, cluster: str) -> dict[str, dict[str, int]]:
+        """For each of ``kinds``, how many of its objects in ``cluster`` have each status, in one read
+        (DescribeClusters' counts)."""
         ...
 
     async def create(

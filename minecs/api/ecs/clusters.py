@@ -1,7 +1,7 @@
 """ECS cluster operations: CreateCluster, DescribeClusters, ListClusters, DeleteCluster, UpdateCluster(Settings).
 
-DescribeClusters computes the counts ECS shows (registered instances, running and pending tasks,
-active services) from the stored objects; ``include: STATISTICS`` adds them as ``statistics`` too,
+DescribeClusters shows the counts ECS shows (registered instances, running and pending tasks,
+active services), counted by the store's status index; ``include: STATISTICS`` adds them as ``statistics`` too,
 and tags are shown only with ``include: TAGS``, as in ECS.
 """
 
@@ -12,7 +12,6 @@ from typing import Any
 
 from minecs.api.ecs.common import Body, Context, failures, operation, page, references
 from minecs.api.members import member, required_str, str_list
-from minecs.model.task import PENDING_STATUSES
 from minecs.validation.service import parse_cluster, parse_cluster_settings
 
 
@@ -64,17 +63,7 @@ async def _settings(ctx: Context, body: Body, *, required: bool) -> Body:
 
 
 async def _shown(ctx: Context, cluster: Mapping[str, Any], *, tags: bool, statistics: bool = False) -> Body:
-    name = cluster["clusterName"]
-    plane = ctx.plane
-    tasks = await plane.tasks.in_cluster(name)
-    counts = {
-        "registeredContainerInstancesCount": sum(
-            i["status"] in ("ACTIVE", "DRAINING") for i in await plane.instances.in_cluster(name)
-        ),
-        "runningTasksCount": sum(t["lastStatus"] == "RUNNING" for t in tasks),
-        "pendingTasksCount": sum(t["lastStatus"] in PENDING_STATUSES for t in tasks),
-        "activeServicesCount": sum(s["status"] == "ACTIVE" for s in await plane.services.in_cluster(name)),
-    }
+    counts = await ctx.plane.clusters.counts(cluster["clusterName"])
     shown: Body = {**cluster, **counts}
     shown.setdefault("settings", [])
     if statistics:

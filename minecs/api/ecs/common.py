@@ -6,14 +6,19 @@ reconciler). Members are read through ``minecs.api.members``. Handlers call the 
 as the native API (``ctx.plane``) and return the ECS response shape; the service layer's
 bookkeeping members are stripped in ``minecs.api.shapes``.
 
-Pagination: ``nextToken`` is an opaque, url-safe encoding of the offset into the (stably sorted)
-full result; ``maxResults`` is 1..100 (default 100), as ECS's list calls take it.
+Pagination is keyset pagination: ``nextToken`` is an opaque, url-safe encoding of the *position*
+of the last item returned (its sort key), and the next page starts strictly after it, so a page
+costs what it returns where the store can seek (task definitions, families), and an item created
+or deleted between pages neither repeats nor hides another. ``maxResults`` is 1..100 (default 100),
+as ECS's list calls take it; a token that is not one of ours is ``InvalidParameterException``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -82,28 +87,46 @@ def short_id(reference: str) -> str:
 # ---------------------------------------------------------------------------- pagination
 
 
-def page(items: Sequence[T], body: Mapping[str, Any], member_name: str) -> Body:
-    limit = member(body, "maxResults", int)
-    if limit is not None and not 1 <= limit <= 100:
-        raise InvalidParameterError("maxResults must be between 1 and 100.")
-    start = _offset(member(body, "nextToken", str))
-    end = start + (limit or 100)
-    out: Body = {member_name: list(items[start:end])}
-    if end < len(items):
-        out["nextToken"] = base64.urlsafe_b64encode(f"minecs:{end}".encode()).decode()
-    return out
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
+def page(items: Sequence[T], body: Mapping[str, Any], member_name: str, keys: Sequence[Any] = ()) -> Body:
+    """One page of ``items``, listed in their sort order; ``keys`` are their sort keys (JSON values,
+    ascending) when the items are not their own."""
+    ordered = keys or items
+    after = position(body)
     try:
-        prefix, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if prefix == "minecs" and number.isdigit():
-            return int(number)
+        start = bisect.bisect_right(ordered, after) if after is not None else 0
+    except TypeError as exc:  # a position of another list's kind
+        raise InvalidParameterError("The nextToken is not valid.") from exc
+    end = start + limit(body)
+    return paged(list(items[start:end]), member_name, ordered[end - 1] if end < len(items) else None)
+
+
+def limit(body: Mapping[str, Any]) -> int:
+    found = member(body, "maxResults", int)
+    if found is not None and not 1 <= found <= 100:
+        raise InvalidParameterError("maxResults must be between 1 and 100.")
+    return found or 100
+
+
+def position(body: Mapping[str, Any]) -> Any:
+    """The position a request's ``nextToken`` names (None when it has none)."""
+    token = member(body, "nextToken", str)
+    if not token:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidParameterError("The nextToken is not valid.")
+        decoded = None
+    if not isinstance(decoded, dict) or "after" not in decoded or decoded["after"] is None:
+        raise InvalidParameterError("The nextToken is not valid.")
+    return decoded["after"]
+
+
+def paged(items: list[Any], member_name: str, last: Any) -> Body:
+    """The answer: ``items``, and a ``nextToken`` after ``last`` when there is more to list."""
+    out: Body = {member_name: items}
+    if last is not None:
+        out["nextToken"] = base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode()
+    return out
 
 
 def failures(found: Sequence[Failure]) -> list[Body]:

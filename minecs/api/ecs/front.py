@@ -15,6 +15,7 @@ from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
 from minecs.api.ecs.common import OPERATIONS, Context, operation_name
 from minecs.api.ecs.sigv4 import verify
 from minecs.errors import EcsError, UnsupportedFeatureError
+from minecs.model import jsontext
 
 routes = web.RouteTableDef()
 _MODULES = (clusters, instances, misc, services, taskdefs, tasks)  # importing them registers the operations
@@ -28,7 +29,9 @@ class UnknownOperationError(EcsError):
 async def ecs_api(request: web.Request) -> web.StreamResponse:
     """One ECS operation; a refusal is answered by ``answers.refusals`` in the ECS shape."""
     answer = await _dispatch(request)
-    return web.json_response(answer, headers={"x-amzn-RequestId": request[REQUEST_ID]}, content_type=JSON_1_1)
+    return web.Response(
+        body=jsontext.dumps(answer), headers={"x-amzn-RequestId": request[REQUEST_ID]}, content_type=JSON_1_1
+    )
 
 
 async def _dispatch(request: web.Request) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from minecs.api.ecs.common import Body, Context, operation, page, references
+from typing import Any
+
+from minecs.api.ecs.common import Body, Context, limit, operation, paged, position, references
 from minecs.api.members import member, required_str, str_list
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.codec import encode
@@ -14,7 +16,7 @@ from minecs.validation import parse_task_definition
 @operation("RegisterTaskDefinition")
 async def register_task_definition(ctx: Context, body: Body) -> Body:
     registered = await ctx.plane.taskdefs.register(parse_task_definition(body))
-    return {"taskDefinition": to_json(registered.definition), "tags": [encode(t) for t in registered.tags]}
+    return registered.body
 
 
 @operation("DescribeTaskDefinition", read_only=True)
@@ -31,22 +33,30 @@ async def list_task_definitions(ctx: Context, body: Body) -> Body:
     sort = member(body, "sort", str) or "ASC"
     if sort not in ("ASC", "DESC"):
         raise InvalidParameterError("sort must be ASC or DESC.")
-    arns = await ctx.plane.taskdefs.list_arns(
+    after = position(body)
+    if after is not None and not _is_revision_position(after):
+        raise InvalidParameterError("The nextToken is not valid.")
+    arns, last = await ctx.plane.taskdefs.page_arns(
         family_prefix=member(body, "familyPrefix", str) or "",
         status=_status(body) or TaskDefinitionStatus.ACTIVE,
         descending=sort == "DESC",
+        after=(after[0], after[1]) if after is not None else None,
+        limit=limit(body),
     )
-    return page(arns, body, "taskDefinitionArns")
+    return paged(arns, "taskDefinitionArns", last)
 
 
 @operation("ListTaskDefinitionFamilies", read_only=True)
 async def list_task_definition_families(ctx: Context, body: Body) -> Body:
     raw = member(body, "status", str) or "ACTIVE"
     status = None if raw == "ALL" else _status(body)
-    families = await ctx.plane.taskdefs.families(
-        prefix=member(body, "familyPrefix", str) or "", status=status
+    after = position(body)
+    if after is not None and not isinstance(after, str):
+        raise InvalidParameterError("The nextToken is not valid.")
+    families, last = await ctx.plane.taskdefs.families(
+        prefix=member(body, "familyPrefix", str) or "", status=status, after=after, limit=limit(body)
     )
-    return page(families, body, "families")
+    return paged(families, "families", last)
 
 
 @operation("DeregisterTaskDefinition")
@@ -64,6 +74,17 @@ async def delete_task_definitions(ctx: Context, body: Body) -> Body:
         except ClientError as exc:
             failed.append({"arn": reference, "reason": exc.message})
     return {"taskDefinitions": deleted, "failures": failed}
+
+
+def _is_revision_position(after: Any) -> bool:
+    """A ListTaskDefinitions position: [family, revision]."""
+    return (
+        isinstance(after, list)
+        and len(after) == 2
+        and isinstance(after[0], str)
+        and isinstance(after[1], int)
+        and not isinstance(after[1], bool)
+    )
 
 
 def _status(body: Body) -> TaskDefinitionStatus | None:

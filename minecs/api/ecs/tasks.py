@@ -65,11 +65,13 @@ async def list_tasks(ctx: Context, body: Body) -> Body:
         await plane.services.get(cluster, service)  # ServiceNotFoundException, as ECS
     launch = _launch_type(body)
     wanted = _filters(body, desired, service)
-    tasks = sorted(await plane.tasks.in_cluster(cluster), key=lambda t: (t.get("createdAt", 0), t["taskArn"]))
-    chosen = [
-        t["taskArn"] for t in tasks if all(f(t) for f in wanted) and (launch is None or launch == "EXTERNAL")
-    ]
-    return page(chosen, body, "taskArns")
+    # Positions are [createdAt, taskArn]: the order ListTasks answers in, as JSON.
+    chosen = sorted(
+        [t.get("createdAt", 0), t["taskArn"]]
+        for t in await plane.tasks.in_cluster(cluster)
+        if all(f(t) for f in wanted) and (launch is None or launch == "EXTERNAL")
+    )
+    return page([arn for _, arn in chosen], body, "taskArns", keys=chosen)
 
 
 def _filters(body: Body, desired: str, service: str | None) -> list[Any]:

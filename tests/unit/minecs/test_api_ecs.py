@@ -99,6 +99,33 @@ async def test_task_definitions_register_list_describe_deregister_delete(ecs: Ec
     assert inactive["taskDefinitionArns"] == []
 
 
+async def test_task_definition_pages_continue_after_their_last_item_and_refuse_a_foreign_token(
+    ecs: Ecs,
+) -> None:
+    for memory in (64, 72, 80):
+        await ecs("register_task_definition", **taskdef(container(memory=memory)))
+    await ecs("register_task_definition", **taskdef(container(), family="api"))
+    first = await ecs("list_task_definitions", maxResults=2)
+    assert [a.rsplit("/", 1)[1] for a in first["taskDefinitionArns"]] == ["api:1", "web:1"]
+    # Registered between two pages, before and after the position: an offset would show web:1 again.
+    await ecs("register_task_definition", **taskdef(container(), family="aaa"))
+    await ecs("register_task_definition", **taskdef(container(memory=88)))
+    rest = await ecs("list_task_definitions", maxResults=2, nextToken=first["nextToken"])
+    assert [a.rsplit("/", 1)[1] for a in rest["taskDefinitionArns"]] == ["web:2", "web:3"]
+    last = await ecs("list_task_definitions", maxResults=2, nextToken=rest["nextToken"])
+    assert ([a.rsplit("/", 1)[1] for a in last["taskDefinitionArns"]], "nextToken" in last) == (
+        ["web:4"],
+        False,
+    )
+    families = await ecs("list_task_definition_families", maxResults=2)
+    assert families["families"] == ["aaa", "api"]
+    more = await ecs("list_task_definition_families", maxResults=2, nextToken=families["nextToken"])
+    assert (more["families"], "nextToken" in more) == (["web"], False)
+    for token in ("not-a-token", families["nextToken"]):  # a family position is no revision position
+        code, message, _ = await ecs.error("list_task_definitions", nextToken=token)
+        assert (code, message) == ("InvalidParameterException", "The nextToken is not valid.")
+
+
 async def test_clusters_create_describe_with_counts_list_pages_and_refuse_deletion(
     ecs: Ecs, plane: ControlPlane
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,11 +39,11 @@ async def ecs(client: Client, operation: str, members: dict[str, Any]) -> tuple[
 async def fill_the_disk(store: SqliteStore) -> None:
     """SQLITE_FULL from now on: the database may not grow by a single page."""
 
-    def cap() -> None:
-        pages = store.db.execute("PRAGMA page_count").fetchone()[0]
-        store.db.execute(f"PRAGMA max_page_count = {pages}")
+    def cap(db: sqlite3.Connection) -> None:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")
 
-    await store._run(cap)
+    await store._writer.submit(cap)  # the one connection that writes
 
 
 async def test_a_full_disk_is_a_500_server_exception_naming_no_file_and_reads_still_answer(

@@ -84,3 +84,24 @@ async def test_delete_makes_the_cluster_inactive_and_the_name_reusable(
     assert found[0]["status"] == "INACTIVE"
     assert "arn:aws:ecs:us-east-1:123456789012:cluster/edge" not in await clusters.list_arns()
     assert (await clusters.create(ClusterSpec(cluster_name="edge")))["status"] == "ACTIVE"
+
+
+async def test_counts_come_from_the_status_index_without_reading_a_body(
+    setup: tuple[Clusters, SqliteStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clusters, store = setup
+    statuses = ["RUNNING", "RUNNING", "PENDING", "PROVISIONING", "STOPPED"]
+    for n, status in enumerate(statuses):
+        await store.create("task", f"t{n}", {"lastStatus": status}, cluster="edge")
+    await store.create("task", "elsewhere", {"lastStatus": "RUNNING"}, cluster="other")
+    for n, status in enumerate(["ACTIVE", "DRAINING", "INACTIVE"]):
+        await store.create("instance", f"i{n}", {"status": status}, cluster="edge")
+    await store.create("service", "edge/web", {"status": "ACTIVE"}, cluster="edge")
+    await store.create("service", "edge/old", {"status": "INACTIVE"}, cluster="edge")
+    monkeypatch.setattr(store, "_row", lambda row: pytest.fail(f"read the body of {row[1]}"))
+    assert await clusters.counts("edge") == {
+        "registeredContainerInstancesCount": 2,
+        "runningTasksCount": 2,
+        "pendingTasksCount": 2,
+        "activeServicesCount": 1,
+    }

@@ -74,12 +74,37 @@ async def test_listing_and_families(taskdefs: TaskDefinitions) -> None:
         await taskdefs.register(spec(family))
     await taskdefs.deregister("worker:1")
     assert [a.rsplit("/", 1)[1] for a in await taskdefs.list_arns()] == ["api:1", "web:1", "web:2"]
-    assert [a.rsplit("/", 1)[1] for a in await taskdefs.list_arns(family_prefix="w", descending=True)] == [
-        "web:2",
-        "web:1",
-    ]
+    newest, after = await taskdefs.page_arns(family_prefix="w", descending=True, limit=1)
+    assert ([a.rsplit("/", 1)[1] for a in newest], after) == (["web:2"], ("web", 2))
+    rest, after = await taskdefs.page_arns(family_prefix="w", descending=True, after=after, limit=1)
+    assert ([a.rsplit("/", 1)[1] for a in rest], after) == (["web:1"], None)
     assert [a.rsplit("/", 1)[1] for a in await taskdefs.list_arns(status=TaskDefinitionStatus.INACTIVE)] == [
         "worker:1"
     ]
-    assert await taskdefs.families() == ["api", "web"]
-    assert await taskdefs.families(status=None) == ["api", "web", "worker"]
+    assert await taskdefs.families() == (["api", "web"], None)
+    assert await taskdefs.families(status=None) == (["api", "web", "worker"], None)
+    assert await taskdefs.families(status=None, limit=2) == (["api", "web"], "web")
+    assert await taskdefs.families(status=None, after="web") == (["worker"], None)
+
+
+async def test_a_page_reads_what_it_returns_not_every_stored_revision(
+    taskdefs: TaskDefinitions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(60):
+        await taskdefs.register(spec("web"))
+    await taskdefs.register(spec("api"))
+    store = taskdefs.store
+    assert isinstance(store, SqliteStore)
+    read: list[str] = []
+    row = store._row
+
+    def counted(raw: tuple[Any, ...]) -> Any:
+        read.append(raw[1])
+        return row(raw)
+
+    monkeypatch.setattr(store, "_row", counted)
+    arns, after = await taskdefs.page_arns(descending=True, limit=1)
+    assert (arns[0].rsplit("/", 1)[1], after) == ("web:60", ("web", 60))
+    assert (await taskdefs.describe("web")).definition.revision == 60
+    assert await taskdefs.families(limit=1) == (["api"], "api")
+    assert len(read) <= 3  # the page and the one after it, then the latest revision: no scan
