@@ -10,8 +10,7 @@ List and count queries seek instead of scanning: ``status`` and ``ordinal`` are 
 computes from the body (a task definition's status and revision, a task's ``lastStatus``, any other
 object's ``status``), indexed with kind, parent and cluster.
 
-Migrations are a list of SQL scripts; ``schema_version`` records how many have run, and each runs in
-its own transaction, so a controller upgraded mid-way resumes where it stopped.
+Migrations (``minecs.store.migrations``) run when the writer connection opens.
 """
 
 from __future__ import annotations
@@ -27,63 +26,12 @@ from typing import Any, TypeVar
 from minecs.logs import get_logger
 from minecs.model import jsontext
 from minecs.store import After, Stored, StoreError, VersionConflictError
+from minecs.store.migrations import migrate
 from minecs.store.threads import GroupCommitter, Reader
 
 log = get_logger(__name__)
 T = TypeVar("T")
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE objects (
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        cluster TEXT NOT NULL DEFAULT '',
-        parent TEXT NOT NULL DEFAULT '',
-        body TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        PRIMARY KEY (kind, key)
-    );
-    CREATE INDEX objects_by_cluster ON objects (kind, cluster, created_at);
-    CREATE INDEX objects_by_parent ON objects (kind, parent, created_at);
-    CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    """,
-    # 2: what ListTaskDefinitions(Families) and DescribeClusters' counts seek on. Generated columns:
-    # SQLite fills them from the body on every write, so no caller passes them. STORED (read without
-    # parsing the body) needs a new table; the rows already stored are copied into it in place.
-    """
-    CREATE TABLE objects_2 (
-        kind TEXT NOT NULL,
-        key TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        cluster TEXT NOT NULL DEFAULT '',
-        parent TEXT NOT NULL DEFAULT '',
-        body TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        status TEXT GENERATED ALWAYS AS (
-            CASE WHEN NOT json_valid(body) THEN ''
-                 WHEN kind = 'taskdef' THEN coalesce(json_extract(body, '$.taskDefinition.status'), '')
-                 WHEN kind = 'task' THEN coalesce(json_extract(body, '$.lastStatus'), '')
-                 ELSE coalesce(json_extract(body, '$.status'), '') END
-        ) STORED,
-        ordinal INTEGER GENERATED ALWAYS AS (
-            CASE WHEN kind = 'taskdef' AND json_valid(body)
-                 THEN coalesce(json_extract(body, '$.taskDefinition.revision'), 0) ELSE 0 END
-        ) STORED,
-        PRIMARY KEY (kind, key)
-    );
-    INSERT INTO objects_2 (kind, key, version, cluster, parent, body, created_at, updated_at)
-        SELECT kind, key, version, cluster, parent, body, created_at, updated_at FROM objects;
-    DROP TABLE objects;
-    ALTER TABLE objects_2 RENAME TO objects;
-    CREATE INDEX objects_by_cluster ON objects (kind, cluster, created_at);
-    CREATE INDEX objects_by_parent ON objects (kind, parent, created_at);
-    CREATE INDEX objects_by_status ON objects (kind, status, parent, ordinal);
-    CREATE INDEX objects_by_cluster_status ON objects (kind, cluster, status);
-    """,
-)
 DECODED_BODIES = 4096
 """How many decoded bodies the store keeps (the most recently read)."""
 _LAST = "\U0010ffff"
@@ -137,7 +85,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
-            _migrate(db)
+            migrate(db)
         except BaseException:
             db.close()
             raise
@@ -405,21 +353,3 @@ class SqliteStore:
             await self._reader.close()
         finally:
             await self._writer.close()
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = db.execute("SELECT version FROM schema_version").fetchone()
-    done = row[0] if row else 0
-    if row is None:
-        db.execute("INSERT INTO schema_version VALUES (0)")
-    for number, script in enumerate(MIGRATIONS[done:], start=done + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in filter(str.strip, script.split(";")):
-                db.execute(statement)
-            db.execute("UPDATE schema_version SET version = ?", (number,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise

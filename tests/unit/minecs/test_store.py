@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from minecs.store import StoreError, VersionConflictError, retry_update
-from minecs.store.sqlite import MIGRATIONS, SqliteStore
+from minecs.store.migrations import MIGRATIONS
+from minecs.store.sqlite import SqliteStore
 
 
 @pytest.fixture
