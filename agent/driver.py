@@ -271,21 +271,13 @@ class DockerDriver:
 
     async def follow_logs(self, container_id: str, *, tail: int | None = None) -> AsyncGenerator[bytes, None]:
         def open_stream() -> Any:
-            try:
-                return self._api.logs(
-                    container_id,
-                    stdout=True,
-                    stderr=True,
-                    stream=True,
-                    follow=True,
-                    tail=tail if tail else "all",
-                )
-            except docker.errors.APIError as exc:
-                # A streamed request's error answer is never read to its end: close it, or its
-                # socket stays open until the garbage collector finds it.
-                if exc.response is not None:
-                    exc.response.close()
-                raise
+            # docker-py opens the stream, then inspects the container; when that inspect fails (no
+            # such container) the stream's socket is never closed. Inspecting first means the
+            # usual failure opens no stream at all.
+            self._api.inspect_container(container_id)
+            return self._api.logs(
+                container_id, stdout=True, stderr=True, stream=True, follow=True, tail=tail if tail else "all"
+            )
 
         stream = await self._call(f"logs of container {container_id}", open_stream)
         loop = asyncio.get_running_loop()
