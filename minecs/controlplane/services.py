@@ -20,7 +20,7 @@ from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
 from minecs.scheduling.record import deployment, with_events
-from minecs.store import Store, retry_update
+from minecs.store import Store, Stored, retry_update
 from minecs.validation.service import DESIRED_COUNT_RANGE, MAX_DESIRED_COUNT
 
 
@@ -195,6 +195,10 @@ class Services:
         return [
             s.body for s in await self.store.find(KIND, cluster=cluster) if s.body["status"] != "INACTIVE"
         ]
+
+    async def scan(self, cluster: str, after: str | None, limit: int) -> list[Stored]:
+        """The cluster's services page by page, in key order, INACTIVE ones too (ListServices)."""
+        return await self.store.scan(KIND, cluster=cluster, after=after, limit=limit)
 
     async def keys(self) -> list[str]:
         """Every service's key, for the reconcile loop."""

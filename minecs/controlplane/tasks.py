@@ -337,6 +337,10 @@ class Tasks:
     async def in_cluster(self, cluster: str) -> list[Mapping[str, Any]]:
         return [s.body for s in await self.store.find(KIND, cluster=cluster)]
 
+    async def scan(self, cluster: str, after: str | None, limit: int) -> list[Stored]:
+        """The cluster's tasks page by page, in id order (ListTasks)."""
+        return await self.store.scan(KIND, cluster=cluster, after=after, limit=limit)
+
     async def forget_stopped(self) -> int:
         """Delete tasks STOPPED longer than ``retention`` ago (ECS shows them for about an hour)."""
         horizon = (self.clock() - self.retention).timestamp()

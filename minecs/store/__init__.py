@@ -80,6 +80,11 @@ class Store(Protocol):
         with ``parent_prefix``), in (parent, ordinal) order or its reverse, strictly past ``after``."""
         ...
 
+    async def scan(self, kind: str, *, cluster: str, after: str | None = None, limit: int) -> list[Stored]:
+        """Up to ``limit`` objects of ``kind`` in ``cluster``, in key order, strictly after the key
+        ``after``: a list call pages through a cluster reading only the rows it looks at."""
+        ...
+
     async def parents(
         self, kind: str, *, status: str | None = None, prefix: str = "", after: str | None = None, limit: int
     ) -> list[str]:

@@ -59,6 +59,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX objects_by_status ON objects (kind, status, parent, ordinal);
     CREATE INDEX objects_by_cluster_status ON objects (kind, cluster, status);
     """,
+    # 3: ListTasks and ListServices page through a cluster in key order (``scan``).
+    """
+    CREATE INDEX objects_by_cluster_key ON objects (kind, cluster, key);
+    """,
 )
 
 

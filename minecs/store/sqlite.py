@@ -142,6 +142,17 @@ class SqliteStore:
             args.append(parent)
         return [self._row(r) for r in db.execute(query + " ORDER BY created_at, key", args)]
 
+    def _scan(
+        self, db: sqlite3.Connection, kind: str, cluster: str, after: str | None, limit: int
+    ) -> list[Stored]:
+        query = f"SELECT {self._COLUMNS} FROM objects WHERE kind = ? AND cluster = ?"
+        args: list[Any] = [kind, cluster]
+        if after is not None:
+            query += " AND key > ?"
+            args.append(after)
+        args.append(limit)
+        return [self._row(r) for r in db.execute(query + " ORDER BY key LIMIT ?", args)]
+
     def _seek(
         self,
         db: sqlite3.Connection,
@@ -278,6 +289,9 @@ class SqliteStore:
 
     async def find(self, kind: str, *, cluster: str | None = None, parent: str | None = None) -> list[Stored]:
         return await self._read(self._find, kind, cluster, parent)
+
+    async def scan(self, kind: str, *, cluster: str, after: str | None = None, limit: int) -> list[Stored]:
+        return await self._read(self._scan, kind, cluster, after, limit)
 
     async def seek(
         self,

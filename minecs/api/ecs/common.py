@@ -27,6 +27,7 @@ from minecs.api.members import member, str_list
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.plane import ControlPlane
 from minecs.errors import InvalidParameterError
+from minecs.store import Stored
 
 T = TypeVar("T")
 Body = dict[str, Any]
@@ -127,6 +128,39 @@ def paged(items: list[Any], member_name: str, last: Any) -> Body:
     if last is not None:
         out["nextToken"] = base64.urlsafe_b64encode(json.dumps({"after": last}).encode()).decode()
     return out
+
+
+SCAN_BUDGET = 1000
+"""Stored objects one filtered list call reads at most: past that the page comes back short, with a
+``nextToken``, as ECS's pages may; so a call costs what it looks at, never the whole cluster."""
+
+Scan = Callable[[str | None, int], Awaitable[Sequence[Stored]]]
+"""Up to N stored objects strictly after a key, in key order (``Store.scan`` of one cluster)."""
+
+
+async def scanned(
+    scan: Scan, keep: Callable[[Mapping[str, Any]], str | None], body: Body, member_name: str
+) -> Body:
+    """One page of what ``keep`` answers (an ARN, or None to leave an object out) over ``scan``."""
+    wanted = limit(body)
+    after = position(body)
+    if after is not None and not isinstance(after, str):
+        raise InvalidParameterError("The nextToken is not valid.")
+    found: list[str] = []
+    read = 0
+    while read < SCAN_BUDGET:
+        chunk = min(wanted + 1, SCAN_BUDGET - read)
+        rows = await scan(after, chunk)
+        for row in rows:
+            if len(found) == wanted:
+                return paged(found, member_name, after)  # this row is more to list
+            after, read = row.key, read + 1
+            item = keep(row.body)
+            if item is not None:
+                found.append(item)
+        if len(rows) < chunk:
+            return paged(found, member_name, None)
+    return paged(found, member_name, after)
 
 
 def failures(found: Sequence[Failure]) -> list[Body]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from minecs.api.ecs.common import Body, Context, failures, operation, references, scanned, short_id
 from minecs.api.members import member, required_str, str_list
 from minecs.api.shapes import service_shape
 from minecs.controlplane.clusters import Failure
@@ -56,14 +60,16 @@ async def list_services(ctx: Context, body: Body) -> Body:
     cluster = (await ctx.plane.clusters.get_active(member(body, "cluster", str)))["clusterName"]
     strategy = member(body, "schedulingStrategy", str)
     launch = member(body, "launchType", str)
-    services = await ctx.plane.services.in_cluster(cluster)
-    chosen = sorted(
-        s["serviceArn"]
-        for s in services
-        if (strategy is None or s.get("schedulingStrategy", "REPLICA") == strategy)
-        and (launch is None or launch in ("EXTERNAL", "EC2"))
-    )
-    return page(chosen, body, "serviceArns")
+
+    def keep(service: Mapping[str, Any]) -> str | None:
+        chosen = (
+            service["status"] != "INACTIVE"
+            and (strategy is None or service.get("schedulingStrategy", "REPLICA") == strategy)
+            and (launch is None or launch in ("EXTERNAL", "EC2"))
+        )
+        return str(service["serviceArn"]) if chosen else None
+
+    return await scanned(partial(ctx.plane.services.scan, cluster), keep, body, "serviceArns")
 
 
 @operation("DeleteService")

@@ -8,9 +8,11 @@ that is busy for a minute should not make a script's RunTask fail. ``launchType`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
+from minecs.api.ecs.common import Body, Context, failures, operation, references, scanned, short_id
 from minecs.api.members import member, required_str, str_list
 from minecs.api.runrequest import run_request
 from minecs.api.shapes import task_shape
@@ -65,13 +67,12 @@ async def list_tasks(ctx: Context, body: Body) -> Body:
         await plane.services.get(cluster, service)  # ServiceNotFoundException, as ECS
     launch = _launch_type(body)
     wanted = _filters(body, desired, service)
-    # Positions are [createdAt, taskArn]: the order ListTasks answers in, as JSON.
-    chosen = sorted(
-        [t.get("createdAt", 0), t["taskArn"]]
-        for t in await plane.tasks.in_cluster(cluster)
-        if all(f(t) for f in wanted) and (launch is None or launch == "EXTERNAL")
-    )
-    return page([arn for _, arn in chosen], body, "taskArns", keys=chosen)
+
+    def keep(task: Mapping[str, Any]) -> str | None:
+        chosen = all(f(task) for f in wanted) and (launch is None or launch == "EXTERNAL")
+        return str(task["taskArn"]) if chosen else None
+
+    return await scanned(partial(plane.tasks.scan, cluster), keep, body, "taskArns")
 
 
 def _filters(body: Body, desired: str, service: str | None) -> list[Any]:
