@@ -128,8 +128,9 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
     """Wait until the applied deployments are steady; fail with the reason when one of them fails.
 
     The deployment to follow is each service's PRIMARY right after the apply. A circuit breaker with
-    rollback makes a new PRIMARY of the old revision; that is still a failed apply, so the failure
-    is read from the service's events as well as from the deployment itself.
+    rollback makes the last COMPLETED deployment PRIMARY again, and the failed one may be listed for
+    a pass only; that is still a failed apply, so the failure is read from the service's events as
+    well as from the deployment itself.
     """
     import time
 
