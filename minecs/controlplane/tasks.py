@@ -272,21 +272,18 @@ class Tasks:
             except Exception as exc:
                 if on_failure is None:
                     raise
-                await self._unplaceable(stored.key, on_failure("task", stored.key, exc))
+                await self._unplaceable(stored, on_failure("task", stored.key, exc))
                 continue
             placed += bool(result.get("instanceId"))
         return placed
 
-    async def _unplaceable(self, task_id: str, message: str) -> None:
+    async def _unplaceable(self, stored: Stored, message: str) -> None:
+        """The task's placement reason says why it was not placed (written once, not every pass)."""
         reason = f"minecs could not place this task: {message}"
-
-        def note(body: Mapping[str, Any]) -> dict[str, Any]:
-            return {**body, "placementReason": reason}
-
+        if stored.body.get("placementReason") == reason:
+            return
         with contextlib.suppress(Exception):  # best effort: the body may be what is broken
-            stored = await self.store.get(KIND, task_id)
-            if stored is not None and stored.body.get("placementReason") != reason:
-                await retry_update(self.store, KIND, task_id, note)
+            await retry_update(self.store, KIND, stored.key, lambda body: {**body, "placementReason": reason})
 
     # ------------------------------------------------------------------ stop, describe, list
     async def stop(

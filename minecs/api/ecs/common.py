@@ -88,17 +88,15 @@ def short_id(reference: str) -> str:
 # ---------------------------------------------------------------------------- pagination
 
 
-def page(items: Sequence[T], body: Mapping[str, Any], member_name: str, keys: Sequence[Any] = ()) -> Body:
-    """One page of ``items``, listed in their sort order; ``keys`` are their sort keys (JSON values,
-    ascending) when the items are not their own."""
-    ordered = keys or items
+def page(items: Sequence[T], body: Mapping[str, Any], member_name: str) -> Body:
+    """One page of ``items`` (sorted, each its own sort key, a JSON value), past the token's position."""
     after = position(body)
     try:
-        start = bisect.bisect_right(ordered, after) if after is not None else 0
+        start = bisect.bisect_right(items, after) if after is not None else 0
     except TypeError as exc:  # a position of another list's kind
         raise InvalidParameterError("The nextToken is not valid.") from exc
     end = start + limit(body)
-    return paged(list(items[start:end]), member_name, ordered[end - 1] if end < len(items) else None)
+    return paged(list(items[start:end]), member_name, items[end - 1] if end < len(items) else None)
 
 
 def limit(body: Mapping[str, Any]) -> int:
