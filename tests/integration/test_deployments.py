@@ -24,7 +24,7 @@ import docker
 import pytest
 
 from tests.integration.processes import Up
-from tests.integration.watch import Sample, ServiceWatch, ecs_client, task_id, wait_for
+from tests.integration.watch import PATIENT, Sample, ServiceWatch, ecs_client, task_id, wait_for
 from tests.taskdefs import web
 
 SERVICE = "rollout"
@@ -173,7 +173,7 @@ def assert_engine_matches(ecs: Any, client: docker.DockerClient) -> None:
 def test_a_bad_deploy_rolls_back_and_never_drops_below_the_minimum(
     up: Up, docker_client: docker.DockerClient, checked: bool
 ) -> None:
-    ecs = ecs_client(up.endpoint, str(up.data_dir / "credentials"))
+    ecs = ecs_client(up.endpoint, str(up.data_dir / "credentials"), retries=PATIENT)
     with ServiceWatch(up.endpoint, str(up.data_dir / "credentials"), SERVICE) as watch:
         seen = run_sequence(ecs, checked=checked)
     print(f"{len(watch.samples)} polls, {watch.failed_polls} failed")
@@ -213,7 +213,7 @@ def test_kill_9_at_five_random_moments_converges_with_the_same_containers(
     log = tmp_path / "up.log"
     restarter = Restarter(Up(tmp_path / "minecs", log=log), log)
     first = restarter.current
-    ecs = ecs_client(first.endpoint, str(first.data_dir / "credentials"))
+    ecs = ecs_client(first.endpoint, str(first.data_dir / "credentials"), retries=PATIENT)
     began = time.monotonic()
 
     def killer() -> None:

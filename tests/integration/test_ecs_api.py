@@ -16,12 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.processes import Up
+from tests.integration.watch import ecs_client as client_for
 from tests.taskdefs import web
 
 WEB = {"family": "ecs-web", "containerDefinitions": [web(portMappings=[{"containerPort": 8080}])]}
@@ -40,12 +39,7 @@ def aws_env(up: Up) -> dict[str, str]:
 
 def ecs_client(up: Up) -> Any:
     """A boto3 ECS client whose credentials come from the file minecs generated (profile minecs)."""
-    core = botocore.session.Session(profile="minecs")
-    core.set_config_variable("credentials_file", str(up.data_dir / "credentials"))
-    core.set_config_variable("config_file", "/dev/null")
-    return boto3.Session(botocore_session=core, region_name="us-east-1").client(
-        "ecs", endpoint_url=up.endpoint
-    )
+    return client_for(up.endpoint, str(up.data_dir / "credentials"))
 
 
 def test_boto3_runs_waits_describes_and_stops_a_task(up: Up) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +23,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 POLL = 0.25
 
 
-def ecs_client(endpoint: str, credentials: str, *, patient: bool = True) -> Any:
-    """A boto3 ECS client on ``endpoint`` with the admin credential file minecs wrote.
+PATIENT = {"max_attempts": 30, "mode": "standard"}
+"""Retries for a test's own calls across a restart of the controller."""
+ONCE = {"max_attempts": 0}
+"""No retry: one poll of the watch is one observation."""
 
-    ``patient`` clients retry while the controller is away (a test's own calls across a restart);
-    the watch's client never retries, so one poll is one observation."""
+
+def ecs_client(endpoint: str, credentials: str, *, retries: Mapping[str, Any] | None = None) -> Any:
+    """A boto3 ECS client on ``endpoint`` with the admin credential file minecs wrote (profile
+    ``minecs``); botocore's own retries and timeouts unless ``retries`` is given."""
     core = botocore.session.Session(profile="minecs")
     core.set_config_variable("credentials_file", credentials)
     core.set_config_variable("config_file", "/dev/null")
-    retries = {"max_attempts": 30, "mode": "standard"} if patient else {"max_attempts": 0}
-    config = Config(connect_timeout=2, read_timeout=20, retries=retries)
+    config = Config(connect_timeout=2, read_timeout=20, retries=dict(retries)) if retries else None
     return boto3.Session(botocore_session=core, region_name="us-east-1").client(
         "ecs", endpoint_url=endpoint, config=config
     )
@@ -64,7 +67,7 @@ def task_id(arn: str) -> str:
 class ServiceWatch(threading.Thread):
     def __init__(self, endpoint: str, credentials: str, service: str) -> None:
         super().__init__(daemon=True, name=f"watch-{service}")
-        self.ecs = ecs_client(endpoint, credentials, patient=False)
+        self.ecs = ecs_client(endpoint, credentials, retries=ONCE)
         self.service = service
         self.samples: list[Sample] = []
         self.failed_polls = 0

@@ -1,4 +1,5 @@
-"""Fixtures for the controller's unit tests: a control plane on a temporary SQLite file, and its app."""
+"""Fixtures for the controller's unit tests: a control plane on a temporary SQLite file, its app,
+and the app served to the real botocore client (``server``, ``ecs``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
 from tests.unit.minecs.apiclient import Client
+from tests.unit.minecs.botoclient import ADMIN, Ecs
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +39,15 @@ async def client(plane: ControlPlane) -> AsyncIterator[Client]:
     app = build_app(plane, AdminCredential("AKTEST", "secret"), poll_wait=0.2)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def server(plane: ControlPlane) -> AsyncIterator[Client]:
+    """The app, signed ECS calls checked against ``botoclient.ADMIN``, on a loopback port."""
+    async with TestClient(TestServer(build_app(plane, ADMIN))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def ecs(server: Client) -> Ecs:
+    return Ecs(str(server.make_url("/")))

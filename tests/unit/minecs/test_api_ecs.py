@@ -1,72 +1,23 @@
 """The ECS JSON 1.1 front end driven by the real botocore client, signed with SigV4, over real HTTP.
 
-The server runs in-process on the test's event loop; the (synchronous) boto3 client runs in a thread.
+The server runs in-process on the test's event loop (the ``server`` and ``ecs`` fixtures of
+``conftest.py``); the (synchronous) boto3 client runs in a thread (``botoclient.Ecs``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from minecs.api.app import build_app
-from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.instances import Registration
 from minecs.controlplane.plane import ControlPlane
 from tests.taskdefs import container, taskdef
+from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
 
-ADMIN = AdminCredential("AKIAMINECSTEST000001", "a-secret-only-this-test-knows")
 TARGET = "AmazonEC2ContainerServiceV20141113."
-
-
-class Ecs:
-    """A boto3 ECS client pointed at the in-process server; ``call`` runs it off the event loop."""
-
-    def __init__(
-        self, url: str, secret: str = ADMIN.secret_access_key, key: str = ADMIN.access_key_id
-    ) -> None:
-        self.client = boto3.client(
-            "ecs",
-            endpoint_url=url,
-            region_name="eu-west-1",
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-    async def __call__(self, operation: str, **members: Any) -> Any:
-        method: Callable[..., Any] = getattr(self.client, operation)
-        return await asyncio.to_thread(method, **members)
-
-    async def error(self, operation: str, **members: Any) -> tuple[str, str, int]:
-        with pytest.raises(ClientError) as caught:
-            await self(operation, **members)
-        error = caught.value.response["Error"]
-        return error["Code"], error["Message"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@pytest.fixture
-async def server(plane: ControlPlane) -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(build_app(plane, ADMIN))) as client:
-        yield client
-
-
-@pytest.fixture
-def ecs(server: TestClient[Any, Any]) -> Ecs:
-    return Ecs(str(server.make_url("/")))
-
-
-async def add_instance(plane: ControlPlane, memory: int = 2048) -> str:
-    token = await plane.instances.tokens.create(now=datetime.now(UTC))
-    registered = await plane.instances.register(Registration("default", 2048, memory), token=token)
-    return str(registered.instance["instanceId"])
 
 
 async def test_task_definitions_register_list_describe_deregister_delete(ecs: Ecs) -> None:

@@ -12,9 +12,7 @@ import pytest
 
 from minecs.controlplane.plane import ControlPlane
 from tests.taskdefs import container, taskdef
-from tests.unit.minecs.test_api_ecs import Ecs, add_instance, ecs, server
-
-__all__ = ["ecs", "server"]  # the fixtures this module borrows
+from tests.unit.minecs.botoclient import Ecs, add_instance
 
 POISON = [{"type": "memberOf", "expression": "<x>"}]
 

@@ -15,9 +15,7 @@ from minecs.store import Stored
 from minecs.validation import parse_task_definition
 from minecs.validation.service import parse_service
 from tests.taskdefs import container, taskdef
-from tests.unit.minecs.test_api_ecs import Ecs, ecs, server
-
-__all__ = ["ecs", "server"]  # the fixtures this module borrows
+from tests.unit.minecs.botoclient import Ecs
 
 
 class Reads:
