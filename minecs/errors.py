@@ -73,7 +73,7 @@ class ClientError(EcsError):
 
 
 class MalformedRequestError(ClientError):
-    """The request cannot be read at all (``minecs.api.bodies``, the request guard); nothing ran."""
+    """The request cannot be read at all (``minecs.api.decoding``, the request guard); nothing ran."""
 
     ecs_code: str | None = "SerializationException"
 

@@ -3,8 +3,8 @@
 Pure: ``parse_expression`` turns the text into alternatives of terms, or raises ``ExpressionError``
 (``InvalidParameterException``) naming the first term it cannot read; ``matches`` evaluates a parsed
 expression against an instance's attributes. Every place an expression enters minecs (RunTask,
-StartTask, CreateService, UpdateService, RegisterTaskDefinition, apply) parses it there, so a task
-or service in the store never holds one placement cannot evaluate.
+CreateService, RegisterTaskDefinition, apply, and ListContainerInstances' filter) parses it there,
+so a task or service in the store never holds one placement cannot evaluate.
 
 The subset minecs reads: ``attribute:<name> == <value>``, ``!=``, ``in [a, b]``, ``not_in [...]``,
 ``exists``, joined with ``and`` / ``or`` (``and`` binds tighter). ECS's language has more
