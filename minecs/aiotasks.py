@@ -18,7 +18,8 @@ Loops sleep with ``sleep_or_wake`` so that a write (a wake-up event) or a stop e
 Blocking calls that may take long (the Docker SDK waits in a container's stop for its whole stop
 timeout) run on a ``DaemonThreads`` pool: its threads never hold the process at exit, where a
 ``ThreadPoolExecutor``'s are joined, so a daemon told to stop exits in seconds, not after the
-slowest container stop. What was in flight is left to the engine; the next start converges.
+slowest container stop. A call still in flight ends with the process (Docker may not finish a stop
+whose caller went away); the agent's next start converges from its saved state and finishes it.
 """
 
 from __future__ import annotations
