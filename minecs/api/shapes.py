@@ -1,10 +1,11 @@
-"""Stored objects as both API front ends show them: ECS shapes without minecs's bookkeeping members.
+"""Stored objects as the native ``/v1`` API shows them: ECS shapes without minecs's bookkeeping members.
 
 The store keeps a few members for itself (a task's report ``seq``, its reservation and placement
-inputs, an instance's ``lastSeen``, a service's last COMPLETED deployment); the native ``/v1`` API
-and the ECS JSON 1.1 API both hide them here, so the two never disagree on what an object looks like.
-The native API alone also shows ``placementReason`` (why a task waits for capacity), a member the ECS
-SDKs would drop anyway.
+inputs, an instance's ``lastSeen``, a service's last COMPLETED deployment); the native API hides
+them here and alone shows ``placementReason`` (why a task waits for capacity). The ECS front end
+uses these too, for which tags it shows, and then filters every answer to ECS's own model
+(``minecs.api.ecs.shaping``), so a bookkeeping member missing from this list still never reaches
+an ECS client.
 """
 
 from __future__ import annotations

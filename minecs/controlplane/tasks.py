@@ -137,8 +137,9 @@ class Tasks:
         td = with_task_size(registered.definition, request.task_cpu, request.task_memory)
         task_id = secrets.token_hex(16)
         group = request.group or f"family:{td.family}"
+        task_arn = f"arn:aws:ecs:{self.identity.region}:{self.identity.account}:task/{cluster}/{task_id}"
         return {
-            "taskArn": f"arn:aws:ecs:{self.identity.region}:{self.identity.account}:task/{cluster}/{task_id}",
+            "taskArn": task_arn,
             "clusterArn": f"arn:aws:ecs:{self.identity.region}:{self.identity.account}:cluster/{cluster}",
             "taskDefinitionArn": td.task_definition_arn,
             "lastStatus": "PROVISIONING",
@@ -153,7 +154,7 @@ class Tasks:
             "tags": [encode(t) for t in request.tags],
             "createdAt": self.clock().timestamp(),
             "containers": [
-                {"name": c.name, "image": c.image, "lastStatus": "PENDING", "healthStatus": "UNKNOWN"}
+                _container(task_arn, {"name": c.name, "image": c.image, "lastStatus": "PENDING"})
                 for c in td.container_definitions
             ],
             "healthStatus": "UNKNOWN",

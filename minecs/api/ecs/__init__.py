@@ -8,9 +8,11 @@ to a handler in this package, and answered as AWS answers: JSON with epoch-secon
 ``ServerException``) with ``{"__type": <code>, "message": ...}``. Handlers call the same
 ``ControlPlane`` as ``/v1``; nothing here stores anything itself.
 
-Choices: minecs is one region. ARNs carry the controller's region and account (``MINECS_REGION``,
-default ``us-east-1``; ``MINECS_ACCOUNT_ID``, default ``000000000000``); a request signed for another
-region is still answered, from the same world. Unsigned requests are refused
+Choices: minecs is one world. ARNs are stored with the controller's region and account
+(``MINECS_REGION``, default ``us-east-1``; ``MINECS_ACCOUNT_ID``, default ``000000000000``) and
+answered in the region of the caller's SigV4 credential scope (``shaping``), the controller's own
+for an unsigned call. Every answer is filtered to botocore's ECS output shape (``shaping``,
+``outputs.json``), with the members ECS always returns added. Unsigned requests are refused
 (``MissingAuthenticationTokenException``) unless ``controller.allow_unsigned_loopback`` is set and
 the caller is on loopback. Any other ECS operation is ``UnsupportedFeatureException`` naming it
 (no list to drift as ECS grows); a target outside the ECS namespace is ``UnknownOperationException``.

@@ -13,6 +13,7 @@ from minecs.api.app import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY
 from minecs.api.decoding import decode_object, printable, read_body
 from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
 from minecs.api.ecs.common import OPERATIONS, Context, operation_name
+from minecs.api.ecs.shaping import Caller, shaped
 from minecs.api.ecs.sigv4 import verify
 from minecs.errors import EcsError, UnsupportedFeatureError
 from minecs.model import jsontext
@@ -48,8 +49,10 @@ async def _dispatch(request: web.Request) -> dict[str, Any]:
     if found.read_only:
         request[READ_ONLY] = True
     plane = request.app[PLANE]
-    context = Context(plane, caller_region or plane.identity.region, f"{request.scheme}://{request.host}")
-    return await found.handler(context, body)
+    region = caller_region or plane.identity.region
+    context = Context(plane, region, f"{request.scheme}://{request.host}")
+    answer = await found.handler(context, body)
+    return shaped(name, answer, Caller(region, plane.identity.region, plane.identity.account))
 
 
 def _authenticate(request: web.Request, raw: bytes) -> str | None:

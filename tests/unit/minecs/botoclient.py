@@ -32,7 +32,7 @@ class Ecs:
         self.client = boto3.client(
             "ecs",
             endpoint_url=url,
-            region_name="eu-west-1",
+            region_name="us-east-1",
             aws_access_key_id=key,
             aws_secret_access_key=secret,
             config=Config(retries={"max_attempts": 1}),

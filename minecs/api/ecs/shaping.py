@@ -1,0 +1,195 @@
+"""Every ECS answer, shaped by ECS's own service model: an allow-list, defaults, and the caller's region.
+
+The handlers return what the service layer stores, which carries minecs's bookkeeping (a task's
+report ``seq``, its reservation, an instance's ``lastSeen``, a service's last COMPLETED deployment)
+and request members that are not response members (CreateService's ``role``). ``shaped`` walks the
+answer along the operation's output shape in ``outputs.json`` (botocore's ECS model, trimmed by
+``scripts/ecs-output-model``) and keeps only what the model has, so a member added to a stored
+object can never leak to an ECS client, and nothing is hidden by a list that must be kept in step.
+
+It also adds what ECS always returns and minecs may not have stored (``ALWAYS``): the collections
+ECS answers empty rather than leave out (``volumes: []``, ``loadBalancers: []``), and the members
+with a fixed or derived value (``deploymentController``, ``roleArn``, ``ec2InstanceId``). The
+choices, member by member, are in ``ALWAYS``; the test (``tests/unit/minecs/test_ecs_shapes.py``)
+checks every answer against botocore's full model and AWS's example responses.
+
+Design decision: minecs is one world under one region (``MINECS_REGION``). ARNs are stored with
+that region and rewritten here to the region of the caller's SigV4 credential scope, so a client in
+``us-east-2`` sees ``arn:aws:ecs:us-east-2:...`` as it would on AWS; references are read by their
+last path part, so an ARN of any region finds the same object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Whom an answer is shaped for: the region ARNs carry, and the account behind the defaults."""
+
+    region: str
+    home_region: str
+    account: str
+
+    def arn(self, text: str) -> str:
+        """``text`` with this controller's ECS ARN prefix moved to the caller's region."""
+        if self.region != self.home_region and text.startswith(self.home_prefix):
+            return self.caller_prefix + text[len(self.home_prefix) :]
+        return text
+
+    @property
+    def home_prefix(self) -> str:
+        return f"arn:aws:ecs:{self.home_region}:"
+
+    @property
+    def caller_prefix(self) -> str:
+        return f"arn:aws:ecs:{self.region}:"
+
+    @property
+    def principal(self) -> str:
+        """Who ``createdBy``/``registeredBy`` name: the admin credential is the account's root here."""
+        return f"arn:aws:iam::{self.account}:root"
+
+
+Default = Callable[[Mapping[str, Any], Caller], Any]
+"""A member's value when the stored object has none: from the object as stored, and the caller."""
+
+
+def _empty(_: Mapping[str, Any], __: Caller) -> list[Any]:
+    return []
+
+
+def _fixed(value: Any) -> Default:
+    return lambda _, __: json.loads(json.dumps(value))
+
+
+def _service_role(service: Mapping[str, Any], caller: Caller) -> str:
+    """The role given to CreateService (a name becomes its ARN), else ECS's service-linked role."""
+    role = service.get("role")
+    if not role:
+        return f"arn:aws:iam::{caller.account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+    return str(role) if str(role).startswith("arn:") else f"arn:aws:iam::{caller.account}:role/{role}"
+
+
+def _task_version(task: Mapping[str, Any], _: Caller) -> int:
+    """ECS counts a task's changes in ``version``; minecs's report sequence counts the same (from 1)."""
+    return int(task.get("seq") or 0) + 1
+
+
+def _ec2_instance_id(instance: Mapping[str, Any], _: Caller) -> str:
+    return f"mi-{str(instance.get('instanceId', ''))[:17]}"
+
+
+ALWAYS: dict[str, dict[str, Default]] = {
+    "Cluster": {
+        "statistics": _empty,
+        "settings": _empty,
+        "capacityProviders": _empty,
+        "defaultCapacityProviderStrategy": _empty,
+    },
+    "TaskDefinition": {
+        "volumes": _empty,
+        "requiresAttributes": _empty,
+        "placementConstraints": _empty,
+        "compatibilities": _fixed(["EC2", "EXTERNAL"]),
+        "registeredBy": lambda _, caller: caller.principal,
+    },
+    "ContainerDefinition": {
+        "cpu": _fixed(0),
+        "portMappings": _empty,
+        "essential": _fixed(True),
+        "environment": _empty,
+        "mountPoints": _empty,
+        "volumesFrom": _empty,
+        "systemControls": _empty,
+    },
+    "Service": {
+        "loadBalancers": _empty,
+        "serviceRegistries": _empty,
+        "deployments": _empty,
+        "events": _empty,
+        "placementConstraints": _empty,
+        "placementStrategy": _empty,
+        "schedulingStrategy": _fixed("REPLICA"),
+        "deploymentController": _fixed({"type": "ECS"}),
+        "roleArn": _service_role,
+        "createdBy": lambda _, caller: caller.principal,
+        "enableECSManagedTags": _fixed(False),
+        "propagateTags": _fixed("NONE"),
+        "enableExecuteCommand": _fixed(False),
+    },
+    "Deployment": {"failedTasks": _fixed(0)},
+    "Task": {
+        "attachments": _empty,
+        "attributes": _empty,
+        "containers": _empty,
+        "enableExecuteCommand": _fixed(False),
+        "version": _task_version,
+    },
+    "TaskOverride": {"containerOverrides": _empty, "inferenceAcceleratorOverrides": _empty},
+    "Container": {"networkBindings": _empty, "networkInterfaces": _empty},
+    "ContainerInstance": {
+        "ec2InstanceId": _ec2_instance_id,
+        "version": _fixed(1),
+        "attributes": _empty,
+        "attachments": _empty,
+        "registeredResources": _empty,
+        "remainingResources": _empty,
+    },
+}
+
+
+def _load() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    table = json.loads(resources.files(__package__).joinpath("outputs.json").read_text())
+    return table["operations"], table["shapes"]
+
+
+OUTPUTS, SHAPES = _load()
+
+
+def shaped(operation: str, answer: Mapping[str, Any], caller: Caller) -> dict[str, Any]:
+    """``answer`` as ECS's model shapes ``operation``'s output, for ``caller``."""
+    shape = OUTPUTS.get(operation)
+    if shape is None:  # an operation with no output in the model answers {}
+        return {}
+    out = _value(answer, shape, caller)
+    return out if isinstance(out, dict) else {}
+
+
+def _value(value: Any, shape_name: str, caller: Caller) -> Any:
+    shape = SHAPES[shape_name]
+    kind = shape["type"]
+    if kind == "structure":
+        return (
+            _structure(value, shape_name, shape["members"], caller) if isinstance(value, Mapping) else value
+        )
+    if kind == "list":
+        item = shape["member"]
+        return [_value(v, item, caller) for v in value] if isinstance(value, list | tuple) else value
+    if kind == "map":
+        inner = shape["value"]
+        return (
+            {k: _value(v, inner, caller) for k, v in value.items()} if isinstance(value, Mapping) else value
+        )
+    if kind == "string" and isinstance(value, str):
+        return caller.arn(value)
+    return value
+
+
+def _structure(
+    value: Mapping[str, Any], shape_name: str, members: Mapping[str, str], caller: Caller
+) -> dict[str, Any]:
+    out = {
+        name: _value(item, members[name], caller)
+        for name, item in value.items()
+        if item is not None and name in members
+    }
+    for name, default in ALWAYS.get(shape_name, {}).items():
+        if name not in out:
+            out[name] = _value(default(value, caller), members[name], caller)
+    return out
