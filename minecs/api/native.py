@@ -169,8 +169,7 @@ async def deregister_task_definition(request: web.Request) -> web.Response:
     require_admin(request)
     taskdefs = request.app[PLANE].taskdefs
     reference = request.match_info["reference"]
-    targets = [reference] if ":" in reference else await taskdefs.list_arns(family_prefix=reference)
-    targets = [t for t in targets if ":" in reference or t.rsplit("/", 1)[-1].split(":")[0] == reference]
+    targets = [reference] if ":" in reference else await taskdefs.list_arns(family=reference)
     if not targets:
         raise ClientError("The specified task definition does not exist.")
     done = [to_json(await taskdefs.deregister(t.rsplit("/", 1)[-1])) for t in targets]

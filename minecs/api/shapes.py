@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
-SERVICE_BOOKKEEPING = ("cluster", "lastCompletedTaskDefinition", "lastCompletedDeployment")
+SERVICE_BOOKKEEPING = ("cluster", "lastCompletedTaskDefinition", "lastCompletedDeployment", "createRequest")
 
 
 def task_shape(

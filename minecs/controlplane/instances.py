@@ -36,6 +36,8 @@ class Registration:
     agent_version: str = ""
     docker_version: str = ""
     attributes: Mapping[str, str] | None = None
+    ec2_instance_id: str | None = None
+    """The EC2 (or ``mi-``) instance id an instance identity document names; else one is made up."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class Instances:
             {
                 "instanceId": new_id,
                 "containerInstanceArn": instance_arn(self.identity, registration.cluster, new_id),
-                "ec2InstanceId": f"mi-{new_id[:17]}",
+                "ec2InstanceId": registration.ec2_instance_id or f"mi-{new_id[:17]}",
                 "status": "ACTIVE",
                 "registeredAt": now.timestamp(),
             },

@@ -57,7 +57,12 @@ class Services:
         cluster = (await self.clusters.get_active(spec.cluster))["clusterName"]
         td = (await self.taskdefs.describe(spec.task_definition or "")).definition
         existing = await self.store.get(KIND, service_key(cluster, spec.service_name))
+        request = {k: v for k, v in encode(spec).items() if k != "clientToken"}
         if existing is not None and existing.body["status"] != "INACTIVE":
+            # A retried CreateService (same members; botocore's retry, a script run twice) gets the
+            # service it made, as in ECS; a different one under the same name is refused.
+            if existing.body["status"] == "ACTIVE" and existing.body.get("createRequest") == request:
+                return existing.body
             raise InvalidParameterError("Creation of service was not idempotent.")
         config = encode(spec.deployment_configuration) if spec.deployment_configuration else {}
         now = self.clock().timestamp()
@@ -76,6 +81,7 @@ class Services:
             "deployments": [await self._deployment(td.task_definition_arn, spec.desired_count or 0, now)],
             "events": [],
             "createdAt": now,
+            "createRequest": request,
         }
         key = service_key(cluster, spec.service_name)
         if existing is None:

@@ -162,18 +162,21 @@ class TaskDefinitions:
     async def page_arns(
         self,
         *,
-        family_prefix: str = "",
+        family: str | None = None,
         status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE,
         descending: bool = False,
         after: After | None = None,
         limit: int = 100,
     ) -> tuple[list[str], After | None]:
         """Up to ``limit`` ARNs ordered by family then revision (ListTaskDefinitions), strictly past the
-        position ``after``; and the position of the last one when more follow."""
+        position ``after``; and the position of the last one when more follow.
+
+        ``family`` is one family, matched exactly: ListTaskDefinitions's ``familyPrefix`` is, despite
+        its name, "the full family name" (the ECS API reference), so ``web`` does not list ``webapp``."""
         found = await self.store.seek(
             KIND,
             status=status.value,
-            parent_prefix=family_prefix,
+            parent=family or None,
             after=after,
             descending=descending,
             limit=limit + 1,
@@ -183,12 +186,12 @@ class TaskDefinitions:
         return [td["taskDefinitionArn"] for td in shown], last
 
     async def list_arns(
-        self, *, family_prefix: str = "", status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE
+        self, *, family: str | None = None, status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE
     ) -> list[str]:
         """Every ARN ``page_arns`` would list, page after page."""
-        arns, after = await self.page_arns(family_prefix=family_prefix, status=status)
+        arns, after = await self.page_arns(family=family, status=status)
         while after is not None:
-            more, after = await self.page_arns(family_prefix=family_prefix, status=status, after=after)
+            more, after = await self.page_arns(family=family, status=status, after=after)
             arns += more
         return arns
 

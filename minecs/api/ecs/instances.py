@@ -9,6 +9,7 @@ the cluster query language that placement understands (``attribute:name == value
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,12 +41,28 @@ async def register_container_instance(ctx: Context, body: Body) -> Body:
         agent_version=member(version, "agentVersion", str, path="versionInfo") or "",
         docker_version=member(version, "dockerVersion", str, path="versionInfo") or "",
         attributes=attributes,
+        ec2_instance_id=_identity_instance(member(body, "instanceIdentityDocument", str)),
     )
     token = await ctx.plane.instances.tokens.create(now=datetime.now(UTC))
     registered = await ctx.plane.instances.register(registration, token=token)
     return {
         "containerInstance": instance_shape(await _described(ctx, cluster, registered.instance["instanceId"]))
     }
+
+
+def _identity_instance(document: str | None) -> str | None:
+    """The ``instanceId`` of an EC2 instance identity document (JSON; its signature is not checked:
+    the caller is the admin already, and there is no EC2 to vouch for it here)."""
+    if document is None:
+        return None
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        parsed = None
+    found = parsed.get("instanceId") if isinstance(parsed, dict) else None
+    if not isinstance(found, str) or not found:
+        raise InvalidParameterError("instanceIdentityDocument is not a valid instance identity document.")
+    return found
 
 
 Resources = dict[str, tuple[str, dict[str, Any]]]

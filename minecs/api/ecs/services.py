@@ -63,7 +63,7 @@ async def list_services(ctx: Context, body: Body) -> Body:
 
     def keep(service: Mapping[str, Any]) -> str | None:
         chosen = (
-            service["status"] != "INACTIVE"
+            service["status"] == "ACTIVE"  # a deleted (DRAINING) service is no longer listed, as in ECS
             and (strategy is None or service.get("schedulingStrategy", "REPLICA") == strategy)
             and (launch is None or launch in ("EXTERNAL", "EC2"))
         )

@@ -37,7 +37,7 @@ async def list_task_definitions(ctx: Context, body: Body) -> Body:
     if after is not None and not _is_revision_position(after):
         raise InvalidParameterError("The nextToken is not valid.")
     arns, last = await ctx.plane.taskdefs.page_arns(
-        family_prefix=member(body, "familyPrefix", str) or "",
+        family=member(body, "familyPrefix", str),
         status=_status(body) or TaskDefinitionStatus.ACTIVE,
         descending=sort == "DESC",
         after=(after[0], after[1]) if after is not None else None,

@@ -16,7 +16,7 @@ from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
 from tests.unit.minecs.apiclient import Client
-from tests.unit.minecs.botoclient import ADMIN, Ecs
+from tests.unit.minecs.botoclient import ADMIN, AwsCli, Ecs
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +51,9 @@ async def server(plane: ControlPlane) -> AsyncIterator[Client]:
 @pytest.fixture
 def ecs(server: Client) -> Ecs:
     return Ecs(str(server.make_url("/")))
+
+
+@pytest.fixture
+def aws(server: Client) -> AwsCli:
+    """The aws CLI, signing for us-east-1, against the same server as ``ecs``."""
+    return AwsCli(str(server.make_url("/")))

@@ -162,7 +162,7 @@ async def test_services_create_update_describe_list_delete(ecs: Ecs, plane: Cont
     assert service["serviceArn"] == "arn:aws:ecs:us-east-1:000000000000:service/default/web"
     assert service["deployments"][0]["status"] == "PRIMARY"
     assert "cluster" not in service  # minecs's bookkeeping stays inside
-    duplicate = await ecs.error("create_service", serviceName="web", taskDefinition="web", desiredCount=1)
+    duplicate = await ecs.error("create_service", serviceName="web", taskDefinition="web", desiredCount=3)
     assert duplicate[:2] == ("InvalidParameterException", "Creation of service was not idempotent.")
     await ecs("register_task_definition", **taskdef(container(memory=96)))
     updated = await ecs(

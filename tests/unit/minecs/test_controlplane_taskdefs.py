@@ -70,21 +70,26 @@ async def test_register_if_changed_is_a_no_op_for_the_same_spec(taskdefs: TaskDe
 
 
 async def test_listing_and_families(taskdefs: TaskDefinitions) -> None:
-    for family in ("web", "web", "api", "worker"):
+    for family in ("web", "web", "webapp", "api", "worker"):
         await taskdefs.register(spec(family))
     await taskdefs.deregister("worker:1")
-    assert [a.rsplit("/", 1)[1] for a in await taskdefs.list_arns()] == ["api:1", "web:1", "web:2"]
-    newest, after = await taskdefs.page_arns(family_prefix="w", descending=True, limit=1)
+    assert [a.rsplit("/", 1)[1] for a in await taskdefs.list_arns()] == [
+        "api:1",
+        "web:1",
+        "web:2",
+        "webapp:1",
+    ]
+    newest, after = await taskdefs.page_arns(family="web", descending=True, limit=1)
     assert ([a.rsplit("/", 1)[1] for a in newest], after) == (["web:2"], ("web", 2))
-    rest, after = await taskdefs.page_arns(family_prefix="w", descending=True, after=after, limit=1)
+    rest, after = await taskdefs.page_arns(family="web", descending=True, after=after, limit=1)
     assert ([a.rsplit("/", 1)[1] for a in rest], after) == (["web:1"], None)
     assert [a.rsplit("/", 1)[1] for a in await taskdefs.list_arns(status=TaskDefinitionStatus.INACTIVE)] == [
         "worker:1"
     ]
-    assert await taskdefs.families() == (["api", "web"], None)
-    assert await taskdefs.families(status=None) == (["api", "web", "worker"], None)
+    assert await taskdefs.families() == (["api", "web", "webapp"], None)
+    assert await taskdefs.families(status=None) == (["api", "web", "webapp", "worker"], None)
     assert await taskdefs.families(status=None, limit=2) == (["api", "web"], "web")
-    assert await taskdefs.families(status=None, after="web") == (["worker"], None)
+    assert await taskdefs.families(status=None, after="webapp") == (["worker"], None)
 
 
 async def test_a_page_reads_what_it_returns_not_every_stored_revision(
