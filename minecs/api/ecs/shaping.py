@@ -65,7 +65,11 @@ def _empty(_: Mapping[str, Any], __: Caller) -> list[Any]:
 
 
 def _fixed(value: Any) -> Default:
-    return lambda _, __: json.loads(json.dumps(value))
+    """A constant; a fresh copy each time, as answers are built per request."""
+    text = json.dumps(value)
+    if isinstance(value, list | dict):
+        return lambda _, __: json.loads(text)
+    return lambda _, __: value
 
 
 def _service_role(service: Mapping[str, Any], caller: Caller) -> str:
@@ -157,39 +161,83 @@ def shaped(operation: str, answer: Mapping[str, Any], caller: Caller) -> dict[st
     shape = OUTPUTS.get(operation)
     if shape is None:  # an operation with no output in the model answers {}
         return {}
-    out = _value(answer, shape, caller)
+    walk = _walker(shape, caller.region != caller.home_region, arns=False)
+    out = walk(answer, caller) if walk is not None else answer
     return out if isinstance(out, dict) else {}
 
 
-def _value(value: Any, shape_name: str, caller: Caller) -> Any:
-    shape = SHAPES[shape_name]
+Walk = Callable[[Any, Caller], Any]
+_WALKERS: dict[tuple[str, bool, bool], Walk | None] = {}
+_ARN_MEMBERS = ("Arn", "Arns", "arn")
+"""Members named so hold ECS ARNs, as do ``taskDefinition`` of a service and of a deployment."""
+
+
+def _holds_arns(member: str) -> bool:
+    return member.endswith(_ARN_MEMBERS) or member == "taskDefinition"
+
+
+def _walker(name: str, rewrite: bool, *, arns: bool) -> Walk | None:
+    """The function that shapes a value of model shape ``name``; None when the value stays as it is.
+
+    Compiled once per shape rather than interpreted: a 100-task DescribeTasks is some 6,000 members,
+    and a scalar (or a list of them) that needs no change must cost no call. ``rewrite`` says whether
+    ARNs move to the caller's region, and ``arns`` whether the strings here are ARNs."""
+    key = (name, rewrite, arns)
+    if key not in _WALKERS:
+        _WALKERS[key] = _make(name, rewrite, arns)
+    return _WALKERS[key]
+
+
+def _make(name: str, rewrite: bool, arns: bool) -> Walk | None:
+    shape = SHAPES[name]
     kind = shape["type"]
     if kind == "structure":
-        return (
-            _structure(value, shape_name, shape["members"], caller) if isinstance(value, Mapping) else value
-        )
-    if kind == "list":
-        item = shape["member"]
-        return [_value(v, item, caller) for v in value] if isinstance(value, list | tuple) else value
-    if kind == "map":
-        inner = shape["value"]
-        return (
-            {k: _value(v, inner, caller) for k, v in value.items()} if isinstance(value, Mapping) else value
-        )
-    if kind == "string" and isinstance(value, str):
-        return caller.arn(value)
-    return value
+        return _structure_walker(name, shape["members"], rewrite)
+    if kind in ("list", "map"):
+        inner = _walker(shape["member" if kind == "list" else "value"], rewrite, arns=arns)
+        if inner is None:
+            return None
+        return _list_walker(inner) if kind == "list" else _map_walker(inner)
+    return _string if kind == "string" and rewrite and arns else None
 
 
-def _structure(
-    value: Mapping[str, Any], shape_name: str, members: Mapping[str, str], caller: Caller
-) -> dict[str, Any]:
-    out = {
-        name: _value(item, members[name], caller)
-        for name, item in value.items()
-        if item is not None and name in members
-    }
-    for name, default in ALWAYS.get(shape_name, {}).items():
-        if name not in out:
-            out[name] = _value(default(value, caller), members[name], caller)
-    return out
+def _string(value: Any, caller: Caller) -> Any:
+    return caller.arn(value) if isinstance(value, str) else value
+
+
+def _list_walker(each: Walk) -> Walk:
+    def walk(value: Any, caller: Caller) -> Any:
+        return [each(v, caller) for v in value] if isinstance(value, list | tuple) else value
+
+    return walk
+
+
+def _map_walker(each: Walk) -> Walk:
+    def walk(value: Any, caller: Caller) -> Any:
+        return {k: each(v, caller) for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    return walk
+
+
+def _structure_walker(name: str, members: Mapping[str, str], rewrite: bool) -> Walk:
+    defaults = ALWAYS.get(name, {})
+    plan: dict[str, Walk | None] = {}  # filled on first use: shapes may refer to each other
+
+    def walk(value: Any, caller: Caller) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        if not plan:
+            plan.update({m: _walker(t, rewrite, arns=_holds_arns(m)) for m, t in members.items()})
+        out = {}
+        for member, item in value.items():
+            if item is not None and member in plan:
+                each = plan[member]
+                out[member] = item if each is None else each(item, caller)
+        for member, default in defaults.items():
+            if member not in out:
+                each = plan[member]
+                item = default(value, caller)
+                out[member] = item if each is None else each(item, caller)
+        return out
+
+    return walk
