@@ -15,8 +15,8 @@ from typing import Any
 from minecs.api.ecs.common import OPERATIONS
 from minecs.api.ecs.shaping import OUTPUTS, SHAPES
 from minecs.controlplane.plane import ControlPlane
+from tests.ecsmodel import MODEL, RawAnswers, violations
 from tests.unit.minecs.botoclient import Ecs, add_instance
-from tests.unit.minecs.ecsmodel import MODEL, RawAnswers, violations
 
 NOW = datetime.now(UTC)
 
