@@ -1,0 +1,152 @@
+"""Which error ECS answers, and in which words, through real boto3 and the real aws CLI.
+
+Issue 16's "Errors" part: a missing cluster is ``ClusterNotFoundException`` before anything about
+the service or task in it; a ``ClientException``'s message is ECS's sentence alone (the first
+problem found), while the native API keeps every problem with its path; tags on a resource that
+does not exist are refused with the error ECS gives for that resource. Each case is asked of boto3
+and of ``python -m awscli`` against the same in-process server (``cli``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from minecs.controlplane.plane import ControlPlane
+from tests.taskdefs import container, taskdef
+from tests.unit.minecs.apiclient import AUTH
+from tests.unit.minecs.botoclient import ADMIN, Ecs
+
+CLI_ERROR = re.compile(r"An error occurred \((?P<code>\w+)\) when calling the \w+ operation: (?P<message>.*)")
+
+
+async def cli(server: TestClient[Any, Any], *args: str) -> tuple[str, str]:
+    """The aws CLI's ``(code, message)`` for a call that must fail, read from its stderr."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ACCESS_KEY_ID": ADMIN.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": ADMIN.secret_access_key,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "awscli",
+        "ecs",
+        *args,
+        "--endpoint-url",
+        str(server.make_url("/")),
+        "--output",
+        "json",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode != 0, "the aws CLI call succeeded"
+    found = CLI_ERROR.search(err.decode())
+    assert found is not None, err.decode()
+    return found["code"], found["message"].strip()
+
+
+async def register(
+    ecs: Ecs, server: TestClient[Any, Any], containers: list[dict[str, Any]]
+) -> tuple[str, str]:
+    """RegisterTaskDefinition of family ``web`` with ``containers``, refused the same way by both."""
+    return await both(
+        ecs,
+        server,
+        "register_task_definition",
+        {"family": "web", "containerDefinitions": containers},
+        "register-task-definition",
+        "--family",
+        "web",
+        "--container-definitions",
+        json.dumps(containers),
+    )
+
+
+async def both(
+    ecs: Ecs, server: TestClient[Any, Any], operation: str, members: dict[str, Any], *args: str
+) -> tuple[str, str]:
+    """The same refusal through boto3 and the aws CLI; both must agree, and that answer is returned."""
+    code, message, status = await ecs.error(operation, **members)
+    assert status == 400
+    assert await cli(server, *args) == (code, message)
+    return code, message
+
+
+# ---------------------------------------------------------------------------- ECS's sentence alone
+
+
+@pytest.mark.parametrize(
+    ("containers", "sentence"),
+    [
+        ([{"image": "busybox", "memory": 64}], "Container.name should not be null or empty."),
+        ([{"name": "hello_world", "memory": 64}], "Container.image should not be null or empty."),
+        (
+            [{"name": "hello_world", "image": "busybox"}],
+            "Invalid setting for container 'hello_world'. At least one of 'memory' or "
+            "'memoryReservation' must be specified.",
+        ),
+        ([], "Container list cannot be empty."),
+    ],
+)
+async def test_a_client_exception_is_ecs_sentence_alone(
+    ecs: Ecs, server: TestClient[Any, Any], containers: list[dict[str, Any]], sentence: str
+) -> None:
+    assert await register(ecs, server, containers) == ("ClientException", sentence)
+
+
+async def test_the_first_problem_is_the_first_container_s_first(
+    ecs: Ecs, server: TestClient[Any, Any]
+) -> None:
+    """Two containers, both wrong: ECS names the first one's first problem, and only that."""
+    containers = [{"name": "a", "memory": 64}, {"image": "busybox", "memory": 64}]
+    assert await register(ecs, server, containers) == (
+        "ClientException",
+        "Container.image should not be null or empty.",
+    )
+
+
+async def test_deregistering_a_family_without_a_revision_is_revision_is_missing(
+    ecs: Ecs, server: TestClient[Any, Any]
+) -> None:
+    await ecs("register_task_definition", **taskdef(container()))
+    answer = await both(
+        ecs,
+        server,
+        "deregister_task_definition",
+        {"taskDefinition": "web"},
+        "deregister-task-definition",
+        "--task-definition",
+        "web",
+    )
+    assert answer == ("ClientException", "Revision is missing.")
+
+
+async def test_the_native_api_keeps_every_problem_with_its_path(
+    client: TestClient[Any, Any], plane: ControlPlane
+) -> None:
+    response = await client.post(
+        "/v1/taskdefinitions",
+        json={"family": "web", "containerDefinitions": [{"name": "a", "memory": 64}, {"image": "b"}]},
+        headers=AUTH,
+    )
+    answer = await response.json()
+    assert response.status == 400
+    assert [p["path"] for p in answer["problems"]][:2] == [
+        "containerDefinitions[0].image",
+        "containerDefinitions[1].name",
+    ]
+    assert answer["message"].startswith("containerDefinitions[0].image: Container.image should not be null")
