@@ -210,7 +210,7 @@ async def test_modelled_errors_reach_boto3_with_their_codes(ecs: Ecs, server: Te
         await ecs.error(
             "list_tags_for_resource", resourceArn="arn:aws:ecs:us-east-1:000000000000:cluster/nope"
         )
-    )[0] == ("ResourceNotFoundException")
+    )[:2] == ("ClusterNotFoundException", "Cluster not found.")
     code, message, _ = await ecs.error(
         "create_capacity_provider",
         name="x",

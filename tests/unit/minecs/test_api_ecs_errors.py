@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient
 from minecs.controlplane.plane import ControlPlane
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.apiclient import AUTH
-from tests.unit.minecs.botoclient import ADMIN, Ecs
+from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
 
 CLI_ERROR = re.compile(r"An error occurred \((?P<code>\w+)\) when calling the \w+ operation: (?P<message>.*)")
 
@@ -150,3 +150,120 @@ async def test_the_native_api_keeps_every_problem_with_its_path(
         "containerDefinitions[1].name",
     ]
     assert answer["message"].startswith("containerDefinitions[0].image: Container.image should not be null")
+
+
+# ---------------------------------------------------------------------------- precedence
+
+CLUSTER_NOT_FOUND = ("ClusterNotFoundException", "Cluster not found.")
+NOWHERE = "nowhere"
+
+
+@pytest.mark.parametrize(
+    ("operation", "members", "args"),
+    [
+        ("delete_service", {"service": "ghost"}, ("delete-service", "--service", "ghost")),
+        ("update_service", {"service": "ghost"}, ("update-service", "--service", "ghost")),
+        ("stop_task", {"task": "0" * 32}, ("stop-task", "--task", "0" * 32)),
+        (
+            "start_task",
+            {"taskDefinition": "ghost:1", "containerInstances": ["i-0"]},
+            ("start-task", "--task-definition", "ghost:1", "--container-instances", "i-0"),
+        ),
+        ("list_services", {}, ("list-services",)),
+        ("list_tasks", {}, ("list-tasks",)),
+        ("list_tasks", {"serviceName": "ghost"}, ("list-tasks", "--service-name", "ghost")),
+        (
+            "describe_container_instances",
+            {"containerInstances": ["i-0"]},
+            ("describe-container-instances", "--container-instances", "i-0"),
+        ),
+        ("describe_tasks", {"tasks": ["0" * 32]}, ("describe-tasks", "--tasks", "0" * 32)),
+    ],
+)
+async def test_an_unknown_cluster_is_cluster_not_found_before_anything_in_it(
+    ecs: Ecs, server: TestClient[Any, Any], operation: str, members: dict[str, Any], args: tuple[str, ...]
+) -> None:
+    """The service, task, instance or task definition named is unknown too: the cluster is said first,
+    and a list or describe call raises rather than answering empty."""
+    answer = await both(ecs, server, operation, {"cluster": NOWHERE, **members}, *args, "--cluster", NOWHERE)
+    assert answer == CLUSTER_NOT_FOUND
+
+
+# ---------------------------------------------------------------------------- tags on missing resources
+
+ARN = "arn:aws:ecs:eu-west-1:000000000000"
+
+
+async def tag_refusals(ecs: Ecs, server: TestClient[Any, Any], arn: str) -> tuple[str, str]:
+    """ListTagsForResource, TagResource and UntagResource on ``arn`` all refuse alike; the refusal."""
+    answer = await both(
+        ecs,
+        server,
+        "list_tags_for_resource",
+        {"resourceArn": arn},
+        "list-tags-for-resource",
+        "--resource-arn",
+        arn,
+    )
+    assert (await ecs.error("tag_resource", resourceArn=arn, tags=[{"key": "k", "value": "v"}]))[:2] == answer
+    assert (await ecs.error("untag_resource", resourceArn=arn, tagKeys=["k"]))[:2] == answer
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [
+        ("cluster/nowhere", CLUSTER_NOT_FOUND),
+        ("service/nowhere/ghost", CLUSTER_NOT_FOUND),
+        ("task/nowhere/" + "0" * 32, CLUSTER_NOT_FOUND),
+        ("container-instance/nowhere/i-0", CLUSTER_NOT_FOUND),
+        ("service/default/ghost", ("ServiceNotFoundException", "Service not found.")),
+        ("task/default/" + "0" * 32, ("InvalidParameterException", "The referenced task was not found.")),
+        (
+            "container-instance/default/i-0",
+            ("InvalidParameterException", "The referenced container instance was not found."),
+        ),
+        ("task-definition/ghost:1", ("ClientException", "Unable to describe task definition.")),
+        (
+            "service/ghost",
+            ("InvalidParameterException", "Long arn format must be used for tagging operations"),
+        ),
+    ],
+)
+async def test_tags_on_a_missing_resource_get_ecs_error_for_that_resource(
+    ecs: Ecs, server: TestClient[Any, Any], resource: str, expected: tuple[str, str]
+) -> None:
+    assert await tag_refusals(ecs, server, f"{ARN}:{resource}") == expected
+
+
+async def test_tags_on_a_deleted_cluster_or_a_stopped_task_are_refused_as_ecs_does(
+    ecs: Ecs, server: TestClient[Any, Any], plane: ControlPlane
+) -> None:
+    await ecs("create_cluster", clusterName="gone")
+    await ecs("delete_cluster", cluster="gone")
+    assert await tag_refusals(ecs, server, f"{ARN}:cluster/gone") == (
+        "InvalidParameterException",
+        "The specified cluster is inactive. Specify an active cluster and try again.",
+    )
+    await ecs("register_task_definition", **taskdef(container()))
+    task = (await ecs("run_task", taskDefinition="web"))["tasks"][0]["taskArn"]
+    await ecs("stop_task", task=task)  # never placed: it is STOPPED at once
+    assert await tag_refusals(ecs, server, task) == (
+        "InvalidParameterException",
+        "The specified task is stopped. Specify a running task and try again.",
+    )
+
+
+async def test_a_container_instance_keeps_its_tags(ecs: Ecs, plane: ControlPlane) -> None:
+    instance = await add_instance(plane)
+    arn = f"{ARN}:container-instance/default/{instance}"
+    await ecs("tag_resource", resourceArn=arn, tags=[{"key": "rack", "value": "r1"}])
+    assert (await ecs("list_tags_for_resource", resourceArn=arn))["tags"] == [{"key": "rack", "value": "r1"}]
+
+
+async def test_an_arn_of_another_service_is_invalid(ecs: Ecs, server: TestClient[Any, Any]) -> None:
+    arn = "arn:aws:ecr:eu-west-1:000000000000:repository/web"
+    assert await tag_refusals(ecs, server, arn) == (
+        "InvalidParameterException",
+        "The ARN provided is invalid.",
+    )
