@@ -29,6 +29,15 @@ CLI_ERROR = re.compile(r"An error occurred \((?P<code>\w+)\) when calling the \w
 
 async def cli(server: TestClient[Any, Any], *args: str) -> tuple[str, str]:
     """The aws CLI's ``(code, message)`` for a call that must fail, read from its stderr."""
+    returncode, _, err = await run_cli(server, *args)
+    assert returncode != 0, "the aws CLI call succeeded"
+    found = CLI_ERROR.search(err)
+    assert found is not None, err
+    return found["code"], found["message"].strip()
+
+
+async def run_cli(server: TestClient[Any, Any], *args: str) -> tuple[int, str, str]:
+    """``python -m awscli ecs <args>`` against ``server`` as the admin: exit status, stdout, stderr."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_ACCESS_KEY_ID": ADMIN.access_key_id,
@@ -52,11 +61,8 @@ async def cli(server: TestClient[Any, Any], *args: str) -> tuple[str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode != 0, "the aws CLI call succeeded"
-    found = CLI_ERROR.search(err.decode())
-    assert found is not None, err.decode()
-    return found["code"], found["message"].strip()
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def register(
@@ -150,6 +156,61 @@ async def test_the_native_api_keeps_every_problem_with_its_path(
         "containerDefinitions[1].name",
     ]
     assert answer["message"].startswith("containerDefinitions[0].image: Container.image should not be null")
+
+
+# ---------------------------------------------------------------------------- rules ECS does not make here
+
+LENIENT = {
+    "family": "web",
+    "containerDefinitions": [
+        {"name": "db", "image": "busybox", "memory": 64},
+        {
+            "name": "app",
+            "image": "busybox",
+            "memory": 64,
+            "dependsOn": [{"containerName": "db", "condition": "HEALTHY"}],
+        },
+    ],
+    "proxyConfiguration": {
+        "type": "APPMESH",
+        "containerName": "envoy",
+        "properties": [{"name": "AppPorts", "value": "80"}],
+    },
+}
+
+
+async def test_checks_ecs_leaves_to_run_time_do_not_refuse_registration(
+    ecs: Ecs, server: TestClient[Any, Any], tmp_path: Any
+) -> None:
+    """HEALTHY on a container without a healthCheck, a proxy container that is not in the task."""
+    assert (await ecs("register_task_definition", **LENIENT))["taskDefinition"]["revision"] == 1
+    document = tmp_path / "td.json"
+    document.write_text(json.dumps(LENIENT))
+    returncode, out, err = await run_cli(
+        server, "register-task-definition", "--cli-input-json", f"file://{document}"
+    )
+    assert returncode == 0, err
+    assert json.loads(out)["taskDefinition"]["revision"] == 2
+
+
+async def test_a_proxy_property_without_a_value_is_refused_in_ecs_words(
+    ecs: Ecs, server: TestClient[Any, Any]
+) -> None:
+    proxy = {"type": "APPMESH", "containerName": "app", "properties": [{"name": "AppPorts"}]}
+    answer = await both(
+        ecs,
+        server,
+        "register_task_definition",
+        {**taskdef(container()), "proxyConfiguration": proxy},
+        "register-task-definition",
+        "--family",
+        "web",
+        "--container-definitions",
+        json.dumps(taskdef(container())["containerDefinitions"]),
+        "--proxy-configuration",
+        json.dumps(proxy),
+    )
+    assert answer == ("ClientException", "ProxyConfiguration properties value cannot be null.")
 
 
 # ---------------------------------------------------------------------------- precedence
