@@ -12,7 +12,7 @@ COMPLETE   D STOPPED with an exit code                  D will never start; D's 
 SUCCESS    D STOPPED with exit code 0                   D exited non-zero; D will never start;
                                                         D's startTimeout expired
 HEALTHY    D RUNNING and HEALTHY                        D stopped; D will never start;
-                                                        D's startTimeout expired
+                                                        D's startTimeout expired; D has no healthCheck
 CREATE     D CREATED or later (volumesFrom)             D will never start
 =========  ===========================================  ============================================
 
@@ -22,6 +22,9 @@ prints them: ``name(image) (KNOWN->DESIRED) - Exit: N``.
 
 Choices where ECS is silent or would hang:
 
+* A HEALTHY dependency on a container without a healthCheck is terminal at once ("because dependency
+  has no health check"): ECS registers such a task definition, and its agent stops the task on
+  arrival ("Task dependencies cannot be resolved"), as it can never start.
 * A HEALTHY dependency that stopped before turning healthy is terminal here ("because dependency
   stopped before it became healthy"); the ECS agent would wait for its startTimeout or forever.
 * Any wait longer than ``wait_bound`` (the agent's ``dependency_wait_timeout``, default 600 s, counted
@@ -58,6 +61,7 @@ class ContainerView:
     started_at: datetime | None = None
     start_timeout: int | None = None
     in_flight: bool = False
+    has_health_check: bool = True
 
     def __str__(self) -> str:
         desired = "STOPPED" if self.desired_stopped else "RUNNING"
@@ -135,6 +139,8 @@ def _terminal(target: ContainerView, d: ContainerView, condition: str, now: date
         return f"dependency graph: container ordering dependency [{d}] for target [{target}] has timed out."
     if condition == SUCCESS and d.known is KnownStatus.STOPPED and d.exit_code not in (None, 0):
         return f"{prefix} as dependency did not exit successfully."
+    if condition == HEALTHY and not d.has_health_check:
+        return f"{prefix} because dependency has no health check"
     if d.will_never_start or (d.known is KnownStatus.STOPPED and not d.ever_started):
         return f"{prefix} because dependency will never start"
     if condition == HEALTHY and d.known is KnownStatus.STOPPED:

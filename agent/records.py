@@ -69,6 +69,7 @@ class ContainerRecord:
             started_at=self.started_at,
             start_timeout=self.definition.start_timeout,
             in_flight=self.in_flight,
+            has_health_check=self.definition.health_check is not None,
         )
 
     def facts(self) -> ContainerFacts:

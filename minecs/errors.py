@@ -29,8 +29,9 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
 Design decision: an ``EcsError`` carries its wire ``code`` and HTTP ``status`` as data, so both API
 front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handler ever maps errors
 by hand (``ecs_code``, when set, is the code the ECS front end uses instead). ``ValidationError``
-keeps *all* problems (``FieldProblem``), because ECS users fix a task definition faster when they
-see every error at once.
+keeps *all* problems (``FieldProblem``), because users fix a task definition faster when they see
+every error at once: the native API, ``minecs validate`` and ``apply`` show them all, while the ECS
+front end answers as ECS does, with the first problem's sentence alone (``minecs.api.answers``).
 """
 
 from __future__ import annotations

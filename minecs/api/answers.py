@@ -2,7 +2,10 @@
 
 Which shape a request gets is decided by its route, before anything else is read: ``/`` by POST
 (or with an ``X-Amz-Target``) is the ECS JSON 1.1 front end, answered ``{"__type", "message"}`` as
-``application/x-amz-json-1.1`` with an ``x-amzn-RequestId``; every other path is the native API
+``application/x-amz-json-1.1`` with an ``x-amzn-RequestId``, the message being ECS's sentence alone
+(for a ``ValidationError``, the first problem's, as ECS reports the first problem it finds; every
+problem, with its member path, rides along in an extra ``minecsProblems`` member that the SDKs
+ignore); every other path is the native API
 (``/v1``, ``/agent/v1``, unknown paths), answered ``{"code", "message"}`` (plus ``problems`` for a
 ``ValidationError``) and, because a refused WebSocket upgrade shows only its headers, the same
 words in a ``Minecs-Error`` header (printable ASCII only). ``answer`` is the only place an
@@ -93,20 +96,23 @@ def _http_refusal(exc: web.HTTPException, method: str, path: str) -> Refusal:
 def native_body(refusal: Refusal) -> dict[str, Any]:
     body: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
     if refusal.problems:
-        body["problems"] = [{"path": p.path, "message": p.message, "code": p.code} for p in refusal.problems]
+        body["problems"] = _problems(refusal.problems)
     return body
 
 
+def _problems(problems: tuple[FieldProblem, ...]) -> list[dict[str, str]]:
+    return [{"path": p.path, "message": p.message, "code": p.code} for p in problems]
+
+
 def ecs_response(refusal: Refusal, request_id: str) -> web.Response:
-    """The refusal as AWS sends it: statuses under 500 are 400 (403/405/413 kept); every problem in one message."""
+    """The refusal as AWS sends it: statuses under 500 are 400 (403/405/413 kept); ECS's sentence alone."""
     kept = refusal.status >= 500 or refusal.status in _ECS_STATUSES_KEPT
-    message = (
-        "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in refusal.problems)
-        if refusal.problems
-        else refusal.message
-    )
+    body: dict[str, Any] = {"__type": refusal.ecs_code or refusal.code, "message": refusal.message}
+    if refusal.problems:
+        body["message"] = refusal.problems[0].message
+        body["minecsProblems"] = _problems(refusal.problems)
     return web.json_response(
-        {"__type": refusal.ecs_code or refusal.code, "message": message},
+        body,
         status=refusal.status if kept else 400,
         headers={"x-amzn-RequestId": request_id},
         content_type=JSON_1_1,

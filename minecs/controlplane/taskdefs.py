@@ -119,7 +119,9 @@ class TaskDefinitions:
 
     async def deregister(self, reference: str) -> TaskDefinition:
         match = REF.match(reference)
-        if match is None or match["revision"] is None:
+        if match is not None and match["revision"] is None:
+            raise ClientError("Revision is missing.")  # ECS's words for a family without one
+        if match is None:
             raise ClientError("The specified task definition does not exist.")
         key = _key(match["family"], int(match["revision"]))
         if await self.store.get(KIND, key) is None:

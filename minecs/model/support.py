@@ -87,7 +87,58 @@ def render_markdown() -> str:
         out += [f"## {title}", "", "| member | support | how / why |", "|---|---|---|"]
         out += [_row(p.removeprefix(prefix), TABLE[p]) for p in mine]
         out.append("")
+    out.append(_WHERE_RULES_RUN)
     return "\n".join(out)
+
+
+RULES_BY_CALL = (
+    (
+        "no container, no name, no image, no memory or memoryReservation without task memory",
+        "registration",
+        "ECS's (`Container list cannot be empty.`, `Container.name should not be null or empty.`, ...)",
+    ),
+    (
+        "dependsOn names an unknown container; SUCCESS/COMPLETE on an essential one; a links cycle",
+        "registration",
+        "ECS's",
+    ),
+    ("host or awsvpc port mappings with different host and container ports", "registration", "ECS's"),
+    ("a proxyConfiguration property without a value", "registration", "ECS's"),
+    (
+        "a HEALTHY dependency on a container without a healthCheck",
+        "run time (the agent stops the task)",
+        "the agent's `dependency graph` message",
+    ),
+    ("which container proxyConfiguration names", "not checked (ECS does not refuse it at registration)", ""),
+    (
+        "name and family patterns, ranges (healthCheck, restartPolicy, swappiness, ports, task cpu), limits "
+        "(10 containers, 10 environmentFiles, 50 tags), memory and cpu sums",
+        "registration, as ECS documents them",
+        "ours: no source gives ECS's sentence",
+    ),
+    (
+        "unknown links and volumesFrom sources, dependsOn cycles, duplicate static host ports, ulimits, "
+        "capabilities",
+        "registration (perhaps stricter than ECS: each would fail the task at run time)",
+        "the ECS agent's, or ours",
+    ),
+)
+"""(rule, where minecs checks it, whose words): the review of issue 16, kept beside the table."""
+
+_WHERE_RULES_RUN = (
+    """## Which rules RegisterTaskDefinition checks, and in whose words
+
+`minecs/validation` checks at registration only what ECS refuses at registration; the rest waits
+for run time, where ECS's agent finds it too. The ECS front end answers a refusal with ECS's
+sentence alone, the first problem found (containers in order, each one completely); `minecs
+validate`, `minecs apply` and the native API list every problem with its member path.
+
+| rule | where | words |
+|---|---|---|
+"""
+    + "\n".join(f"| {rule} | {where} | {words} |" for rule, where, words in RULES_BY_CALL)
+    + "\n"
+)
 
 
 def _section(path: str) -> str:

@@ -113,8 +113,9 @@ TASK: Mapping[str, Entry] = {
         sample="host",
     ),
     "proxyConfiguration": ignored(
-        "App Mesh. Only checked that `containerName` names a container (`minecs/validation/task.py`); no "
-        "traffic is redirected through the proxy, which sees only what is sent to it directly.",
+        "App Mesh. Only ECS's registration check is made (every property has a value, "
+        "`minecs/validation/task.py`); no traffic is redirected through the proxy, which sees only what "
+        "is sent to it directly.",
         whole=True,
         sample={
             "containerName": "app",
@@ -264,7 +265,9 @@ CONTAINER: Mapping[str, Entry] = {
     ),
     "dependsOn": honoured(
         "START, COMPLETE, SUCCESS and HEALTHY, with the ECS agent's `dependency graph` errors, and stops in "
-        "reverse order (`agent/ordering.py`); any wait is bounded by the agent's dependency_wait_timeout.",
+        "reverse order (`agent/ordering.py`); any wait is bounded by the agent's dependency_wait_timeout. "
+        "HEALTHY on a container without a healthCheck registers, as in ECS, and the task stops when it "
+        "arrives on the agent.",
         whole=True,
     ),
     "startTimeout": honoured(

@@ -1,9 +1,16 @@
 """Rules on each container definition taken alone: names, image, memory, timeouts, health check,
 restart policy, Linux parameters, environment, secrets, ulimits.
 
-Messages use ECS's exact text where it is known (``Container.image should not be null or empty.``,
-``Invalid setting for container 'x'. At least one of 'memory' or 'memoryReservation' must be
-specified.``); elsewhere they are ours, written in the same style and always naming the container.
+Messages use ECS's exact text where it is known: ``Container list cannot be empty.`` (CloudFormation
+quotes it: awsdocs/aws-cloudformation-user-guide#454), ``Container.name should not be null or
+empty.`` (hashicorp/terraform#2888), ``Container.image should not be null or empty.``
+(aws/aws-cli#5924), ``Invalid setting for container 'x'. At least one of 'memory' or
+'memoryReservation' must be specified.`` (cuttlesoft/ecs-deploy.py#17). Elsewhere no source gives
+ECS's words: the messages are ours, in the same style, and always name the container, because the ECS
+front end answers with the sentence alone.
+
+Order: the containers are checked one after another, each completely (name, image, memory, ...), so
+the first problem is the first container's first, which is what ECS answers with.
 """
 
 from __future__ import annotations
@@ -71,34 +78,33 @@ HEALTH_RANGES = (("interval", 5, 300), ("timeout", 2, 60), ("retries", 1, 10), (
 def check_containers(spec: TaskDefinitionSpec, report: Report) -> None:
     containers = spec.container_definitions
     if not containers:
-        report.add("containerDefinitions", "A task definition must have at least one container definition.")
+        report.add("containerDefinitions", "Container list cannot be empty.")
         return
     if len(containers) > MAX_CONTAINERS:
         report.add("containerDefinitions", f"A task definition can have at most {MAX_CONTAINERS} containers.")
-    _check_names(containers, report)
+    fargate = Compatibility.FARGATE in spec.requires_compatibilities
+    seen: set[str] = set()
+    for index, container in enumerate(containers):
+        _check_name(index, container, seen, report)
+        _check_one(index, container, report, task_memory=spec.memory is not None, fargate=fargate)
     if not any(c.essential for c in containers):
         report.add("containerDefinitions", "A task definition must have at least one essential container.")
-    fargate = Compatibility.FARGATE in spec.requires_compatibilities
-    for index, container in enumerate(containers):
-        _check_one(index, container, report, task_memory=spec.memory is not None, fargate=fargate)
 
 
-def _check_names(containers: tuple[ContainerDefinition, ...], report: Report) -> None:
-    seen: set[str] = set()
-    for index, c in enumerate(containers):
-        path = container_path(index, "name")
-        if not c.name:
-            report.add(path, "Container.name should not be null or empty.")
-        elif not NAME_PATTERN.match(c.name):
-            report.add(
-                path,
-                f"Container name '{c.name}' is invalid: up to 255 letters (uppercase and lowercase), "
-                "numbers, underscores, and hyphens are allowed.",
-            )
-        elif c.name in seen:
-            report.add(path, f"Container name '{c.name}' is used more than once in the task definition.")
-        if c.name:
-            seen.add(c.name)
+def _check_name(index: int, c: ContainerDefinition, seen: set[str], report: Report) -> None:
+    path = container_path(index, "name")
+    if not c.name:
+        report.add(path, "Container.name should not be null or empty.")
+    elif not NAME_PATTERN.match(c.name):
+        report.add(
+            path,
+            f"Container name '{c.name}' is invalid: up to 255 letters (uppercase and lowercase), "
+            "numbers, underscores, and hyphens are allowed.",
+        )
+    elif c.name in seen:
+        report.add(path, f"Container name '{c.name}' is used more than once in the task definition.")
+    if c.name:
+        seen.add(c.name)
 
 
 def _check_one(

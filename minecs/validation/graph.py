@@ -11,6 +11,10 @@ Exact ECS strings used here: ``Cannot depend on container + '<name>' because it 
 ``could not find volume source container with name`` and ``invalid link format``. Choice: a cycle
 that involves dependsOn or volumesFrom is reported as ``Container dependencies should not have a
 cycle: a -> b -> a`` (ECS has no documented message for it), naming the cycle.
+
+Not checked here, because ECS does not refuse it at RegisterTaskDefinition: a HEALTHY dependency on
+a container without a healthCheck. The ECS agent finds at run time that it can never resolve and
+stops the task; minecs's agent does the same (``agent.ordering``).
 """
 
 from __future__ import annotations
@@ -109,11 +113,6 @@ def _check_dependency(
         report.add(
             f"{path}.condition",
             "A dependency container with SUCCESS or COMPLETE condition cannot be an essential container",
-        )
-    if condition is ContainerCondition.HEALTHY and dependency.health_check is None:
-        report.add(
-            f"{path}.condition",
-            f"Cannot depend on container '{name}' with condition HEALTHY because it has no healthCheck",
         )
 
 

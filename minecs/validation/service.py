@@ -79,7 +79,13 @@ def parse_cluster_settings(data: Any, source: str = "settings") -> list[ClusterS
 def check_cluster_settings(settings: Sequence[ClusterSetting], report: Report) -> None:
     """ECS has one cluster setting, ``containerInsights``: ``enabled``, ``disabled`` or ``enhanced``."""
     for i, setting in enumerate(settings):
-        if setting.name != "containerInsights":
+        if setting.name is None:
+            report.add(
+                f"settings[{i}].name",
+                "A cluster setting needs a name; the only one is containerInsights.",
+                INVALID_PARAMETER,
+            )
+        elif setting.name != "containerInsights":
             report.add(
                 f"settings[{i}].name",
                 f"Unknown cluster setting '{setting.name}'; the only one is containerInsights.",

@@ -206,9 +206,13 @@ def check_task_members(spec: TaskDefinitionSpec, report: Report) -> None:
             )
         else:
             check_expression(constraint.expression, f"placementConstraints[{i}].expression", report)
+    # ECS's own check (aws-actions/amazon-ecs-deploy-task-definition#163 quotes it). Which
+    # container containerName names is not checked: ECS does not refuse that here, and minecs
+    # redirects no traffic through the proxy (docs/task-definition-support.md).
     proxy = spec.proxy_configuration
-    if proxy is not None and spec.container(proxy.container_name) is None:
-        report.add(
-            "proxyConfiguration.containerName",
-            f"Proxy container '{proxy.container_name}' does not exist in the task definition.",
-        )
+    for i, pair in enumerate(proxy.properties if proxy is not None else ()):
+        if pair.value is None:
+            report.add(
+                f"proxyConfiguration.properties[{i}].value",
+                "ProxyConfiguration properties value cannot be null.",
+            )

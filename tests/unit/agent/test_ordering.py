@@ -20,6 +20,7 @@ NEVER = "because dependency will never start"
 TIMEOUT = "has timed out."
 NOT_OK = "as dependency did not exit successfully."
 UNHEALTHY_STOP = "because dependency stopped before it became healthy"
+NO_CHECK = "because dependency has no health check"
 
 
 def d(
@@ -81,6 +82,7 @@ CASES = [
     ("HEALTHY", d(K.RUNNING, health=H.UNHEALTHY), "wait"),
     ("HEALTHY", d(K.RUNNING, health=H.HEALTHY), "start"),
     ("HEALTHY", d(K.STOPPED, exit_code=1), UNHEALTHY_STOP),
+    ("HEALTHY", ContainerView("db", "img", K.RUNNING, has_health_check=False), NO_CHECK),
     ("HEALTHY", d(K.RUNNING, start_timeout=10, started_ago=11), TIMEOUT),
     ("HEALTHY", d(K.RUNNING, health=H.HEALTHY, start_timeout=10, started_ago=11), TIMEOUT),
     ("CREATE", d(K.PULLED), "wait"),

@@ -205,13 +205,12 @@ async def test_modelled_errors_reach_boto3_with_their_codes(ecs: Ecs, server: Te
     code, message, status = await ecs.error(
         "register_task_definition", family="bad", containerDefinitions=[{"name": "a"}]
     )
-    assert (code, status) == ("ClientException", 400)
-    assert "containerDefinitions[0].image" in message  # the field path survives the wire
+    assert (code, message, status) == ("ClientException", "Container.image should not be null or empty.", 400)
     assert (
         await ecs.error(
             "list_tags_for_resource", resourceArn="arn:aws:ecs:us-east-1:000000000000:cluster/nope"
         )
-    )[0] == ("ResourceNotFoundException")
+    )[:2] == ("ClusterNotFoundException", "Cluster not found.")
     code, message, _ = await ecs.error(
         "create_capacity_provider",
         name="x",

@@ -292,6 +292,7 @@ async def test_a_cluster_setting_without_a_name_is_refused_and_is_not_stored(
     client: Client, operation: str
 ) -> None:
     status, answer = await ecs(client, operation, '{"cluster": "default", "settings": [{}]}')
-    assert (status, answer["message"].split(":")[0]) == (400, "settings[0].name")
+    assert (status, answer["minecsProblems"][0]["path"]) == (400, "settings[0].name")
+    assert answer["message"] == answer["minecsProblems"][0]["message"]
     valid = '{"cluster": "default", "settings": [{"name": "containerInsights", "value": "enabled"}]}'
     assert (await ecs(client, operation, valid))[0] == 200

@@ -186,16 +186,23 @@ async def test_tag_limits_hold_on_tag_resource_and_run_task(
 ) -> None:
     cluster = (await plane.clusters.ensure_default())["clusterArn"]
     status, answer = await ecs(client, "TagResource", {"resourceArn": cluster, "tags": tags})
-    assert (status, answer["message"].split(":")[0]) == (400, path)
+    assert (status, first_problem(answer)) == (400, path)
     await ecs(client, "RegisterTaskDefinition", taskdef(container()))
     status, answer = await ecs(client, "RunTask", {"taskDefinition": "web", "tags": tags})
-    assert (status, answer["message"].split(":")[0]) == (400, path)
+    assert (status, first_problem(answer)) == (400, path)
 
 
 async def test_untag_resource_keys_hold_to_the_tag_key_limit(client: Client, plane: ControlPlane) -> None:
     cluster = (await plane.clusters.ensure_default())["clusterArn"]
     status, answer = await ecs(client, "UntagResource", {"resourceArn": cluster, "tagKeys": ["k" * 129]})
-    assert (status, answer["message"].split(":")[0]) == (400, "tagKeys[0]")
+    assert (status, first_problem(answer)) == (400, "tagKeys[0]")
+
+
+def first_problem(answer: dict[str, Any]) -> str:
+    """The first problem's path; the message is that problem's sentence alone, as ECS answers."""
+    first = answer["minecsProblems"][0]
+    assert answer["message"] == first["message"]
+    return str(first["path"])
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def test_errors_name_file_document_path_and_code(tmp_path: Path) -> None:
     assert code == 1
     assert out.startswith("TaskDefinition/web  valid")
     assert (
-        f"ERROR {bad}:doc#1: spec.containerDefinitions: A task definition must have at least one container definition. (ClientException)"
+        f"ERROR {bad}:doc#1: spec.containerDefinitions: Container list cannot be empty. (ClientException)"
         in err
     )
     assert err.rstrip().endswith("1 problem(s) found; 1 valid object(s).")

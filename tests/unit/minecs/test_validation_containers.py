@@ -23,7 +23,7 @@ def test_minimal_task_definition_is_valid_with_ecs_defaults() -> None:
     [
         (
             [],
-            [(CE, "containerDefinitions", "A task definition must have at least one container definition.")],
+            [(CE, "containerDefinitions", "Container list cannot be empty.")],
         ),
         (
             [container(f"c{i}") for i in range(11)],

@@ -191,7 +191,11 @@ def test_tags_placement_and_proxy() -> None:
                 {"value": "x"},
             ],
             placementConstraints=[{"type": "memberOf"}],
-            proxyConfiguration={"containerName": "envoy", "type": "APPMESH"},
+            proxyConfiguration={
+                "containerName": "envoy",
+                "type": "APPMESH",
+                "properties": [{"name": "AppPorts"}],
+            },
         )
     )
     assert found == [
@@ -202,8 +206,8 @@ def test_tags_placement_and_proxy() -> None:
         (CE, "placementConstraints[0].expression", "A memberOf placement constraint needs an expression."),
         (
             CE,
-            "proxyConfiguration.containerName",
-            "Proxy container 'envoy' does not exist in the task definition.",
+            "proxyConfiguration.properties[0].value",
+            "ProxyConfiguration properties value cannot be null.",
         ),
     ]
     assert problems(taskdef(tags=[{"key": f"k{i}"} for i in range(51)])) == [
