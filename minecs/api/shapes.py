@@ -1,8 +1,9 @@
 """Stored objects as both API front ends show them: ECS shapes without minecs's bookkeeping members.
 
 The store keeps a few members for itself (a task's report ``seq``, its reservation and placement
-inputs, an instance's ``lastSeen``, a service's last COMPLETED deployment); the native ``/v1`` API
-and the ECS JSON 1.1 API both hide them here, so the two never disagree on what an object looks like.
+inputs, the NFS mounts of its EFS volumes, an instance's ``lastSeen``, a service's last COMPLETED
+deployment); the native ``/v1`` API and the ECS JSON 1.1 API both hide them here, so the two never
+disagree on what an object looks like.
 The native API alone also shows ``placementReason`` (why a task waits for capacity), a member the ECS
 SDKs would drop anyway.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
+TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck", "nfsVolumes")
 SERVICE_BOOKKEEPING = ("cluster", "lastCompletedTaskDefinition", "lastCompletedDeployment")
 
 
