@@ -10,6 +10,7 @@ import pytest
 from minecs import settings
 from minecs.errors import SettingsError
 from minecs.settings import EfsAccessPoint, EfsFileSystem, EfsSettings
+from tests.conftest import REPO_ROOT
 
 
 def test_defaults() -> None:
@@ -120,3 +121,15 @@ def test_bad_mappings_are_loud_and_name_the_member(value: str, message: str) -> 
         settings.load(environ={"MINECS_CONTROLLER_EFS_FILE_SYSTEMS": value})
     assert raised.value.message.startswith("MINECS_CONTROLLER_EFS_FILE_SYSTEMS: ")
     assert message in raised.value.message
+
+
+def test_the_efs_example_in_the_operations_guide_loads(tmp_path: Path) -> None:
+    guide = (REPO_ROOT / "docs" / "operations.md").read_text()
+    section = guide.split("## Map EFS file systems to NFS", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "minecs.yaml"
+    config.write_text(example)
+    (fs_id, mapped), *_ = settings.load(config, environ={}).controller.efs.file_systems.items()
+    assert fs_id == "fs-0123456789abcdef0"
+    assert (mapped.server, mapped.export, mapped.options) == ("nfs.lan", "/srv/efs/shared", "hard,timeo=600")
+    assert mapped.access_points["fsap-0123456789abcdef0"].root == "/app"
