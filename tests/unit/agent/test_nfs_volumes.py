@@ -11,6 +11,7 @@ import pytest
 
 from agent.engine import Engine, EngineSettings, PullBehavior
 from agent.fakedriver import FakeDriver
+from agent.records import reason, start_failure
 from agent.resources import nfs_driver_opts
 from minecs.model.efs import NfsMount
 from minecs.model.registered import register
@@ -115,3 +116,17 @@ async def test_an_efs_volume_without_its_mount_fails_the_task_to_start() -> None
     assert done.stopped_reason == (
         "ResourceInitializationError: volume 'data': the controller sent no NFS mount for this EFS volume"
     )
+
+
+def test_a_failed_mount_keeps_its_cause_within_ecs_reason_limit() -> None:
+    path = "/var/lib/docker/volumes/ecs-efs-1-data-c9fc720c4fe8ce474f28/_data"
+    docker_says = (
+        f"start container {'e' * 64}: error while mounting volume '{path}': failed to mount local volume: "
+        f"mount :/exports/app:{path}, flags: 0x1, data: addr=127.0.0.1,nfsvers=4.1,port=20490,soft: no such device"
+    )
+    assert len(reason("CannotStartContainerError", docker_says)) == 255  # the cause would be cut off
+    assert reason("CannotStartContainerError", start_failure(docker_says)) == (
+        "CannotStartContainerError: cannot mount volume ecs-efs-1-data-c9fc720c4fe8ce474f28 "
+        "(:/exports/app, addr=127.0.0.1,nfsvers=4.1,port=20490,soft): no such device"
+    )
+    assert start_failure("start container x: exec format error") == "start container x: exec format error"
