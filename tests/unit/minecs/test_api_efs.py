@@ -17,7 +17,7 @@ import pytest
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
 from minecs.reconciler import reconcile_once
-from minecs.settings import ControllerTuning, EfsFileSystem, EfsSettings
+from minecs.settings import ControllerTuning, EfsAccessPoint, EfsFileSystem, EfsSettings
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.apiclient import Client
 from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
@@ -25,7 +25,12 @@ from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
 EFS = EfsSettings(
     {
         "fs-1234": EfsFileSystem(server="10.0.0.5", export="/srv/efs"),
-        "fs-tls": EfsFileSystem(server="127.0.0.1", port=20490, transit_encryption=True),
+        "fs-tls": EfsFileSystem(
+            server="127.0.0.1",
+            port=20490,
+            transit_encryption=True,
+            access_points={"fsap-1": EfsAccessPoint(root="/app")},
+        ),
     }
 )
 UNMAPPED = (
@@ -115,6 +120,32 @@ async def test_a_mapped_volume_reaches_the_agent_as_an_nfs_mount(ecs: Ecs, plane
             "readOnly": True,
         }
     }
+
+
+async def test_an_access_point_mounts_its_mapped_root_and_an_unmapped_one_is_refused(
+    ecs: Ecs, plane: ControlPlane
+) -> None:
+    instance = await add_instance(plane)
+
+    def through(point: str) -> dict[str, Any]:
+        efs = {
+            "fileSystemId": "fs-tls",
+            "transitEncryption": "ENABLED",
+            "authorizationConfig": {"accessPointId": point},
+        }
+        return efs_family("point", efs)
+
+    await ecs("register_task_definition", **through("fsap-1"))
+    await ecs("run_task", taskDefinition="point:1")
+    (assigned,) = (await plane.tasks.assignments(instance)).tasks
+    assert (assigned["nfsVolumes"]["data"]["path"], assigned["nfsVolumes"]["data"]["port"]) == ("/app", 20490)
+    await ecs("register_task_definition", **through("fsap-2"))
+    assert await ecs.error("run_task", taskDefinition="point:2") == (
+        "ClientException",
+        "Volume 'data': access point fsap-2 of EFS file system fs-tls is not mapped; add it to "
+        "controller.efs.file_systems.fs-tls.access_points (docs/operations.md).",
+        400,
+    )
 
 
 async def test_a_service_with_an_unmapped_file_system_says_so_in_its_events(
