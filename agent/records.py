@@ -7,6 +7,8 @@ event, the start chain's own inspect and the periodic resync may all report the 
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +34,24 @@ _HEALTH = {Health.HEALTHY: HealthStatus.HEALTHY, Health.UNHEALTHY: HealthStatus.
 def reason(error_name: str, message: str) -> str:
     """``<ErrorName>: <message>`` cut to ECS's 255 characters."""
     return f"{error_name}: {message}"[:MAX_REASON]
+
+
+# Docker's words when the local driver cannot mount a volume (an NFS server away, no NFS client).
+_MOUNT_FAILED = re.compile(
+    r"error while mounting volume '(?P<path>[^']+)': failed to mount local volume: "
+    r"mount (?P<device>.*):(?P=path), flags: [^,]*, data: (?P<data>.*): (?P<cause>[^:]+)$"
+)
+
+
+def start_failure(message: str) -> str:
+    """Why a container did not start: Docker's message, but for a volume that could not be mounted a
+    short one that keeps the cause. Docker names the volume's path twice and its cause last, where
+    ECS's 255-character cut would drop it."""
+    found = _MOUNT_FAILED.search(message)
+    if found is None:
+        return message
+    volume = posixpath.basename(posixpath.dirname(found["path"]))
+    return f"cannot mount volume {volume} ({found['device']}, {found['data']}): {found['cause'].strip()}"
 
 
 @dataclass

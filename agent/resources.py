@@ -17,7 +17,10 @@ Decisions:
   *dynamic* host ports (two copies of a task can run on one host), reported as ``networkBindings``.
 * volumes: ``host.sourcePath`` is bound as is; an empty ``host`` and ``scope: task`` Docker volumes are
   task-scoped volumes named ``ecs-<family>-<rev>-<volume>-<hex>`` and removed with the task;
-  ``scope: shared`` volumes are named exactly and created only with ``autoprovision: true``.
+  ``scope: shared`` volumes are named exactly and created only with ``autoprovision: true``; an EFS
+  volume is a task-scoped ``local`` volume of ``type=nfs`` on the mount the controller resolved
+  (``nfs_driver_opts``). Docker mounts it when the first container using it starts, so an NFS server
+  that cannot be reached fails that container's start, with the engine's mount error as the reason.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from agent.runtime import ContainerSpec, Driver, PortBinding, PortProtocol
 from agent.secrets import SecretNotFoundError, SecretResolver, read_env_files, resolve_secrets
 from minecs.errors import DriverError, MinecsError
 from minecs.logs import get_logger
+from minecs.model.efs import NfsMount
 from minecs.model.task import NetworkBinding, TaskAssignment
 from minecs.model.taskdef import NetworkMode, Scope, Volume
 
@@ -213,6 +217,11 @@ async def _volumes(
         if volume.host is not None and volume.host.source_path:
             sources[name] = volume.host.source_path
             continue
+        if volume.efs_volume_configuration is not None:
+            sources[name] = await _nfs_volume(
+                assignment, name, driver=driver, suffix=suffix, settings=settings, resources=resources
+            )
+            continue
         sources[name] = await _docker_volume(
             assignment, volume, driver=driver, suffix=suffix, settings=settings, resources=resources
         )
@@ -231,11 +240,7 @@ async def _docker_volume(
     td = assignment.definition
     config = volume.docker_volume_configuration
     name = volume.name or ""
-    labels = {
-        "minecs.task-id": assignment.task_id,
-        "minecs.instance-id": settings.instance_id,
-        **settings.extra_labels,
-    }
+    labels = _volume_labels(assignment, settings)
     try:
         if config is not None and config.scope is Scope.SHARED:
             if not await driver.volume_exists(name):
@@ -259,6 +264,50 @@ async def _docker_volume(
         return task_volume
     except DriverError as exc:
         raise ResourceInitError(f"cannot create volume '{name}': {exc.message}") from exc
+
+
+def _volume_labels(assignment: TaskAssignment, settings: ProvisionSettings) -> dict[str, str]:
+    return {
+        "minecs.task-id": assignment.task_id,
+        "minecs.instance-id": settings.instance_id,
+        **settings.extra_labels,
+    }
+
+
+def nfs_driver_opts(mount: NfsMount) -> dict[str, str]:
+    """The ``local`` driver's options that mount ``mount``: ``type=nfs``, ``o=addr=...``, ``device=:path``."""
+    options = [f"addr={mount.server}", f"nfsvers={mount.nfs_version}"]
+    if mount.port is not None:
+        options.append(f"port={mount.port}")
+    options += mount.options
+    if mount.read_only:
+        options.append("ro")
+    return {"type": "nfs", "o": ",".join(options), "device": f":{mount.path}"}
+
+
+async def _nfs_volume(
+    assignment: TaskAssignment,
+    name: str,
+    *,
+    driver: Driver,
+    suffix: str,
+    settings: ProvisionSettings,
+    resources: TaskResources,
+) -> str:
+    mount = assignment.nfs_volumes.get(name)
+    if mount is None:
+        raise ResourceInitError(f"volume '{name}': the controller sent no NFS mount for this EFS volume")
+    td = assignment.definition
+    task_volume = docker_name(td.family, td.revision, name, suffix)
+    labels = _volume_labels(assignment, settings)
+    try:
+        await driver.create_volume(
+            task_volume, driver="local", driver_opts=nfs_driver_opts(mount), labels=labels
+        )
+    except DriverError as exc:
+        raise ResourceInitError(f"cannot create volume '{name}': {exc.message}") from exc
+    resources.task_volumes.append(task_volume)
+    return task_volume
 
 
 async def _start_pause(

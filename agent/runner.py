@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from agent.cgroups import remove_task_cgroup
 from agent.containerconfig import LOCAL_LOG_DRIVERS, TaskContext, container_spec
 from agent.ordering import GiveUp, Start, decide_start, may_stop
-from agent.records import ContainerRecord, is_exited, reason
+from agent.records import ContainerRecord, is_exited, reason, start_failure
 from agent.resources import ResourceInitError, TaskResources, deprovision, provision, remove_task_volumes
 from agent.runtime import Health, RunState
 from agent.taskstatus import essential_stop, last_status, task_health
@@ -292,7 +292,9 @@ class TaskRunner:
         try:
             await self.engine.driver.start(record.runtime_id or "")
         except DriverError as exc:
-            record.fail(reason("CannotStartContainerError", exc.message), now=self.engine.now())
+            record.fail(
+                reason("CannotStartContainerError", start_failure(exc.message)), now=self.engine.now()
+            )
             return
         self.dirty.add(record.name)
 

@@ -2,7 +2,10 @@
 
 Precedence: defaults < file (``--config``, or ``MINECS_CONFIG``) < environment. A member
 ``docker.publish_address`` is set by the file as ``docker: {publish_address: ...}`` and by the
-environment as ``MINECS_DOCKER_PUBLISH_ADDRESS``. Bad values are loud: ``SettingsError`` names the
+environment as ``MINECS_DOCKER_PUBLISH_ADDRESS``. A map of sections (``controller.efs.file_systems``)
+is set by the file as a nested mapping, and by the environment as one variable holding the whole
+map as YAML or JSON (``MINECS_CONTROLLER_EFS_FILE_SYSTEMS='{"fs-1": {"server": "10.0.0.5"}}'``);
+its entries have no variables of their own. Bad values are loud: ``SettingsError`` names the
 member and the source, and the daemon does not start.
 
 Design decision: settings are read here once and passed down explicitly; logic never reads the
@@ -65,6 +68,59 @@ class DockerSettings:
 
 
 @dataclass(frozen=True)
+class EfsAccessPoint:
+    """An EFS access point as this host has it: a directory inside its file system's export."""
+
+    root: str = "/"
+    """The access point's root directory, inside the file system (joined under its ``export``)."""
+
+    def __post_init__(self) -> None:
+        _absolute("root", self.root)
+
+
+@dataclass(frozen=True)
+class EfsFileSystem:
+    """Where one EFS ``fileSystemId`` really is: an NFS server and export (docs/operations.md)."""
+
+    server: str = ""
+    """NFS server host name or address (required)."""
+    export: str = "/"
+    """The exported path; a volume's ``rootDirectory`` is joined under it."""
+    port: int | None = None
+    """NFS port, when not the server's default (2049)."""
+    nfs_version: str = "4.1"
+    """``nfsvers`` of the mount (EFS's mount helper mounts 4.1)."""
+    options: str = ""
+    """More NFS mount options, comma-separated (``hard,timeo=600``)."""
+    transit_encryption: bool = False
+    """The route to ``server`` is already encrypted (a TLS tunnel on loopback, a VPN): tasks whose
+    volume says ``transitEncryption: ENABLED`` may use it. minecs itself encrypts nothing."""
+    iam: bool = False
+    """Tasks whose volume says ``authorizationConfig.iam: ENABLED`` may use it; there is no IAM
+    here to authorize the mount, so the export's own access rules are all that apply."""
+    access_points: Mapping[str, EfsAccessPoint] = field(default_factory=dict)
+    """``fsap-...`` id -> the access point; an access point not listed is refused at launch."""
+
+    def __post_init__(self) -> None:
+        if not self.server:
+            raise SettingsError("an EFS file system needs a server (server: <NFS host or address>)")
+        _absolute("export", self.export)
+        if self.port is not None and not 1 <= self.port <= 65535:
+            raise SettingsError(f"port: {self.port} is not a port (1..65535)")
+
+
+@dataclass(frozen=True)
+class EfsSettings:
+    file_systems: Mapping[str, EfsFileSystem] = field(default_factory=dict)
+    """``fs-...`` id -> where it is; a task naming another id is refused at launch."""
+
+
+def _absolute(member: str, path: str) -> None:
+    if not path.startswith("/"):
+        raise SettingsError(f"{member}: {path!r} is not an absolute path")
+
+
+@dataclass(frozen=True)
 class ControllerTuning:
     """The controller's clocks, in seconds (``MINECS_CONTROLLER_HEALTHY_DELAY=2`` in tests)."""
 
@@ -82,6 +138,8 @@ class ControllerTuning:
     """How long a STOPPED task stays visible before it is deleted (ECS: about an hour)."""
     allow_unsigned_loopback: bool = False
     """Let unsigned ECS API requests from 127.0.0.1/::1 through (``aws --no-sign-request``)."""
+    efs: EfsSettings = field(default_factory=EfsSettings)
+    """Where EFS file systems named by task definitions really are (NFS servers)."""
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -158,11 +216,51 @@ def _build(cls: type[T], raw: Mapping[str, Any], env: Mapping[str, str], prefix:
             values[name] = _build(hint, section, env, f"{dotted}.", source)  # type: ignore[arg-type]
             continue
         env_name = ENV_PREFIX + dotted.replace(".", "_").upper()
-        if env_name in env:
+        entry = _section_of_map(hint)
+        if entry is not None:
+            values[name] = _build_map(
+                entry, raw.get(name), env.get(env_name), env_name=env_name, dotted=dotted, source=source
+            )
+        elif env_name in env:
             values[name] = _coerce(hint, env[env_name], env_name)
         elif name in raw:
             values[name] = _coerce(hint, raw[name], f"{source}: {dotted}")
     return cls(**values)
+
+
+def _section_of_map(hint: Any) -> type[Any] | None:
+    """The section type of a ``Mapping[str, Section]`` member; None for any other member."""
+    if typing.get_origin(hint) is not Mapping:
+        return None
+    _, value = typing.get_args(hint)
+    return value if dataclasses.is_dataclass(value) else None  # type: ignore[return-value]
+
+
+def _build_map(
+    entry: type[T], from_file: Any, from_env: str | None, *, env_name: str, dotted: str, source: str
+) -> dict[str, T]:
+    """A map of sections, from its variable (the whole map as YAML/JSON) or else from the file."""
+    data = from_file or {}
+    if from_env is not None:
+        source = env_name
+        try:
+            data = yaml.safe_load(from_env) or {}
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"{env_name}: not valid YAML or JSON: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise SettingsError(f"{source}: {dotted} must be a mapping of names to sections")
+    built: dict[str, T] = {}
+    for key, section in data.items():
+        where = f"{dotted}.{key}"
+        if not isinstance(section, Mapping):
+            raise SettingsError(f"{source}: {where} must be a mapping")
+        try:
+            built[str(key)] = _build(entry, section, {}, f"{where}.", source)
+        except SettingsError as exc:
+            if where in exc.message:
+                raise
+            raise SettingsError(f"{source}: {where}: {exc.message}") from exc
+    return built
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:

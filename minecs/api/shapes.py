@@ -1,11 +1,11 @@
 """Stored objects as the native ``/v1`` API shows them: ECS shapes without minecs's bookkeeping members.
 
 The store keeps a few members for itself (a task's report ``seq``, its reservation and placement
-inputs, an instance's ``lastSeen``, a service's last COMPLETED deployment); the native API hides
-them here and alone shows ``placementReason`` (why a task waits for capacity). The ECS front end
-uses these too, for which tags it shows, and then filters every answer to ECS's own model
-(``minecs.api.ecs.shaping``), so a bookkeeping member missing from this list still never reaches
-an ECS client.
+inputs, the NFS mounts of its EFS volumes, an instance's ``lastSeen``, a service's last COMPLETED
+deployment); the native API hides them here and alone shows ``placementReason`` (why a task waits
+for capacity). The ECS front end uses these too, for which tags it shows, and then filters every
+answer to ECS's own model (``minecs.api.ecs.shaping``), so a bookkeeping member missing from this
+list still never reaches an ECS client.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck")
+TASK_BOOKKEEPING = ("seq", "reserved", "placement", "instanceId", "hasHealthCheck", "nfsVolumes")
 SERVICE_BOOKKEEPING = ("cluster", "lastCompletedTaskDefinition", "lastCompletedDeployment", "createRequest")
 
 

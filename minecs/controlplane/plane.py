@@ -43,6 +43,7 @@ class ControlPlane:
             instances=instances,
             versions=versions,
             retention=timedelta(seconds=tuning.stopped_task_retention),
+            efs=tuning.efs,
         )
         services = Services(
             store,

@@ -21,10 +21,12 @@ from typing import Any
 
 from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.clusters import Clusters, Failure
+from minecs.controlplane.efs import nfs_volumes
 from minecs.controlplane.instances import Instances, resource, resources
 from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
+from minecs.model.efs import nfs_from_json, nfs_to_json
 from minecs.model.registered import to_json as taskdef_to_json
 from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 from minecs.model.task import (
@@ -39,6 +41,7 @@ from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionStatus
 from minecs.model.wire import assignment_to_json, ecs_override_from_json, ecs_override_to_json, time_from_json
 from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
 from minecs.scheduling.placement import Candidate, Constraint, Placed, Strategy, place
+from minecs.settings import EfsSettings
 from minecs.store import Store, Stored, VersionConflictError, retry_update
 
 KIND = "task"
@@ -95,9 +98,11 @@ class Tasks:
         instances: Instances,
         versions: AssignmentVersions,
         retention: timedelta = timedelta(hours=1),
+        efs: EfsSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.efs = efs or EfsSettings()
         self.identity = identity
         self.taskdefs = taskdefs
         self.clusters = clusters
@@ -123,9 +128,12 @@ class Tasks:
         registered = await self.taskdefs.describe(request.task_definition)
         if registered.definition.status is not TaskDefinitionStatus.ACTIVE:
             raise ClientError("TaskDefinition is inactive")
+        mounts = {k: nfs_to_json(m) for k, m in nfs_volumes(registered.definition, self.efs).items()}
         created = []
         for index in range(count):
             body = self._new_task(cluster, registered, request)
+            if mounts:  # resolved once, so the agent mounts what was checked here
+                body["nfsVolumes"] = mounts
             await self.store.create(KIND, body["taskArn"].rsplit("/", 1)[-1], body, cluster=cluster)
             pinned = request.instance_ids[index] if request.instance_ids else None
             created.append(await self._place(body["taskArn"].rsplit("/", 1)[-1], pinned))
@@ -401,6 +409,7 @@ class Tasks:
             stopped_reason=body.get("stoppedReason"),
             started_by=body.get("startedBy"),
             group=body.get("group"),
+            nfs_volumes={k: nfs_from_json(m) for k, m in (body.get("nfsVolumes") or {}).items()},
         )
 
     async def report(self, instance_id: str, snapshot: Mapping[str, Any]) -> int:

@@ -377,10 +377,43 @@ VOLUME: Mapping[str, Entry] = {
     ),
     "dockerVolumeConfiguration.driverOpts": honoured("Docker volume driver options."),
     "dockerVolumeConfiguration.labels": honoured("Docker volume labels, beside minecs's own."),
-    "efsVolumeConfiguration": refused(
-        _CLOUD_VOLUME.format(member="efsVolumeConfiguration")
-        + "There is no EFS here: mount the file system on the host and use host.sourcePath.",
+    "efsVolumeConfiguration": honoured(
+        "An NFS mount. The controller maps the file system to an NFS server and export (setting "
+        "`controller.efs.file_systems`, docs/operations.md) when a task is launched, and refuses RunTask, "
+        "StartTask and a service's launch (told in its events) with ClientException `Volume '<name>': EFS "
+        "file system <id> is not mapped on this controller; map it to an NFS server and export in "
+        "controller.efs.file_systems` (`minecs/controlplane/efs.py`). Registration does not look for the "
+        "file system, as in ECS. The agent makes a task-scoped Docker `local` volume of `type=nfs`, removed "
+        "with the task (`agent/resources.py`); read-write as ECS mounts EFS, and `ro` as well when every "
+        "mountPoint of the volume is readOnly. Defaults are applied, not echoed.",
         sample={"fileSystemId": "fs-12345678"},
+    ),
+    "efsVolumeConfiguration.fileSystemId": honoured("The key into `controller.efs.file_systems`."),
+    "efsVolumeConfiguration.rootDirectory": honoured(
+        "Joined under the mapped export (default `/`); a path that leads out of the export is refused at "
+        "launch. Omitted or `/` when an access point is used (ECS's rule, at registration).",
+        sample="/app",
+    ),
+    "efsVolumeConfiguration.transitEncryption": honoured(
+        "minecs encrypts no NFS traffic: ENABLED is refused at launch unless the mapping says "
+        "`transit_encryption: true`, the operator's word that the route to the server is encrypted already "
+        "(a TLS tunnel, a VPN). ENABLED is required with an access point or iam (ECS's rule, at registration).",
+        sample="ENABLED",
+    ),
+    "efsVolumeConfiguration.transitEncryptionPort": ignored(
+        "Not used: the encrypted route is the operator's (see transitEncryption), not a tunnel minecs starts "
+        "on this port. 0-65535, as ECS requires.",
+        sample=20049,
+    ),
+    "efsVolumeConfiguration.authorizationConfig": honoured("Per member below."),
+    "efsVolumeConfiguration.authorizationConfig.accessPointId": honoured(
+        "Looked up in the file system's `access_points` mapping; the mount is the access point's `root` "
+        "under the export, and an access point not mapped is refused at launch. An EFS access point's POSIX "
+        "user and creation info are not emulated: the NFS export's own rules apply."
+    ),
+    "efsVolumeConfiguration.authorizationConfig.iam": ignored(
+        "There is no IAM to authorize the mount: ENABLED is refused at launch unless the mapping says "
+        "`iam: true`, and then the export's own access rules are all that apply."
     ),
     "s3filesVolumeConfiguration": refused(
         _CLOUD_VOLUME.format(member="s3filesVolumeConfiguration") + "S3 Files is an AWS service.",

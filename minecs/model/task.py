@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
+from minecs.model.efs import NfsMount
 from minecs.model.taskdef import TaskDefinition
 
 
@@ -100,6 +101,8 @@ class TaskAssignment:
     stopped_reason: str | None = None
     started_by: str | None = None
     group: str | None = None
+    nfs_volumes: Mapping[str, NfsMount] = field(default_factory=dict)
+    """EFS volume name -> the NFS mount the controller resolved it to (``minecs.controlplane.efs``)."""
 
     @property
     def task_id(self) -> str:

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from minecs.model.codec import REQUIRED
+from minecs.model.efs import EfsVolumeConfiguration
 
 
 class NetworkMode(StrEnum):
@@ -390,12 +391,13 @@ class DockerVolumeConfiguration:
 
 @dataclass(frozen=True)
 class Volume:
-    """A task volume. The cloud-only shapes are accepted here and refused by validation."""
+    """A task volume. EFS is mapped to NFS by the controller; the other cloud-only shapes are accepted
+    here and refused by validation."""
 
     name: str | None = None
     host: HostVolumeProperties | None = None
     docker_volume_configuration: DockerVolumeConfiguration | None = None
-    efs_volume_configuration: Mapping[str, Any] | None = None
+    efs_volume_configuration: EfsVolumeConfiguration | None = None
     s3files_volume_configuration: Mapping[str, Any] | None = None
     fsx_windows_file_server_volume_configuration: Mapping[str, Any] | None = None
     configured_at_launch: bool | None = None

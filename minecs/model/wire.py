@@ -13,6 +13,7 @@ from typing import Any
 
 from minecs.errors import ValidationError
 from minecs.model.codec import camel
+from minecs.model.efs import nfs_from_json, nfs_to_json
 from minecs.model.registered import from_json as taskdef_from_json
 from minecs.model.registered import to_json as taskdef_to_json
 from minecs.model.task import (
@@ -74,6 +75,7 @@ def assignment_to_json(a: TaskAssignment, *, definition_ref: str | None = None) 
         "stoppedReason": a.stopped_reason,
         "startedBy": a.started_by,
         "group": a.group,
+        **({"nfsVolumes": {k: nfs_to_json(m) for k, m in a.nfs_volumes.items()}} if a.nfs_volumes else {}),
     }
 
 
@@ -105,6 +107,7 @@ def assignment_from_json(
         stopped_reason=data.get("stoppedReason"),
         started_by=data.get("startedBy"),
         group=data.get("group"),
+        nfs_volumes={k: nfs_from_json(m) for k, m in (data.get("nfsVolumes") or {}).items()},
     )
 
 

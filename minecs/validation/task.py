@@ -2,8 +2,9 @@
 placement constraints, proxy configuration.
 
 Choices where ECS documents no wording: the messages below are ours and name the member. Cloud-only
-volume types (EFS, FSx, S3 Files, configuredAtLaunch) are refused with ``ClientException`` because a
+volume types (FSx, S3 Files, configuredAtLaunch) are refused with ``ClientException`` because a
 minecs host has nothing that can serve them; the user sees which volume and what to use instead.
+EFS volumes are accepted (their rules are in ``minecs.validation.efs``) and mapped to NFS at launch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from minecs.model.taskdef import Compatibility, NetworkMode, Scope, Tag, TaskDefinitionSpec, Volume
 from minecs.model.units import fargate_accepts, parse_cpu, parse_memory
+from minecs.validation.efs import check_efs
 from minecs.validation.report import Report, check_expression, container_path
 
 FAMILY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -24,7 +26,6 @@ MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 MAX_TASK_DEFINITION_BYTES = 64 * 1024
 CLOUD_ONLY_VOLUMES = (
-    ("efs_volume_configuration", "efsVolumeConfiguration"),
     ("fsx_windows_file_server_volume_configuration", "fsxWindowsFileServerVolumeConfiguration"),
     ("s3files_volume_configuration", "s3filesVolumeConfiguration"),
 )
@@ -138,6 +139,8 @@ def _check_volume(path: str, v: Volume, *, repeated: bool, report: Report) -> No
                 f"Volume '{v.name}': {member} is not available on a minecs host. "
                 "Use host.sourcePath or dockerVolumeConfiguration.",
             )
+    if v.efs_volume_configuration is not None:
+        check_efs(f"{path}.efsVolumeConfiguration", v.name, v.efs_volume_configuration, report)
     if v.configured_at_launch:
         report.add(
             f"{path}.configuredAtLaunch",

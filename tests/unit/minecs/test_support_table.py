@@ -30,6 +30,7 @@ DOC = REPO_ROOT / "docs" / "task-definition-support.md"
 # What a struct needs besides the sampled member to be valid, when the sample has to create it.
 SEEDS: dict[str, dict[str, Any]] = {
     "volumes": {"name": "data"},
+    "volumes[].efsVolumeConfiguration": {"fileSystemId": "fs-12345678"},
     "containerDefinitions[].logConfiguration": {"logDriver": "json-file"},
 }
 

@@ -150,7 +150,6 @@ def test_volumes_and_mount_points() -> None:
 @pytest.mark.parametrize(
     ("volume", "member"),
     [
-        ({"efsVolumeConfiguration": {"fileSystemId": "fs-1"}}, "efsVolumeConfiguration"),
         (
             {"fsxWindowsFileServerVolumeConfiguration": {"fileSystemId": "fs-1"}},
             "fsxWindowsFileServerVolumeConfiguration",
