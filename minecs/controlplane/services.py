@@ -19,7 +19,7 @@ from minecs.controlplane.tasks import Tasks
 from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
-from minecs.scheduling.launch import FARGATE_PROVIDERS, LaunchRequest, request_of, resolve, strategy_of
+from minecs.scheduling.launch import FARGATE_PROVIDERS, LaunchRequest, request_of, resolve, resolve_in
 from minecs.scheduling.record import deployment, with_events
 from minecs.store import Store, Stored, retry_update
 from minecs.validation.service import DESIRED_COUNT_RANGE, MAX_DESIRED_COUNT
@@ -58,17 +58,13 @@ class Services:
         found = await self.clusters.get_active(spec.cluster)
         cluster = found["clusterName"]
         td = (await self.taskdefs.describe(spec.task_definition or "")).definition
-        launch = resolve(
-            LaunchRequest(
-                spec.launch_type.value if spec.launch_type else None,
-                spec.capacity_provider_strategy,
-                spec.platform_version,
-                spec.network_configuration,
-            ),
-            td,
-            associated=found.get("capacityProviders") or (),
-            default_strategy=strategy_of(found.get("defaultCapacityProviderStrategy") or []),
+        asked = LaunchRequest(
+            spec.launch_type.value if spec.launch_type else None,
+            spec.capacity_provider_strategy,
+            spec.platform_version,
+            spec.network_configuration,
         )
+        launch = resolve_in(found, asked, td)
         existing = await self.store.get(KIND, service_key(cluster, spec.service_name))
         if existing is not None and existing.body["status"] != "INACTIVE":
             raise InvalidParameterError("Creation of service was not idempotent.")

@@ -42,8 +42,7 @@ from minecs.scheduling.launch import (
     Launch,
     LaunchRequest,
     provider_for,
-    resolve,
-    strategy_of,
+    resolve_in,
     with_attachment_status,
 )
 from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
@@ -137,12 +136,8 @@ class Tasks:
         registered = await self.taskdefs.describe(request.task_definition)
         if registered.definition.status is not TaskDefinitionStatus.ACTIVE:
             raise ClientError("TaskDefinition is inactive")
-        launch = resolve(
-            request.launch,
-            with_task_size(registered.definition, request.task_cpu, request.task_memory),
-            associated=found.get("capacityProviders") or (),
-            default_strategy=strategy_of(found.get("defaultCapacityProviderStrategy") or []),
-        )
+        sized = with_task_size(registered.definition, request.task_cpu, request.task_memory)
+        launch = resolve_in(found, request.launch, sized)
         placed = dict(request.provider_counts)
         created = []
         for index in range(count):

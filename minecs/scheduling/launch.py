@@ -46,6 +46,7 @@ NOT_ASSOCIATED = (
 )
 NO_NETWORK = "Network Configuration must be provided when networkMode 'awsvpc' is specified."
 BAD_NETWORK = "Network Configuration is not valid for the given networkMode of this task definition."
+NOT_FARGATE = "Task definition does not support launch_type FARGATE."
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,16 @@ def resolve(
         _check_fargate(definition)
     network = _network(launch_type, definition, request.network)
     return Launch(launch_type, strategy, platform, network)
+
+
+def resolve_in(cluster: Mapping[str, Any], request: LaunchRequest, definition: TaskDefinition) -> Launch:
+    """``resolve`` with a stored cluster's capacity providers and default strategy."""
+    return resolve(
+        request,
+        definition,
+        associated=cluster.get("capacityProviders") or (),
+        default_strategy=strategy_of(cluster.get("defaultCapacityProviderStrategy") or []),
+    )
 
 
 def check_request(request: LaunchRequest) -> None:
@@ -286,7 +297,7 @@ def _platform(launch_type: LaunchType, version: str | None) -> str | None:
 
 def _check_fargate(definition: TaskDefinition) -> None:
     if Compatibility.FARGATE not in definition.compatibilities:
-        raise InvalidParameterError("Task definition does not support launch_type FARGATE.")
+        raise InvalidParameterError(NOT_FARGATE)
     cpu, memory = int(definition.cpu or 0), int(definition.memory or 0)
     if not fargate_accepts(cpu, memory):  # a task-level override left Fargate's table
         raise InvalidParameterError(

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from minecs.controlplane.plane import ControlPlane
-from minecs.scheduling.launch import BOTH, NO_NETWORK, NOT_ASSOCIATED
+from minecs.scheduling.launch import BOTH, NO_NETWORK, NOT_ASSOCIATED, NOT_FARGATE
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
 
@@ -27,7 +27,6 @@ FARGATE_TD = taskdef(
     memory="512",
     requiresCompatibilities=["FARGATE"],
 )
-NOT_FARGATE = "Task definition does not support launch_type FARGATE."
 
 
 async def _remaining(ecs: Ecs, instance: str) -> dict[str, int]:
