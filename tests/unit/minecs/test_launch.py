@@ -11,10 +11,16 @@ import pytest
 from minecs.errors import EcsError
 from minecs.model.registered import register
 from minecs.model.service import CapacityProviderStrategyItem, LaunchType
+from minecs.model.supportlaunch import LAUNCH_SECTION
 from minecs.model.taskdef import TaskDefinition
 from minecs.scheduling.launch import (
+    BAD_NETWORK,
     BOTH,
+    NO_NETWORK,
     NOT_ASSOCIATED,
+    NOT_FARGATE,
+    PLATFORM_LATEST,
+    PLATFORM_VERSIONS,
     LaunchRequest,
     attachment_status,
     provider_for,
@@ -121,3 +127,11 @@ def test_strategies_and_launch_types_break_ecs_rules_with_their_words(
 )
 def test_an_emulated_eni_follows_its_task_as_a_real_one_does(last_status: str, attachment: str) -> None:
     assert attachment_status(last_status) == attachment
+
+
+def test_the_document_quotes_the_words_the_launch_rules_answer_with() -> None:
+    """docs/task-definition-support.md (its launch section) says what RunTask really answers."""
+    flowing = " ".join(LAUNCH_SECTION.split())
+    for words in (BOTH, NOT_ASSOCIATED, NO_NETWORK, BAD_NETWORK, NOT_FARGATE):
+        assert words in flowing
+    assert f"`platformVersion: {PLATFORM_VERSIONS[PLATFORM_LATEST]}`" in flowing
