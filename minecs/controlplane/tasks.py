@@ -426,6 +426,7 @@ class Tasks:
             stopped_reason=body.get("stoppedReason"),
             started_by=body.get("startedBy"),
             group=body.get("group"),
+            launch_type=body.get("launchType") or "EXTERNAL",
         )
 
     async def report(self, instance_id: str, snapshot: Mapping[str, Any]) -> int:

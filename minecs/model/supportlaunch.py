@@ -115,9 +115,9 @@ capacity provider strategy counts as FARGATE, one stored before minecs kept laun
 EXTERNAL. StartTask has no `launchType` member: its tasks are EXTERNAL.
 
 **Not (yet) done:** UpdateService does not change a service's launch (`capacityProviderStrategy`,
-`platformVersion` and `networkConfiguration` there are not read); the agent's task metadata
-endpoint says `LaunchType: EXTERNAL` for every task; `ephemeralStorage` is not applied (see the
-table above).
+`platformVersion` and `networkConfiguration` there are not read); Container Insights metrics
+label every task `launch_type="EXTERNAL"`; `ephemeralStorage` is not applied (see the table
+above). The agent is told each task's launch type, and its task metadata (`LaunchType`) says it.
 """
 
 

@@ -100,6 +100,8 @@ class TaskAssignment:
     stopped_reason: str | None = None
     started_by: str | None = None
     group: str | None = None
+    launch_type: str = "EXTERNAL"
+    """What the task describes (``EXTERNAL``, ``EC2`` or ``FARGATE``); its metadata says the same."""
 
     @property
     def task_id(self) -> str:

@@ -74,6 +74,7 @@ def assignment_to_json(a: TaskAssignment, *, definition_ref: str | None = None) 
         "stoppedReason": a.stopped_reason,
         "startedBy": a.started_by,
         "group": a.group,
+        "launchType": a.launch_type,
     }
 
 
@@ -105,6 +106,7 @@ def assignment_from_json(
         stopped_reason=data.get("stoppedReason"),
         started_by=data.get("startedBy"),
         group=data.get("group"),
+        launch_type=data.get("launchType") or "EXTERNAL",  # a controller before launch types sent none
     )
 
 

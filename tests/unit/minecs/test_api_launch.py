@@ -13,7 +13,11 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from agent.metadata import task_json
 from minecs.controlplane.plane import ControlPlane
+from minecs.model.registered import from_json
+from minecs.model.task import DesiredStatus, TaskSnapshot, TaskStatus
+from minecs.model.wire import assignment_from_json
 from minecs.scheduling.launch import BOTH, NO_NETWORK, NOT_ASSOCIATED, NOT_FARGATE
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
@@ -59,6 +63,12 @@ async def test_a_fargate_task_runs_on_an_instance_describes_as_fargate_and_reser
     assert await _remaining(ecs, instance) == {"CPU": 2048 - 256, "MEMORY": 2048 - 512}
     assert (await ecs("list_tasks", launchType="FARGATE"))["taskArns"] == [task["taskArn"]]
     assert (await ecs("list_tasks", launchType="EXTERNAL"))["taskArns"] == []
+    # The agent is told the launch type, and the task's metadata says it, as on Fargate.
+    assignments = await plane.tasks.assignments(instance)
+    definitions = {ref: from_json(d)[0] for ref, d in assignments.definitions.items()}
+    told = assignment_from_json(assignments.tasks[0], definitions)
+    snapshot = TaskSnapshot(told.task_arn, 1, TaskStatus.PENDING, DesiredStatus.RUNNING, ())
+    assert task_json(told, snapshot)["LaunchType"] == "FARGATE"
     # The emulated ENI's status follows the task as the agent reports it.
     for seq, status in enumerate(("RUNNING", "STOPPED"), start=1):
         await plane.tasks.report(instance, _snapshot(task["taskArn"], seq, status))
