@@ -233,7 +233,7 @@ def task_json(assignment: TaskAssignment, snapshot: TaskSnapshot) -> dict[str, A
         "DesiredStatus": snapshot.desired_status.value,
         "KnownStatus": snapshot.last_status.value,
         "Containers": [container_json(assignment, c) for c in snapshot.containers],
-        "LaunchType": "EXTERNAL",
+        "LaunchType": assignment.launch_type,
         "PullStartedAt": _time(snapshot.pull_started_at),
         "PullStoppedAt": _time(snapshot.pull_stopped_at),
         "ExecutionStoppedAt": _time(snapshot.execution_stopped_at),

@@ -3,7 +3,9 @@
 The native ``POST /v1/tasks`` and the ECS ``RunTask``/``StartTask`` take the same body, so they read
 it here, once: ``taskDefinition``, ``cluster``, ``count``, ``overrides`` (container overrides and the
 task-level ``cpu``/``memory``), ``startedBy``, ``group``, ``tags``, ``placementStrategy``,
-``placementConstraints``, ``enableExecuteCommand`` and, for StartTask, ``containerInstances``.
+``placementConstraints``, ``enableExecuteCommand``, the launch members (``launchType``,
+``capacityProviderStrategy``, ``platformVersion``, ``networkConfiguration``) and, for StartTask,
+``containerInstances``.
 Every member is read through ``minecs.api.members``, so a problem is a ClientException naming the
 member's path (``overrides.containerOverrides[0].name``). ECS's limits hold: ``overrides`` at most
 8192 characters, tags as on every resource (``validation.task.check_tags``).
@@ -19,10 +21,12 @@ from minecs.api.decoding import printable
 from minecs.api.members import member, objects, required_str, str_list
 from minecs.controlplane.tasks import MAX_COUNT, RunRequest, decode_placement
 from minecs.errors import ClientError, InvalidParameterError
+from minecs.model.service import CapacityProviderStrategyItem
 from minecs.model.task import ContainerOverride
 from minecs.model.taskdef import Tag
 from minecs.model.units import parse_cpu, parse_memory
 from minecs.model.wire import ecs_override_from_json
+from minecs.scheduling.launch import LaunchRequest, check_request
 from minecs.validation.report import decode_or_raise
 from minecs.validation.task import tags_or_raise
 
@@ -53,7 +57,30 @@ def run_request(body: Mapping[str, Any]) -> RunRequest:
         strategies=tuple(_placement(body, "placementStrategy", "field")),
         constraints=tuple(_placement(body, "placementConstraints", "expression")),
         enable_execute_command=bool(member(body, "enableExecuteCommand", bool)),
+        launch=launch_request(body),
     )
+
+
+def launch_request(body: Mapping[str, Any]) -> LaunchRequest:
+    """``launchType``, ``capacityProviderStrategy``, ``platformVersion`` and ``networkConfiguration``,
+    type-checked; their rules are the launch's (``minecs.scheduling.launch.resolve``)."""
+    strategy = tuple(
+        decode_or_raise(CapacityProviderStrategyItem, item, path)
+        for path, item in objects(body, "capacityProviderStrategy")
+    )
+    network = member(body, "networkConfiguration", dict)
+    awsvpc = member(network, "awsvpcConfiguration", dict, path="networkConfiguration") if network else None
+    if awsvpc is not None:
+        str_list(awsvpc, "subnets", path="networkConfiguration.awsvpcConfiguration")
+        str_list(awsvpc, "securityGroups", path="networkConfiguration.awsvpcConfiguration")
+    request = LaunchRequest(
+        launch_type=member(body, "launchType", str),
+        strategy=strategy,
+        platform_version=member(body, "platformVersion", str),
+        network=network,
+    )
+    check_request(request)
+    return request
 
 
 def _container_overrides(overrides: Mapping[str, Any]) -> tuple[ContainerOverride, ...]:

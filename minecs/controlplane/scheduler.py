@@ -29,6 +29,7 @@ definition does in ECS. Tasks that reached RUNNING and then exited do not count.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,7 @@ from minecs.scheduling.deployments import (
     launch_delay,
     rolling_step,
 )
+from minecs.scheduling.launch import request_of
 from minecs.scheduling.record import (
     Split,
     deployment,
@@ -161,6 +163,8 @@ class ServiceScheduler:
                     enable_execute_command=bool(service.get("enableExecuteCommand")),
                     strategies=tuple(strategies),
                     constraints=tuple(constraints),
+                    launch=request_of(service),
+                    provider_counts=_provider_counts(live),
                 ),
                 until_unplaced=True,
             )
@@ -212,6 +216,8 @@ class ServiceScheduler:
                         group=f"service:{name}",
                         enable_execute_command=bool(service.get("enableExecuteCommand")),
                         instance_ids=(instance["instanceId"],),
+                        launch=request_of(service),
+                        provider_counts=_provider_counts(live),
                     )
                 )
         if started:
@@ -426,6 +432,12 @@ def _scaling(deployment: Mapping[str, Any]) -> str:
 
 def _mark_primary(body: Mapping[str, Any], **members: Any) -> dict[str, Any]:
     return {**body, "deployments": [{**body["deployments"][0], **members}, *body["deployments"][1:]]}
+
+
+def _provider_counts(tasks: list[Mapping[str, Any]]) -> tuple[tuple[str, int], ...]:
+    """How many of a service's live tasks each capacity provider has (for ``base`` and ``weight``)."""
+    counts = Counter(t["capacityProviderName"] for t in tasks if t.get("capacityProviderName"))
+    return tuple(sorted(counts.items()))
 
 
 def _placement(service: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from minecs.controlplane.tasks import Tasks
 from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
+from minecs.scheduling.launch import FARGATE_PROVIDERS, LaunchRequest, request_of, resolve, resolve_in
 from minecs.scheduling.record import deployment, with_events
 from minecs.store import Store, Stored, retry_update
 from minecs.validation.service import DESIRED_COUNT_RANGE, MAX_DESIRED_COUNT
@@ -54,8 +55,16 @@ class Services:
         )
 
     async def create(self, spec: ServiceSpec) -> Mapping[str, Any]:
-        cluster = (await self.clusters.get_active(spec.cluster))["clusterName"]
+        found = await self.clusters.get_active(spec.cluster)
+        cluster = found["clusterName"]
         td = (await self.taskdefs.describe(spec.task_definition or "")).definition
+        asked = LaunchRequest(
+            spec.launch_type.value if spec.launch_type else None,
+            spec.capacity_provider_strategy,
+            spec.platform_version,
+            spec.network_configuration,
+        )
+        launch = resolve_in(found, asked, td)
         existing = await self.store.get(KIND, service_key(cluster, spec.service_name))
         request = {k: v for k, v in encode(spec).items() if k != "clientToken"}
         if existing is not None and existing.body["status"] != "INACTIVE":
@@ -67,8 +76,10 @@ class Services:
         config = encode(spec.deployment_configuration) if spec.deployment_configuration else {}
         now = self.clock().timestamp()
         prefix = f"arn:aws:ecs:{self.identity.region}:{self.identity.account}"
+        first = await self._deployment(td.task_definition_arn, spec.desired_count or 0, now)
         body = {
-            **encode(spec),
+            **_without_launch(encode(spec)),
+            **launch.service_members(),
             "serviceArn": f"{prefix}:service/{cluster}/{spec.service_name}",
             "clusterArn": f"{prefix}:cluster/{cluster}",
             "cluster": cluster,
@@ -78,7 +89,7 @@ class Services:
             "runningCount": 0,
             "pendingCount": 0,
             "deploymentConfiguration": {**_deployment_defaults(spec), **config},
-            "deployments": [await self._deployment(td.task_definition_arn, spec.desired_count or 0, now)],
+            "deployments": [{**first, **launch.deployment_members()}],
             "events": [],
             "createdAt": now,
             "createRequest": request,
@@ -119,15 +130,18 @@ class Services:
             raise ClientError("Service is not ACTIVE.", code="ServiceNotActiveException")
         if desired_count is not None and not 0 <= desired_count <= MAX_DESIRED_COUNT:
             raise InvalidParameterError(DESIRED_COUNT_RANGE)
-        new_td = (
-            (await self.taskdefs.describe(task_definition)).definition.task_definition_arn
-            if task_definition
-            else None
-        )
+        definition = (await self.taskdefs.describe(task_definition or current["taskDefinition"])).definition
+        # A new revision is held to the service's launch rules, as ECS does ("Task definition does not
+        # support launch_type FARGATE."); the cluster's providers were checked when the service was made.
+        launch = resolve(request_of(current), definition, associated=FARGATE_PROVIDERS)
+        new_td = definition.task_definition_arn if task_definition else None
         now = self.clock().timestamp()
         desired = current["desiredCount"] if desired_count is None else desired_count
         fresh = (
-            await self._deployment(new_td or current["taskDefinition"], desired, now)
+            {
+                **await self._deployment(new_td or current["taskDefinition"], desired, now),
+                **launch.deployment_members(),
+            }
             if force_new_deployment or (new_td is not None and new_td != current["taskDefinition"])
             else None
         )
@@ -219,6 +233,14 @@ def is_steady(service: Mapping[str, Any]) -> bool:
         and service["runningCount"] == service["desiredCount"]
         and service["pendingCount"] == 0
     )
+
+
+_LAUNCH_MEMBERS = ("launchType", "capacityProviderStrategy", "platformVersion", "networkConfiguration")
+
+
+def _without_launch(encoded: Mapping[str, Any]) -> dict[str, Any]:
+    """A CreateService request without its launch members: the resolved launch says those."""
+    return {k: v for k, v in encoded.items() if k not in _LAUNCH_MEMBERS}
 
 
 def _deployment_defaults(spec: ServiceSpec) -> dict[str, int]:

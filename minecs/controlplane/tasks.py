@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,13 @@ from minecs.model.task import (
 )
 from minecs.model.taskdef import Tag, TaskDefinition, TaskDefinitionStatus
 from minecs.model.wire import assignment_to_json, ecs_override_from_json, ecs_override_to_json, time_from_json
+from minecs.scheduling.launch import (
+    Launch,
+    LaunchRequest,
+    provider_for,
+    resolve_in,
+    with_attachment_status,
+)
 from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
 from minecs.scheduling.placement import Candidate, Constraint, Placed, Strategy, place
 from minecs.settings import EfsSettings
@@ -85,6 +93,10 @@ class RunRequest:
     """RunTask ``overrides.memory`` (MiB), replacing the task definition's."""
     enable_execute_command: bool = False
     """Whether ``minecs exec`` may run commands in the task's containers (ECS's member, default off)."""
+    launch: LaunchRequest = field(default_factory=LaunchRequest)
+    """``launchType``, ``capacityProviderStrategy``, ``platformVersion``, ``networkConfiguration``."""
+    provider_counts: tuple[tuple[str, int], ...] = ()
+    """How many tasks each capacity provider already has (a service's), for ``base`` and ``weight``."""
 
 
 class Tasks:
@@ -124,14 +136,21 @@ class Tasks:
         count = len(request.instance_ids) or request.count
         if count < 1:
             raise InvalidParameterError(f"count must be between 1 and {MAX_COUNT}.")
-        cluster = (await self.clusters.get_active(request.cluster))["clusterName"]
+        found = await self.clusters.get_active(request.cluster)
+        cluster = found["clusterName"]
         registered = await self.taskdefs.describe(request.task_definition)
         if registered.definition.status is not TaskDefinitionStatus.ACTIVE:
             raise ClientError("TaskDefinition is inactive")
         mounts = {k: nfs_to_json(m) for k, m in nfs_volumes(registered.definition, self.efs).items()}
+        sized = with_task_size(registered.definition, request.task_cpu, request.task_memory)
+        launch = resolve_in(found, request.launch, sized)
+        placed = dict(request.provider_counts)
         created = []
         for index in range(count):
-            body = self._new_task(cluster, registered, request)
+            provider = provider_for(launch.strategy, placed) if launch.strategy else None
+            if provider is not None:
+                placed[provider] = placed.get(provider, 0) + 1
+            body = self._new_task(cluster, registered, request, launch, provider)
             if mounts:  # resolved once, so the agent mounts what was checked here
                 body["nfsVolumes"] = mounts
             await self.store.create(KIND, body["taskArn"].rsplit("/", 1)[-1], body, cluster=cluster)
@@ -141,7 +160,14 @@ class Tasks:
                 break
         return created
 
-    def _new_task(self, cluster: str, registered: Registered, request: RunRequest) -> dict[str, Any]:
+    def _new_task(
+        self,
+        cluster: str,
+        registered: Registered,
+        request: RunRequest,
+        launch: Launch,
+        provider: str | None,
+    ) -> dict[str, Any]:
         td = with_task_size(registered.definition, request.task_cpu, request.task_memory)
         task_id = secrets.token_hex(16)
         group = request.group or f"family:{td.family}"
@@ -152,7 +178,7 @@ class Tasks:
             "taskDefinitionArn": td.task_definition_arn,
             "lastStatus": "PROVISIONING",
             "desiredStatus": "RUNNING",
-            "launchType": "EXTERNAL",
+            **launch.task_members(provider, str(uuid.uuid4())),
             "group": group,
             "startedBy": request.started_by,
             "enableExecuteCommand": request.enable_execute_command,
@@ -319,7 +345,7 @@ class Tasks:
             }
             if not body["instanceId"]:  # never placed: nothing runs, it is stopped at once
                 changed.update(lastStatus="STOPPED", stoppedAt=self.clock().timestamp())
-            return changed
+            return with_attachment_status(changed)
 
         updated = await retry_update(self.store, KIND, task_id, stopping)
         if updated.body["instanceId"]:
@@ -410,6 +436,7 @@ class Tasks:
             started_by=body.get("startedBy"),
             group=body.get("group"),
             nfs_volumes={k: nfs_from_json(m) for k, m in (body.get("nfsVolumes") or {}).items()},
+            launch_type=body.get("launchType") or "EXTERNAL",
         )
 
     async def report(self, instance_id: str, snapshot: Mapping[str, Any]) -> int:
@@ -422,7 +449,7 @@ class Tasks:
         def merge(body: Mapping[str, Any]) -> dict[str, Any]:
             if snapshot["seq"] <= body["seq"]:
                 return dict(body)
-            return {**body, **_task_fields(snapshot)}
+            return with_attachment_status({**body, **_task_fields(snapshot)})
 
         updated = await retry_update(self.store, KIND, task_id, merge)
         return int(updated.body["seq"])

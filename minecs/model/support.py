@@ -4,7 +4,8 @@ A user bringing ECS task definitions needs to know, member by member, what minec
 The answer is a table (``minecs.model.supporttable``) keyed by JSON path: ``cpu``,
 ``containerDefinitions[].healthCheck``, ``volumes[].efsVolumeConfiguration``. ``member_paths``
 walks the model from ``TaskDefinitionSpec`` with the codec's own member names, so a member added to
-the model shows up here; ``render_markdown`` writes ``docs/task-definition-support.md``.
+the model shows up here; ``render_markdown`` writes ``docs/task-definition-support.md``, ending with
+how launch types and capacity providers map onto a minecs host (``minecs.model.supportlaunch``).
 
 Design decision: the table is data, the document is generated from it, and a test keeps model,
 table and document in step (every model path covered, no stale path, the doc equal to the
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from minecs.model.codec import join, members
+from minecs.model.supportlaunch import LAUNCH_SECTION
 from minecs.model.supporttable import TABLE, Entry, Support
 from minecs.model.taskdef import TaskDefinitionSpec
 
@@ -87,8 +89,7 @@ def render_markdown() -> str:
         out += [f"## {title}", "", "| member | support | how / why |", "|---|---|---|"]
         out += [_row(p.removeprefix(prefix), TABLE[p]) for p in mine]
         out.append("")
-    out.append(_WHERE_RULES_RUN)
-    return "\n".join(out)
+    return "\n".join([*out, _WHERE_RULES_RUN, LAUNCH_SECTION]).rstrip("\n") + "\n"
 
 
 RULES_BY_CALL = (

@@ -85,8 +85,9 @@ TASK: Mapping[str, Entry] = {
     ),
     "requiresCompatibilities": honoured(
         "With FARGATE, registration applies Fargate's rules as ECS does: awsvpc, a task cpu/memory pair from "
-        "Fargate's table, timeouts up to 120 s (`minecs/validation/task.py`). Tasks still run on minecs "
-        "hosts, as launch type EXTERNAL."
+        "Fargate's table, timeouts up to 120 s (`minecs/validation/task.py`). Tasks run on minecs hosts "
+        "whatever it says; RunTask's and CreateService's launch type decides the rules they are held to "
+        "(see Launch types and capacity providers, below)."
     ),
     "cpu": honoured(
         "CPU units or `1 vCPU`, normalised to units at registration. Placement reserves it instead of the "

@@ -103,6 +103,8 @@ class TaskAssignment:
     group: str | None = None
     nfs_volumes: Mapping[str, NfsMount] = field(default_factory=dict)
     """EFS volume name -> the NFS mount the controller resolved it to (``minecs.controlplane.efs``)."""
+    launch_type: str = "EXTERNAL"
+    """What the task describes (``EXTERNAL``, ``EC2`` or ``FARGATE``); its metadata says the same."""
 
     @property
     def task_id(self) -> str:

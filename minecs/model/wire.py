@@ -76,6 +76,7 @@ def assignment_to_json(a: TaskAssignment, *, definition_ref: str | None = None) 
         "startedBy": a.started_by,
         "group": a.group,
         **({"nfsVolumes": {k: nfs_to_json(m) for k, m in a.nfs_volumes.items()}} if a.nfs_volumes else {}),
+        "launchType": a.launch_type,
     }
 
 
@@ -108,6 +109,7 @@ def assignment_from_json(
         started_by=data.get("startedBy"),
         group=data.get("group"),
         nfs_volumes={k: nfs_from_json(m) for k, m in (data.get("nfsVolumes") or {}).items()},
+        launch_type=data.get("launchType") or "EXTERNAL",  # a controller before launch types sent none
     )
 
 

@@ -13,6 +13,7 @@ from minecs.controlplane.clusters import Failure
 from minecs.errors import NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import DeploymentConfiguration
+from minecs.scheduling.launch import launch_type_of
 from minecs.validation.report import decode_or_raise
 from minecs.validation.service import parse_service
 
@@ -65,7 +66,7 @@ async def list_services(ctx: Context, body: Body) -> Body:
         chosen = (
             service["status"] == "ACTIVE"  # a deleted (DRAINING) service is no longer listed, as in ECS
             and (strategy is None or service.get("schedulingStrategy", "REPLICA") == strategy)
-            and (launch is None or launch in ("EXTERNAL", "EC2"))
+            and (launch is None or launch_type_of(service) == launch)
         )
         return str(service["serviceArn"]) if chosen else None
 

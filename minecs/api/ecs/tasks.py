@@ -2,8 +2,9 @@
 
 Choice (as in ``minecs.controlplane.tasks``): a task that finds no capacity is returned PENDING and
 placed when capacity appears, rather than reported in ``failures`` as ``RESOURCE:*``; an edge host
-that is busy for a minute should not make a script's RunTask fail. ``launchType`` FARGATE is refused
-(``UnsupportedFeatureException``): every task runs on an EXTERNAL instance.
+that is busy for a minute should not make a script's RunTask fail. Every launch type and capacity
+provider runs on the cluster's own instances; the rules of each are ``minecs.scheduling.launch``, and
+ListTasks' ``launchType`` filters by the launch type each task describes.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from minecs.api.ecs.common import Body, Context, failures, operation, references
 from minecs.api.members import member, required_str, str_list
 from minecs.api.runrequest import run_request
 from minecs.api.shapes import task_shape
-from minecs.errors import ClientError, InvalidParameterError, UnsupportedFeatureError
+from minecs.errors import ClientError, InvalidParameterError
+from minecs.model.service import LaunchType
 from minecs.model.task import PENDING_STATUSES
-
-_LAUNCH_TYPES = ("EXTERNAL", "EC2")
 
 
 @operation("RunTask")
 async def run_task(ctx: Context, body: Body) -> Body:
-    _launch_type(body)
     if body.get("containerInstances") is not None:
         raise ClientError("containerInstances: is a StartTask member, not RunTask's.")
     tasks = await ctx.plane.tasks.run(run_request(body))
@@ -65,12 +64,10 @@ async def list_tasks(ctx: Context, body: Body) -> Body:
     service = member(body, "serviceName", str)
     if service is not None:
         await plane.services.get(cluster, service)  # ServiceNotFoundException, as ECS
-    launch = _launch_type(body)
     wanted = _filters(body, desired, service)
 
     def keep(task: Mapping[str, Any]) -> str | None:
-        chosen = all(f(task) for f in wanted) and (launch is None or launch == "EXTERNAL")
-        return str(task["taskArn"]) if chosen else None
+        return str(task["taskArn"]) if all(f(task) for f in wanted) else None
 
     return await scanned(partial(plane.tasks.scan, cluster), keep, body, "taskArns")
 
@@ -80,6 +77,9 @@ def _filters(body: Body, desired: str, service: str | None) -> list[Any]:
     instance = member(body, "containerInstance", str)
     family = member(body, "family", str)
     started_by = member(body, "startedBy", str)
+    launch = member(body, "launchType", str)
+    if launch is not None and launch not in set(LaunchType):
+        raise InvalidParameterError(f"launchType must be one of {', '.join(LaunchType)}.")
     checks: list[Any] = [lambda t: t["desiredStatus"] == ("RUNNING" if desired == "PENDING" else desired)]
     if desired == "PENDING":
         checks.append(lambda t: t["lastStatus"] in PENDING_STATUSES)
@@ -91,13 +91,6 @@ def _filters(body: Body, desired: str, service: str | None) -> list[Any]:
         checks.append(lambda t: t.get("startedBy") == started_by)
     if service is not None:
         checks.append(lambda t: t.get("group") == f"service:{short_id(service)}")
+    if launch is not None:
+        checks.append(lambda t: t.get("launchType", "EXTERNAL") == launch)
     return checks
-
-
-def _launch_type(body: Body) -> str | None:
-    launch = member(body, "launchType", str)
-    if launch is not None and launch not in _LAUNCH_TYPES:
-        raise UnsupportedFeatureError(
-            f"launchType {launch} is not supported by minecs; tasks run on EXTERNAL container instances."
-        )
-    return launch

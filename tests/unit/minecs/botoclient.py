@@ -20,6 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from agent.daemon import CAPABILITIES
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.instances import Registration
 from minecs.controlplane.plane import ControlPlane
@@ -57,9 +58,13 @@ class Ecs:
         return error["Code"], error["Message"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-async def add_instance(plane: ControlPlane, memory: int = 2048) -> str:
+async def add_instance(plane: ControlPlane, memory: int = 2048, *, agent: bool = False) -> str:
+    """A connected instance of ``default``; with ``agent``, advertising what the minecs agent can run."""
     token = await plane.instances.tokens.create(now=datetime.now(UTC))
-    registered = await plane.instances.register(Registration("default", 2048, memory), token=token)
+    attributes = dict.fromkeys(CAPABILITIES, "") if agent else None
+    registered = await plane.instances.register(
+        Registration("default", 2048, memory, attributes=attributes), token=token
+    )
     return str(registered.instance["instanceId"])
 
 

@@ -220,7 +220,7 @@ async def test_modelled_errors_reach_boto3_with_their_codes(ecs: Ecs, server: Te
         "UnsupportedFeatureException",
         "CreateCapacityProvider is not supported by minecs.",
     )
-    assert (await ecs.error("run_task", taskDefinition="web", launchType="FARGATE"))[
+    assert (await ecs.error("run_task", taskDefinition="web", launchType="MANAGED_INSTANCES"))[
         0
     ] == "UnsupportedFeatureException"
     raw = await server.post(
