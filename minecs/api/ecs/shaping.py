@@ -128,6 +128,7 @@ ALWAYS: dict[str, dict[str, Default]] = {
         "enableExecuteCommand": _fixed(False),
     },
     "Deployment": {"failedTasks": _fixed(0)},
+    "DeploymentConfiguration": {"deploymentCircuitBreaker": _fixed({"enable": False, "rollback": False})},
     "Task": {
         "attachments": _empty,
         "attributes": _empty,

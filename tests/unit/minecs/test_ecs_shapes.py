@@ -10,13 +10,19 @@ left out, fails the test with its path.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
+
+from minecs.api.app import build_app
 from minecs.api.ecs.common import OPERATIONS
 from minecs.api.ecs.shaping import OUTPUTS, SHAPES
 from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.taskdefs import Identity
+from minecs.settings import ControllerTuning, EfsAccessPoint, EfsFileSystem, EfsSettings
 from tests.ecsmodel import MODEL, RawAnswers, violations
-from tests.unit.minecs.botoclient import Ecs, add_instance
+from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
 
 NOW = datetime.now(UTC)
 
@@ -187,6 +193,82 @@ async def test_every_answer_has_the_members_types_and_values_of_the_ecs_model(
     await every_operation(ecs, plane)
     assert raw.operations() == set(OPERATIONS)
     assert raw.violations() == []
+
+
+FARGATE_WITH_EFS: dict[str, Any] = {
+    "family": "fargate-efs",
+    "networkMode": "awsvpc",
+    "cpu": "256",
+    "memory": "512",
+    "requiresCompatibilities": ["FARGATE"],
+    "volumes": [
+        {
+            "name": "shared",
+            "efsVolumeConfiguration": {
+                "fileSystemId": "fs-1234",
+                "transitEncryption": "ENABLED",
+                "authorizationConfig": {"accessPointId": "fsap-1", "iam": "DISABLED"},
+            },
+        }
+    ],
+    "containerDefinitions": [
+        {
+            "name": "app",
+            "image": "minecs/busybox:latest",
+            "essential": True,
+            "mountPoints": [{"sourceVolume": "shared", "containerPath": "/shared"}],
+        }
+    ],
+}
+NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-0a1b"], "securityGroups": ["sg-9"]}}
+
+
+async def test_fargate_capacity_provider_and_efs_answers_have_the_ecs_model_too(tmp_path: Path) -> None:
+    """The launch-type and EFS members (an ENI attachment, capacityProviderName, platformVersion, an
+    EFS volume) are in the model's shapes and types as well."""
+    efs = EfsSettings(
+        {
+            "fs-1234": EfsFileSystem(
+                server="127.0.0.1",
+                transit_encryption=True,
+                access_points={"fsap-1": EfsAccessPoint(root="/a")},
+            )
+        }
+    )
+    plane = await ControlPlane.open(tmp_path, Identity(), ControllerTuning(efs=efs))
+    try:
+        async with TestClient(TestServer(build_app(plane, ADMIN))) as client:
+            ecs = Ecs(str(client.make_url("/")))
+            raw = RawAnswers(ecs.client)
+            await add_instance(plane, memory=4096, agent=True)
+            await ecs("register_task_definition", **FARGATE_WITH_EFS)
+            await ecs("describe_task_definition", taskDefinition="fargate-efs")
+            run = await ecs(
+                "run_task", taskDefinition="fargate-efs", launchType="FARGATE", networkConfiguration=NETWORK
+            )
+            await ecs(
+                "run_task",
+                taskDefinition="fargate-efs",
+                capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+                networkConfiguration=NETWORK,
+            )
+            await ecs(
+                "create_service",
+                serviceName="spot",
+                taskDefinition="fargate-efs",
+                desiredCount=1,
+                capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 1}],
+                networkConfiguration=NETWORK,
+            )
+            await plane.services.reconcile("default/spot")
+            await ecs("describe_services", services=["spot"])
+            arns = (await ecs("list_tasks"))["taskArns"]
+            await ecs("describe_tasks", tasks=arns)
+            await ecs("stop_task", task=run["tasks"][0]["taskArn"])
+            assert {"RunTask", "CreateService", "DescribeTasks"} <= raw.operations()
+            assert raw.violations() == []
+    finally:
+        await plane.close()
 
 
 def test_the_oracle_finds_an_unknown_member_a_wrong_type_a_bad_enum_and_a_missing_member() -> None:
