@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.ecsmodel import RawAnswers
 from tests.integration.processes import Up
 from tests.integration.watch import ecs_client as client_for
 from tests.taskdefs import web
@@ -43,7 +44,9 @@ def ecs_client(up: Up) -> Any:
 
 
 def test_boto3_runs_waits_describes_and_stops_a_task(up: Up) -> None:
+    """... and every raw answer, with a real agent's reports behind it, has botocore's ECS shape."""
     ecs = ecs_client(up)
+    raw = RawAnswers(ecs)
     registered = ecs.register_task_definition(**WEB)["taskDefinition"]
     assert registered["taskDefinitionArn"].endswith(":task-definition/ecs-web:1")
     task_arn = ecs.run_task(taskDefinition="ecs-web", startedBy="boto3")["tasks"][0]["taskArn"]
@@ -66,10 +69,12 @@ def test_boto3_runs_waits_describes_and_stops_a_task(up: Up) -> None:
     with pytest.raises(ClientError) as caught:
         ecs.describe_services(cluster="nowhere", services=["x"])
     assert caught.value.response["Error"]["Code"] == "ClusterNotFoundException"
+    assert raw.violations() == []
 
 
 def test_boto3_service_stable_then_rolled_to_a_new_revision(up: Up) -> None:
     ecs = ecs_client(up)
+    raw = RawAnswers(ecs)
     ecs.register_task_definition(**WEB)
     ecs.create_service(serviceName="rolling", taskDefinition="ecs-web", desiredCount=2)
     ecs.get_waiter("services_stable").wait(services=["rolling"], **FAST)
@@ -106,6 +111,7 @@ def test_boto3_service_stable_then_rolled_to_a_new_revision(up: Up) -> None:
     assert final["runningCount"] == 2
     messages = [e["message"] for e in final["events"]]
     assert "(service rolling) has reached a steady state." in messages
+    assert raw.violations() == []
 
 
 def completed(ecs: Any, name: str) -> Any:
