@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -69,7 +68,7 @@ async def add_instance(plane: ControlPlane, memory: int = 2048, *, agent: bool =
 
 
 class AwsCli:
-    """The aws CLI (``aws ecs ...``, JSON output) against the in-process server, as a subprocess.
+    """The aws CLI (``python -m awscli ecs ...``, JSON output) against the in-process server, as a subprocess.
 
     It runs while the test's event loop keeps serving; ``region`` is the CLI's ``--region``, the
     region its SigV4 credential scope names.
@@ -100,7 +99,9 @@ class AwsCli:
             "AWS_MAX_ATTEMPTS": "1",
         }
         process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("aws")),
+            sys.executable,
+            "-m",
+            "awscli",
             "ecs",
             *args,
             "--endpoint-url",
@@ -113,5 +114,5 @@ class AwsCli:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await process.communicate()
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
         return process.returncode or 0, out.decode(), err.decode()

@@ -9,11 +9,8 @@ and of ``python -m awscli`` against the same in-process server (``cli``).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-import sys
 from typing import Any
 
 import pytest
@@ -22,7 +19,7 @@ from aiohttp.test_utils import TestClient
 from minecs.controlplane.plane import ControlPlane
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.apiclient import AUTH
-from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
+from tests.unit.minecs.botoclient import AwsCli, Ecs, add_instance
 
 CLI_ERROR = re.compile(r"An error occurred \((?P<code>\w+)\) when calling the \w+ operation: (?P<message>.*)")
 
@@ -38,31 +35,7 @@ async def cli(server: TestClient[Any, Any], *args: str) -> tuple[str, str]:
 
 async def run_cli(server: TestClient[Any, Any], *args: str) -> tuple[int, str, str]:
     """``python -m awscli ecs <args>`` against ``server`` as the admin: exit status, stdout, stderr."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_ACCESS_KEY_ID": ADMIN.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": ADMIN.secret_access_key,
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "awscli",
-        "ecs",
-        *args,
-        "--endpoint-url",
-        str(server.make_url("/")),
-        "--output",
-        "json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await AwsCli(str(server.make_url("/")), region="eu-west-1").run(*args)
 
 
 async def register(

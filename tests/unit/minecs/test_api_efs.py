@@ -4,10 +4,7 @@ the setting, and the resolved NFS mount travels in the agent's assignment."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from minecs.reconciler import reconcile_once
 from minecs.settings import ControllerTuning, EfsAccessPoint, EfsFileSystem, EfsSettings
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.apiclient import Client
-from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
+from tests.unit.minecs.botoclient import AwsCli, Ecs, add_instance
 
 EFS = EfsSettings(
     {
@@ -163,26 +160,9 @@ async def test_a_service_with_an_unmapped_file_system_says_so_in_its_events(
     assert await plane.tasks.in_cluster("default") == []
 
 
-async def aws(server: Client, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+async def aws(server: Client, *args: str) -> tuple[int, str, str]:
     """The aws CLI (``python -m awscli``) against the in-process controller, signed as the admin."""
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": ADMIN.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": ADMIN.secret_access_key,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "awscli", "ecs", *args, "--endpoint-url", str(server.make_url("/"))),
-        "--output",
-        "json",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await AwsCli(str(server.make_url("/"))).run(*args)
 
 
 async def test_the_aws_cli_registers_runs_and_is_told_what_to_map(
@@ -190,23 +170,19 @@ async def test_the_aws_cli_registers_runs_and_is_told_what_to_map(
 ) -> None:
     spec = tmp_path / "td.json"
     spec.write_text(json.dumps(efs_family("cli", {"fileSystemId": "fs-9999", "rootDirectory": "/x"})))
-    code, out, err = await aws(
-        server, tmp_path, "register-task-definition", "--cli-input-json", f"file://{spec}"
-    )
+    code, out, err = await aws(server, "register-task-definition", "--cli-input-json", f"file://{spec}")
     assert code == 0, err
     assert (
         json.loads(out)["taskDefinition"]["volumes"][0]["efsVolumeConfiguration"]["fileSystemId"] == "fs-9999"
     )
-    code, _, err = await aws(server, tmp_path, "run-task", "--task-definition", "cli")
+    code, _, err = await aws(server, "run-task", "--task-definition", "cli")
     assert code != 0
     assert "(ClientException) when calling the RunTask operation" in err
     assert "fs-9999 is not mapped on this controller" in err
     assert "controller.efs.file_systems" in err
     spec.write_text(json.dumps(efs_family("cli", {"fileSystemId": "fs-1234"})))
-    code, _, err = await aws(
-        server, tmp_path, "register-task-definition", "--cli-input-json", f"file://{spec}"
-    )
+    code, _, err = await aws(server, "register-task-definition", "--cli-input-json", f"file://{spec}")
     assert code == 0, err
-    code, out, err = await aws(server, tmp_path, "run-task", "--task-definition", "cli:2")
+    code, out, err = await aws(server, "run-task", "--task-definition", "cli:2")
     assert code == 0, err
     assert json.loads(out)["tasks"][0]["taskDefinitionArn"].endswith(":task-definition/cli:2")

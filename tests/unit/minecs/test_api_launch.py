@@ -5,10 +5,7 @@ rules, and describe as ECS describes them. The words of each refusal are ECS's (
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -20,7 +17,7 @@ from minecs.model.task import DesiredStatus, TaskSnapshot, TaskStatus
 from minecs.model.wire import assignment_from_json
 from minecs.scheduling.launch import BOTH, NO_NETWORK, NOT_ASSOCIATED, NOT_FARGATE
 from tests.taskdefs import container, taskdef
-from tests.unit.minecs.botoclient import ADMIN, Ecs, add_instance
+from tests.unit.minecs.botoclient import AwsCli, Ecs, add_instance
 
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-0a1b"], "securityGroups": ["sg-9"]}}
 FARGATE_TD = taskdef(
@@ -274,31 +271,8 @@ async def test_fargate_services_describe_their_launch_and_their_tasks_follow_it(
 
 async def _aws(server: TestClient[Any, Any], *args: str) -> tuple[int, Any, str]:
     """The aws CLI (``python -m awscli``) against the in-process controller: (exit code, JSON, stderr)."""
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": ADMIN.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": ADMIN.secret_access_key,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    url = str(server.make_url("/"))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "awscli",
-        "ecs",
-        *args,
-        "--endpoint-url",
-        url,
-        "--output",
-        "json",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    return process.returncode or 0, json.loads(out) if out.strip() else None, err.decode()
+    code, out, err = await AwsCli(str(server.make_url("/"))).run(*args)
+    return code, json.loads(out) if out.strip() else None, err
 
 
 async def test_the_aws_cli_runs_fargate_tasks_and_services_and_hears_the_refusals(
