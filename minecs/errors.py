@@ -31,7 +31,7 @@ front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handl
 by hand (``ecs_code``, when set, is the code the ECS front end uses instead). ``ValidationError``
 keeps *all* problems (``FieldProblem``), because users fix a task definition faster when they see
 every error at once: the native API, ``minecs validate`` and ``apply`` show them all, while the ECS
-front end answers as ECS does, with the first problem's sentence alone (``minecs.api.answers``).
+front end answers as ECS does, with the first problem's sentence alone (``minecs.api.middleware``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class ClientError(EcsError):
 
 
 class MalformedRequestError(ClientError):
-    """The request cannot be read at all (``minecs.api.decoding``, the request guard); nothing ran."""
+    """The request cannot be read at all (``minecs.api.bodies``, the request guard); nothing ran."""
 
     ecs_code: str | None = "SerializationException"
 

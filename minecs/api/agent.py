@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from minecs.api.app import EXECS, LOGS, PLANE, POLL_WAIT
-from minecs.api.decoding import json_object
+from minecs.api.bodies import json_object
 from minecs.api.members import objects
 from minecs.controlplane.instances import Registration
 from minecs.errors import AccessDeniedError, ClientError, UnauthenticatedError

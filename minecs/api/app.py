@@ -1,7 +1,7 @@
 """The aiohttp application: its middlewares, authentication, and the route tables.
 
-Middlewares, outermost first: metrics; ``answers.refusals`` (every exception becomes an answer in
-the request's front end's shape); ``decoding.guard`` (path parameters, query and headers are
+Middlewares, outermost first: metrics; ``middleware.refusals`` (every exception becomes an answer in
+the request's front end's shape); ``bodies.guard`` (path parameters, query and headers are
 checked before any handler reads them); ``wake_on_write``.
 
 Authentication: the native API takes the admin credential as
@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from minecs.api.answers import refusals
-from minecs.api.decoding import guard
+from minecs.api.bodies import guard
 from minecs.api.metrics import ControllerMetrics
+from minecs.api.middleware import refusals
 from minecs.api.relay import Relay, Upload
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane

@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from minecs.api.decoding import printable
+from minecs.api.bodies import printable
 from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
 from minecs.api.members import member, objects, required_str, str_list
 from minecs.api.shapes import instance_shape

@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from minecs.api.decoding import printable
+from minecs.api.bodies import printable
 from minecs.errors import EcsError, FieldProblem, MinecsError, ValidationError
 from minecs.logs import get_logger
 from minecs.store import StoreError, VersionConflictError
