@@ -12,6 +12,8 @@ words in a ``Minecs-Error`` header (printable ASCII only). ``answer`` is the onl
 exception becomes a response; the ``refusals`` middleware calls it for every route, aiohttp's own
 404/405/413 included.
 
+The other middleware here, ``wake_on_write``, wakes the reconcile loop after a write that succeeded.
+
 Classification:
 
 * ``EcsError``: its status and code (the ECS front end sends statuses below 500 as 400, except 403
@@ -36,6 +38,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from minecs.api.bodies import printable
+from minecs.api.keys import READ_ONLY, REQUEST_ID, WAKE
 from minecs.errors import EcsError, FieldProblem, MinecsError, ValidationError
 from minecs.logs import get_logger
 from minecs.store import StoreError, VersionConflictError
@@ -44,8 +47,6 @@ log = get_logger(__name__)
 
 Front = Literal["ecs", "native"]
 JSON_1_1 = "application/x-amz-json-1.1"
-REQUEST_ID = web.RequestKey("request_id", str)
-"""The ``x-amzn-RequestId`` of an ECS request, set by ``refusals`` before the handler runs."""
 SERVER_FAULT = "The server failed to answer this request; the fault is logged on the controller."
 STORE_FAULT = "The controller's store failed; the request did not take effect. Try again later."
 _ECS_STATUSES_KEPT = frozenset({403, 405, 413})
@@ -142,3 +143,14 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
         return answer(exc, request)
     except Exception as exc:
         return answer(exc, request)
+
+
+@web.middleware
+async def wake_on_write(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A write that succeeded (an API change, an agent's state report) wakes the reconcile loop at once.
+
+    The reconciler's own writes do not pass through here, so it never wakes itself."""
+    response = await handler(request)
+    if request.method != "GET" and response.status < 400 and not request.get(READ_ONLY):
+        request.app[WAKE].set()
+    return response

@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from minecs.api.agent import instance_of
-from minecs.api.app import EXECS, LOGS, PLANE, require_admin
+from minecs.api.auth import instance_of, require_admin
+from minecs.api.keys import EXECS, LOGS, PLANE
 from minecs.api.relay import Upload
 from minecs.errors import (
     AgentUnavailableError,

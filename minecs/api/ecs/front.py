@@ -8,13 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.app import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY
 from minecs.api.bodies import decode_object, printable, read_body
 from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
 from minecs.api.ecs.common import OPERATIONS, Context, operation_name
 from minecs.api.ecs.shaping import Caller, shaped
 from minecs.api.ecs.sigv4 import verify
-from minecs.api.middleware import JSON_1_1, REQUEST_ID
+from minecs.api.keys import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY, REQUEST_ID
+from minecs.api.middleware import JSON_1_1
 from minecs.errors import EcsError, UnsupportedFeatureError
 from minecs.model import jsontext
 
