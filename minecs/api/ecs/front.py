@@ -15,15 +15,11 @@ from minecs.api.ecs.shaping import Caller, shaped
 from minecs.api.ecs.sigv4 import verify
 from minecs.api.keys import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY, REQUEST_ID
 from minecs.api.middleware import JSON_1_1
-from minecs.errors import EcsError, UnsupportedFeatureError
+from minecs.errors import UnknownOperationError, UnsupportedFeatureError
 from minecs.model import jsontext
 
 routes = web.RouteTableDef()
 _MODULES = (clusters, instances, misc, services, taskdefs, tasks)  # importing them registers the operations
-
-
-class UnknownOperationError(EcsError):
-    code = "UnknownOperationException"
 
 
 @routes.post("/")
