@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.common import BIN, LABEL, remove_labelled
 from bench.processes import spawn, stop
-from minecs.cli.client import admin_headers
+from minecs.adminclient import admin_headers
 from minecs.controlplane.auth import AdminCredential, load_or_create_admin
 
 AGENT_FLAGS = ("--publish-address", "127.0.0.1", "--pull-behavior", "prefer-cached", "--label", LABEL)

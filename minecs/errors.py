@@ -19,6 +19,10 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
     │   ├── NotFoundError                   the *NotFoundException family (code given per instance)
     │   ├── UnauthenticatedError            401: no or unknown credentials
     │   ├── AccessDeniedError               403: AccessDeniedException (known caller, not allowed)
+    │   ├── UnknownOperationError           an X-Amz-Target that names no operation at all
+    │   ├── MissingAuthenticationError      403: an ECS request without a SigV4 signature
+    │   ├── UnrecognizedClientError         an ECS request signed with an access key nobody issued
+    │   ├── InvalidSignatureError           403: a SigV4 signature that does not verify
     │   └── AgentUnavailableError           503: the task's agent is disconnected or did not answer
     └── DriverError               the container engine refused or failed an operation
         ├── EngineUnavailableError          no Docker Engine answers
@@ -31,7 +35,7 @@ front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handl
 by hand (``ecs_code``, when set, is the code the ECS front end uses instead). ``ValidationError``
 keeps *all* problems (``FieldProblem``), because users fix a task definition faster when they see
 every error at once: the native API, ``minecs validate`` and ``apply`` show them all, while the ECS
-front end answers as ECS does, with the first problem's sentence alone (``minecs.api.answers``).
+front end answers as ECS does, with the first problem's sentence alone (``minecs.api.middleware``).
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ class ClientError(EcsError):
 
 
 class MalformedRequestError(ClientError):
-    """The request cannot be read at all (``minecs.api.decoding``, the request guard); nothing ran."""
+    """The request cannot be read at all (``minecs.api.bodies``, the request guard); nothing ran."""
 
     ecs_code: str | None = "SerializationException"
 
@@ -119,6 +123,33 @@ class AccessDeniedError(EcsError):
     """The caller is known but may not do this (HTTP 403)."""
 
     code = "AccessDeniedException"
+    status = 403
+
+
+class UnknownOperationError(EcsError):
+    """The ECS front end's ``X-Amz-Target`` names no operation (``UnknownOperationException``)."""
+
+    code = "UnknownOperationException"
+
+
+class MissingAuthenticationError(EcsError):
+    """An ECS request carries no SigV4 signature (HTTP 403, as AWS answers)."""
+
+    code = "MissingAuthenticationTokenException"
+    status = 403
+
+
+class UnrecognizedClientError(EcsError):
+    """An ECS request is signed with an access key id nobody issued."""
+
+    code = "UnrecognizedClientException"
+    status = 400
+
+
+class InvalidSignatureError(EcsError):
+    """An ECS request's SigV4 signature is malformed, stale or does not verify (HTTP 403)."""
+
+    code = "InvalidSignatureException"
     status = 403
 
 

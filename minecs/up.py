@@ -14,11 +14,11 @@ from dataclasses import replace
 from typing import Any
 
 from agent.daemon import AgentSettings, run_agent
+from minecs.adminclient import admin_request
 from minecs.aiotasks import run_roots, sleep_or_wake
-from minecs.cli.client import admin_request
-from minecs.cli.validate import read_sources
 from minecs.controller import ControllerSettings, serve
 from minecs.errors import FieldProblem, ValidationError
+from minecs.manifestfiles import read_sources
 from minecs.manifests import raw_documents
 
 

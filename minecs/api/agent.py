@@ -7,36 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.app import EXECS, LOGS, PLANE, POLL_WAIT
-from minecs.api.decoding import json_object
+from minecs.api.auth import agent_credential, instance_of
+from minecs.api.bodies import json_object
+from minecs.api.keys import EXECS, LOGS, PLANE, POLL_WAIT
 from minecs.api.members import objects
 from minecs.controlplane.instances import Registration
-from minecs.errors import AccessDeniedError, ClientError, UnauthenticatedError
+from minecs.errors import ClientError, UnauthenticatedError
 from minecs.model.wire import snapshot_from_json, snapshot_to_json
 
 routes = web.RouteTableDef()
-
-
-def _credential(request: web.Request) -> tuple[str, str, str]:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    instance_id, _, secret = value.partition(":")
-    return (
-        scheme,
-        instance_id if scheme == "MinecsAgent" else "",
-        secret if scheme == "MinecsAgent" else value,
-    )
-
-
-async def instance_of(request: web.Request) -> str:
-    """The authenticated instance, which must be the one the path names."""
-    scheme, instance_id, secret = _credential(request)
-    if scheme != "MinecsAgent" or not instance_id:
-        raise UnauthenticatedError("Missing or wrong instance credential.")
-    await request.app[PLANE].instances.credentials.verify(instance_id, secret)
-    if request.match_info["id"] != instance_id:
-        raise AccessDeniedError("An agent may act only for its own container instance.")
-    await request.app[PLANE].instances.touch(instance_id)
-    return instance_id
 
 
 def _registration(body: dict[str, Any]) -> Registration:
@@ -59,7 +38,7 @@ def _registration(body: dict[str, Any]) -> Registration:
 @routes.post("/agent/v1/register")
 async def register(request: web.Request) -> web.Response:
     plane = request.app[PLANE]
-    scheme, instance_id, secret = _credential(request)
+    scheme, instance_id, secret = agent_credential(request)
     # Credentials first: a caller without them learns nothing, not even what a good body looks like.
     if scheme == "Bearer":
         await plane.instances.tokens.check(secret, now=datetime.now(UTC))

@@ -1,74 +1,33 @@
-"""The aiohttp application: its middlewares, authentication, and the route tables.
+"""The aiohttp application: its middlewares, its state and the route tables, put together.
 
-Middlewares, outermost first: metrics; ``answers.refusals`` (every exception becomes an answer in
-the request's front end's shape); ``decoding.guard`` (path parameters, query and headers are
-checked before any handler reads them); ``wake_on_write``.
+Middlewares, outermost first: metrics; ``middleware.refusals`` (every exception becomes an answer
+in the request's front end's shape); ``bodies.guard`` (path parameters, query and headers are
+checked before any handler reads them); ``middleware.wake_on_write``.
 
-Authentication: the native API takes the admin credential as
-``Authorization: MinecsAdmin <access key id>:<secret>``; the agent protocol takes a registration
-token (``Bearer``) on ``register`` and the instance credential (``MinecsAgent <id>:<secret>``)
-everywhere else. A missing or wrong credential is 401, a known caller acting outside its rights 403.
+Design decision: this module is the top of ``minecs.api``. It imports every route module here at
+the top, and nothing below imports it back: the route modules read the app's state through
+``minecs.api.keys`` and authenticate through ``minecs.api.auth``. Only the wiring above
+(``minecs.controller``, the tests) calls ``build_app``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from minecs.api.answers import refusals
-from minecs.api.decoding import guard
+from minecs.api import agent, native, onhost, services
+from minecs.api.bodies import guard
+from minecs.api.ecs import front
+from minecs.api.keys import ADMIN, ECS_UNSIGNED_LOOPBACK, EXECS, LOGS, PLANE, POLL_WAIT, WAKE
 from minecs.api.metrics import ControllerMetrics
-from minecs.api.relay import Relay, Upload
+from minecs.api.metrics import middleware as metrics_middleware
+from minecs.api.metrics import route as metrics_route
+from minecs.api.middleware import refusals, wake_on_write
+from minecs.api.relay import Relay
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.plane import ControlPlane
-from minecs.errors import UnauthenticatedError
-
-PLANE = web.AppKey("plane", ControlPlane)
-ADMIN = web.AppKey("admin", AdminCredential)
-POLL_WAIT = web.AppKey("poll_wait", float)
-LOGS: web.AppKey[Relay[Upload]] = web.AppKey("logs")
-EXECS: web.AppKey[Relay[web.WebSocketResponse]] = web.AppKey("execs")
-WAKE = web.AppKey("wake", asyncio.Event)
-ECS_UNSIGNED_LOOPBACK = web.AppKey("ecs_unsigned_loopback", bool)
-READ_ONLY = web.RequestKey("read_only", bool)
-"""Set on a request whose (POST) operation changes nothing, so it does not wake the reconciler."""
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@web.middleware
-async def wake_on_write(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A write that succeeded (an API change, an agent's state report) wakes the reconcile loop at once.
-
-    The reconciler's own writes do not pass through here, so it never wakes itself."""
-    response = await handler(request)
-    if request.method != "GET" and response.status < 400 and not request.get(READ_ONLY):
-        request.app[WAKE].set()
-    return response
-
-
-def require_admin(request: web.Request) -> str:
-    """Check the admin credential; the access key id that passed (the principal, for audit lines)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    key, _, secret = value.partition(":")
-    admin = request.app[ADMIN]
-    valid = (
-        scheme == "MinecsAdmin"
-        and hmac.compare_digest(_utf8(key), _utf8(admin.access_key_id))
-        and hmac.compare_digest(_utf8(secret), _utf8(admin.secret_access_key))
-    )
-    if not valid:
-        raise UnauthenticatedError("Missing or wrong admin credential.")
-    return key
-
-
-def _utf8(text: str) -> bytes:
-    """Bytes to compare in constant time (``compare_digest`` refuses non-ASCII ``str``)."""
-    return text.encode("utf-8", "surrogateescape")
 
 
 def build_app(
@@ -80,13 +39,8 @@ def build_app(
     ecs_unsigned_loopback: bool = False,
     metrics: ControllerMetrics | None = None,
 ) -> web.Application:
-    from minecs.api import agent, native, onhost, services
-    from minecs.api.ecs import front
-    from minecs.api.metrics import middleware
-    from minecs.api.metrics import route as metrics_route
-
     metrics = metrics or ControllerMetrics(CollectorRegistry())
-    app = web.Application(middlewares=[middleware(metrics), refusals, guard, wake_on_write])
+    app = web.Application(middlewares=[metrics_middleware(metrics), refusals, guard, wake_on_write])
     app[WAKE] = wake or asyncio.Event()
     app[ECS_UNSIGNED_LOOPBACK] = ecs_unsigned_loopback
     app[PLANE] = plane

@@ -6,7 +6,7 @@ naming the member's whole path (``overrides.containerOverrides[0].name: expected
 never a ``TypeError`` or ``KeyError`` from deep inside a handler. Nested members are reached with
 ``objects`` (each item of a list of objects, with its path) and the ``path=`` of the member calls.
 
-The body itself comes from ``minecs.api.decoding``: strings there are valid UTF-8 and numbers are
+The body itself comes from ``minecs.api.bodies``: strings there are valid UTF-8 and numbers are
 finite and within int64, so these checks are about shape only. ``bool`` is never an ``int`` here.
 """
 

@@ -139,7 +139,17 @@ async def cluster_states(plane: ControlPlane) -> list[ClusterState]:
 
 def families(states: Iterable[ClusterState]) -> list[Metric]:
     """The service and cluster series of one scrape (pure)."""
-    made = {
+    made = _empty_families()
+    for state in states:
+        for service in state.services:
+            _add_service(made, state.name, service)
+        _add_cluster(made, state)
+    return list(made.values())
+
+
+def _empty_families() -> dict[str, GaugeMetricFamily]:
+    """Every family of a scrape, keyed by a short name, before any series is added."""
+    return {
         "desired": GaugeMetricFamily(
             "ecs_service_desired_tasks", "The service's desiredCount.", labels=SERVICE_LABELS
         ),
@@ -171,24 +181,27 @@ def families(states: Iterable[ClusterState]) -> list[Metric]:
             labels=("cluster_name", "agent_connected"),
         ),
     }
-    for state in states:
-        for service in state.services:
-            labels = (state.name, str(service["serviceName"]))
-            made["desired"].add_metric(labels, service["desiredCount"])
-            made["running"].add_metric(labels, service["runningCount"])
-            made["pending"].add_metric(labels, service["pendingCount"])
-            made["deployments"].add_metric(labels, len(service["deployments"]))
-            rollout = service["deployments"][0].get("rolloutState") if service["deployments"] else None
-            for name in ROLLOUT_STATES:
-                made["rollout"].add_metric((*labels, name), 1 if rollout == name else 0)
-        by_status = Counter(str(t["lastStatus"]) for t in state.tasks)
-        for status in TASK_STATES:
-            made["tasks"].add_metric((state.name, status), by_status.get(status, 0))
-        made["services"].add_metric((state.name,), len(state.services))
-        connected = Counter(bool(i["agentConnected"]) for i in state.instances if i["status"] != "INACTIVE")
-        for flag in (True, False):
-            made["instances"].add_metric((state.name, str(flag).lower()), connected.get(flag, 0))
-    return list(made.values())
+
+
+def _add_service(made: dict[str, GaugeMetricFamily], cluster: str, service: Mapping[str, Any]) -> None:
+    labels = (cluster, str(service["serviceName"]))
+    made["desired"].add_metric(labels, service["desiredCount"])
+    made["running"].add_metric(labels, service["runningCount"])
+    made["pending"].add_metric(labels, service["pendingCount"])
+    made["deployments"].add_metric(labels, len(service["deployments"]))
+    rollout = service["deployments"][0].get("rolloutState") if service["deployments"] else None
+    for name in ROLLOUT_STATES:
+        made["rollout"].add_metric((*labels, name), 1 if rollout == name else 0)
+
+
+def _add_cluster(made: dict[str, GaugeMetricFamily], state: ClusterState) -> None:
+    by_status = Counter(str(t["lastStatus"]) for t in state.tasks)
+    for status in TASK_STATES:
+        made["tasks"].add_metric((state.name, status), by_status.get(status, 0))
+    made["services"].add_metric((state.name,), len(state.services))
+    connected = Counter(bool(i["agentConnected"]) for i in state.instances if i["status"] != "INACTIVE")
+    for flag in (True, False):
+        made["instances"].add_metric((state.name, str(flag).lower()), connected.get(flag, 0))
 
 
 class _Static:

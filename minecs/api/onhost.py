@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from minecs.api.agent import instance_of
-from minecs.api.app import EXECS, LOGS, PLANE, require_admin
+from minecs.api.auth import instance_of, require_admin
+from minecs.api.keys import EXECS, LOGS, PLANE
 from minecs.api.relay import Upload
 from minecs.errors import (
     AgentUnavailableError,
@@ -155,7 +155,7 @@ async def task_exec(request: web.Request) -> web.StreamResponse:
     """Run ``?command=ARG&command=ARG…`` in a task's container (``?container=&tty=1``) over a WebSocket.
 
     A refusal is the usual JSON error, which also carries ``Minecs-Error: <code>: <message>``
-    (``minecs.api.answers``), because a WebSocket client sees the status and headers of a refused
+    (``minecs.api.middleware``), because a WebSocket client sees the status and headers of a refused
     upgrade but not its body."""
     principal = require_admin(request)
     target, command = await _exec_target(request)

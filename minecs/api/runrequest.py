@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from minecs.api.decoding import printable
+from minecs.api.bodies import printable
 from minecs.api.members import member, objects, required_str, str_list
 from minecs.controlplane.tasks import MAX_COUNT, RunRequest, decode_placement
 from minecs.errors import ClientError, InvalidParameterError

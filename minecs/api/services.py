@@ -13,8 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.app import PLANE, require_admin
-from minecs.api.decoding import json_object
+from minecs.api.auth import require_admin
+from minecs.api.bodies import json_object
+from minecs.api.keys import PLANE
 from minecs.api.members import member
 from minecs.model.task import service_of
 

@@ -18,7 +18,7 @@ JSON body holding both front ends' members (``{"__type", "code", "message"}``), 
 about the route is known when the request line itself is what failed; a botocore client reads
 ``__type``, a native one ``code``. It is logged as one ``bad http request`` line at info, without
 a traceback. A handler fault that escapes every middleware (there should be none: see
-``minecs.api.answers``) is 500 ``ServerException`` in the same shape, logged with its traceback.
+``minecs.api.middleware``) is 500 ``ServerException`` in the same shape, logged with its traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 from aiohttp import http_exceptions, web
 from aiohttp.web_request import BaseRequest
 
-from minecs.api.answers import SERVER_FAULT
+from minecs.api.middleware import SERVER_FAULT
 from minecs.logs import get_logger
 
 log = get_logger(__name__)

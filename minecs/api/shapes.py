@@ -3,9 +3,9 @@
 The store keeps a few members for itself (a task's report ``seq``, its reservation and placement
 inputs, the NFS mounts of its EFS volumes, an instance's ``lastSeen``, a service's last COMPLETED
 deployment); the native API hides them here and alone shows ``placementReason`` (why a task waits
-for capacity). The ECS front end uses these too, for which tags it shows, and then filters every
-answer to ECS's own model (``minecs.api.ecs.shaping``), so a bookkeeping member missing from this
-list still never reaches an ECS client.
+for capacity). The native API alone uses these: the ECS front end shapes its answers once, by
+ECS's own model (``minecs.api.ecs.shaping``, an allow-list), so a bookkeeping member never reaches
+an ECS client whether or not it is listed here.
 """
 
 from __future__ import annotations

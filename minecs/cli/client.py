@@ -13,13 +13,12 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from minecs import settings
-from minecs.controlplane.auth import load_or_create_admin
+from minecs.adminclient import admin_headers, admin_request
 from minecs.controlplane.services import is_steady
 from minecs.errors import MinecsError
 
@@ -29,28 +28,6 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:7450"
 def endpoint_of(args: argparse.Namespace) -> str:
     """``--endpoint``, else ``MINECS_ENDPOINT``, else the local controller."""
     return getattr(args, "endpoint", None) or os.environ.get("MINECS_ENDPOINT") or DEFAULT_ENDPOINT
-
-
-def admin_headers(data_dir: Path) -> dict[str, str]:
-    """The native API's admin ``Authorization`` header, from the environment's pair or the data dir's file."""
-    admin = load_or_create_admin(data_dir)
-    return {"Authorization": f"MinecsAdmin {admin.access_key_id}:{admin.secret_access_key}"}
-
-
-async def admin_request(endpoint: str, data_dir: Path, method: str, path: str, body: Any = None) -> Any:
-    """One call to the controller's native API as the admin; a refusal or no answer is a MinecsError."""
-    headers = admin_headers(data_dir)
-    try:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.request(method, endpoint.rstrip("/") + path, json=body, headers=headers) as response,
-        ):
-            payload = await response.json(content_type=None)
-    except (aiohttp.ClientError, ValueError) as exc:
-        raise MinecsError(f"controller {endpoint} unreachable: {exc}") from exc
-    if response.status >= 400:
-        raise MinecsError(f"{payload.get('code')}: {payload.get('message')}")
-    return payload
 
 
 async def admin_stream(
@@ -89,8 +66,8 @@ async def create_token(args: argparse.Namespace, config: settings.Settings) -> i
 
 async def apply_files(args: argparse.Namespace, config: settings.Settings) -> int:
     """``minecs apply -f PATH... [--wait]``: validate locally, apply on the controller, report each object."""
-    from minecs.cli.validate import read_sources
     from minecs.errors import FieldProblem, ValidationError
+    from minecs.manifestfiles import read_sources
     from minecs.manifests import parse_text, raw_documents
 
     problems: list[FieldProblem] = []

@@ -32,7 +32,8 @@ from urllib.parse import quote, urlencode
 import aiohttp
 
 from minecs import settings
-from minecs.cli.client import admin_headers, endpoint_of
+from minecs.adminclient import admin_headers
+from minecs.cli.client import endpoint_of
 from minecs.errors import MinecsError
 
 STDIN, STDOUT, STDERR = 0, 1, 2

@@ -137,8 +137,8 @@ async def delete_objects(args: argparse.Namespace, config: settings.Settings) ->
 
 
 def _targets_from_files(paths: list[str]) -> list[tuple[str | None, str | None]]:
-    from minecs.cli.validate import read_sources
     from minecs.errors import FieldProblem, ValidationError
+    from minecs.manifestfiles import read_sources
     from minecs.manifests import Kind, parse_text
 
     problems: list[FieldProblem] = []

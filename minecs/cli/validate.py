@@ -1,8 +1,8 @@
 """``minecs validate -f PATH...``: read files, parse every document, say what is valid and what is not.
 
-This module owns the file I/O (``minecs.manifests`` is pure). ``-f DIR`` takes the directory's
-``.yaml``, ``.yml`` and ``.json`` files in name order, not recursively, as ``kubectl -f DIR`` does;
-``-f -`` reads standard input. Output:
+Files are read by ``minecs.manifestfiles`` (``minecs.manifests`` is pure). ``-f DIR`` takes the
+directory's ``.yaml``, ``.yml`` and ``.json`` files in name order, not recursively, as ``kubectl -f
+DIR`` does; ``-f -`` reads standard input. Output:
 
 * summary (default): one line per valid object, ``TaskDefinition/web  valid  (...)  web.yaml:doc#1``;
 * ``-o json``: the normalised ECS JSON of each valid object, one pretty JSON document after another,
@@ -13,17 +13,15 @@ This module owns the file I/O (``minecs.manifests`` is pure). ``-f DIR`` takes t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TextIO
 
 from minecs.errors import FieldProblem, ValidationError
+from minecs.manifestfiles import read_sources
 from minecs.manifests import Document, parse_text
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
 from minecs.model.taskdef import TaskDefinitionSpec
-
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def run_validate(paths: Sequence[str], output: str, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -48,25 +46,6 @@ def run_validate(paths: Sequence[str], output: str, stdin: TextIO, stdout: TextI
         print("no objects found", file=stderr)
         return 1
     return 0
-
-
-def read_sources(
-    paths: Sequence[str], stdin: TextIO, problems: list[FieldProblem]
-) -> Iterator[tuple[str, str]]:
-    """(display name, text) for every file the paths name; unreadable paths become problems."""
-    for raw in paths:
-        if raw == "-":
-            yield "<stdin>", stdin.read()
-            continue
-        path = Path(raw)
-        files = (
-            sorted(p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES) if path.is_dir() else [path]
-        )
-        for file in files:
-            try:
-                yield str(file), file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(FieldProblem("", f"cannot read file: {exc}", source=str(file)))
 
 
 def describe(doc: Document) -> str:

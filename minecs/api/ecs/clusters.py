@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, failures, operation, page, references
+from minecs.api.ecs.common import Body, Context, failures, operation, page, references, tagged
 from minecs.api.members import member, required_str, str_list
 from minecs.validation.service import parse_cluster, parse_cluster_settings
 
@@ -68,6 +68,4 @@ async def _shown(ctx: Context, cluster: Mapping[str, Any], *, tags: bool, statis
     shown.setdefault("settings", [])
     if statistics:
         shown["statistics"] = [{"name": k, "value": str(v)} for k, v in counts.items()]
-    if not tags:
-        shown.pop("tags", None)
-    return shown
+    return tagged(shown, tags)

@@ -3,8 +3,10 @@
 An operation is ``async def op(ctx, body) -> dict`` registered under its ECS name with
 ``@operation("RunTask")``; ``read_only`` marks the ones that change nothing (they do not wake the
 reconciler). Members are read through ``minecs.api.members``. Handlers call the same service layer
-as the native API (``ctx.plane``) and return the ECS response shape; the service layer's
-bookkeeping members are stripped in ``minecs.api.shapes``.
+as the native API (``ctx.plane``) and return the ECS response shape; the front end then shapes
+the answer once, by ECS's model (``shaping``), which leaves out the service layer's bookkeeping.
+Tags are the one member the model has that an answer may still leave out (``include: TAGS``):
+``tagged`` is that rule.
 
 Pagination is keyset pagination: ``nextToken`` is an opaque, url-safe encoding of the *position*
 of the last item returned (its sort key), and the next page starts strictly after it, so a page
@@ -163,3 +165,8 @@ async def scanned(
 
 def failures(found: Sequence[Failure]) -> list[Body]:
     return [{"arn": f.arn, "reason": f.reason} for f in found]
+
+
+def tagged(found: Mapping[str, Any], tags: bool) -> dict[str, Any]:
+    """``found`` as shown: with its ``tags`` only when the caller asked for them (``include: TAGS``)."""
+    return dict(found) if tags else {k: v for k, v in found.items() if k != "tags"}

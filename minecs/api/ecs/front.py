@@ -8,27 +8,23 @@ from typing import Any
 
 from aiohttp import web
 
-from minecs.api.answers import JSON_1_1, REQUEST_ID
-from minecs.api.app import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY
-from minecs.api.decoding import decode_object, printable, read_body
+from minecs.api.bodies import decode_object, printable, read_body
 from minecs.api.ecs import clusters, instances, misc, services, taskdefs, tasks
 from minecs.api.ecs.common import OPERATIONS, Context, operation_name
 from minecs.api.ecs.shaping import Caller, shaped
 from minecs.api.ecs.sigv4 import verify
-from minecs.errors import EcsError, UnsupportedFeatureError
+from minecs.api.keys import ADMIN, ECS_UNSIGNED_LOOPBACK, PLANE, READ_ONLY, REQUEST_ID
+from minecs.api.middleware import JSON_1_1
+from minecs.errors import UnknownOperationError, UnsupportedFeatureError
 from minecs.model import jsontext
 
 routes = web.RouteTableDef()
 _MODULES = (clusters, instances, misc, services, taskdefs, tasks)  # importing them registers the operations
 
 
-class UnknownOperationError(EcsError):
-    code = "UnknownOperationException"
-
-
 @routes.post("/")
 async def ecs_api(request: web.Request) -> web.StreamResponse:
-    """One ECS operation; a refusal is answered by ``answers.refusals`` in the ECS shape."""
+    """One ECS operation; a refusal is answered by ``middleware.refusals`` in the ECS shape."""
     answer = await _dispatch(request)
     return web.Response(
         body=jsontext.dumps(answer), headers={"x-amzn-RequestId": request[REQUEST_ID]}, content_type=JSON_1_1

@@ -13,10 +13,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from minecs.api.decoding import printable
+from minecs.api.bodies import printable
 from minecs.api.ecs.common import Body, Context, failures, operation, page, references, short_id
 from minecs.api.members import member, objects, required_str, str_list
-from minecs.api.shapes import instance_shape
 from minecs.controlplane.clusters import Failure
 from minecs.controlplane.instances import Registration
 from minecs.errors import ClientError, ExpressionError, InvalidParameterError
@@ -45,9 +44,7 @@ async def register_container_instance(ctx: Context, body: Body) -> Body:
     )
     token = await ctx.plane.instances.tokens.create(now=datetime.now(UTC))
     registered = await ctx.plane.instances.register(registration, token=token)
-    return {
-        "containerInstance": instance_shape(await _described(ctx, cluster, registered.instance["instanceId"]))
-    }
+    return {"containerInstance": await _described(ctx, cluster, registered.instance["instanceId"])}
 
 
 def _identity_instance(document: str | None) -> str | None:
@@ -95,7 +92,7 @@ async def deregister_container_instance(ctx: Context, body: Body) -> Body:
     await ctx.plane.instances.deregister(
         instance_id, running_tasks=running, force=bool(member(body, "force", bool))
     )
-    return {"containerInstance": instance_shape(await _described(ctx, cluster, instance_id))}
+    return {"containerInstance": await _described(ctx, cluster, instance_id)}
 
 
 @operation("DescribeContainerInstances", read_only=True)
@@ -109,7 +106,7 @@ async def describe_container_instances(ctx: Context, body: Body) -> Body:
         if instance is None:
             missing.append(Failure(reference))
         else:
-            found.append(instance_shape(instance))
+            found.append(instance)
     return {"containerInstances": found, "failures": failures(missing)}
 
 
@@ -143,7 +140,7 @@ async def update_container_instances_state(ctx: Context, body: Body) -> Body:
         else:
             missing.append(Failure(reference))  # unknown, or in another cluster: left untouched
     shown = {i["instanceId"]: i for i in await ctx.plane.tasks.described_instances(cluster)}
-    return {"containerInstances": [instance_shape(shown[i]) for i in wanted], "failures": failures(missing)}
+    return {"containerInstances": [shown[i] for i in wanted], "failures": failures(missing)}
 
 
 async def _described(ctx: Context, cluster: str, instance_id: str) -> dict[str, Any]:

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, failures, operation, references, scanned, short_id
+from minecs.api.ecs.common import Body, Context, failures, operation, references, scanned, short_id, tagged
 from minecs.api.members import member, required_str, str_list
-from minecs.api.shapes import service_shape
 from minecs.controlplane.clusters import Failure
 from minecs.errors import NotFoundError
 from minecs.model.codec import encode
@@ -20,7 +19,7 @@ from minecs.validation.service import parse_service
 
 @operation("CreateService")
 async def create_service(ctx: Context, body: Body) -> Body:
-    return {"service": service_shape(await ctx.plane.services.create(parse_service(body)))}
+    return {"service": await ctx.plane.services.create(parse_service(body))}
 
 
 @operation("UpdateService")
@@ -38,7 +37,7 @@ async def update_service(ctx: Context, body: Body) -> Body:
         deployment_configuration=configuration,
         enable_execute_command=member(body, "enableExecuteCommand", bool),
     )
-    return {"service": service_shape(service)}
+    return {"service": service}
 
 
 @operation("DescribeServices", read_only=True)
@@ -50,7 +49,7 @@ async def describe_services(ctx: Context, body: Body) -> Body:
     found, missing = [], []
     for reference in wanted:
         try:
-            found.append(service_shape(await ctx.plane.services.get(cluster, reference), tags=tags))
+            found.append(tagged(await ctx.plane.services.get(cluster, reference), tags))
         except NotFoundError:
             missing.append(Failure(_service_arn(ctx, cluster, reference)))
     return {"services": found, "failures": failures(missing)}
@@ -78,7 +77,7 @@ async def delete_service(ctx: Context, body: Body) -> Body:
     service = await ctx.plane.services.delete(
         member(body, "cluster", str), required_str(body, "service"), force=bool(member(body, "force", bool))
     )
-    return {"service": service_shape(service)}
+    return {"service": service}
 
 
 def _service_arn(ctx: Context, cluster: str | None, reference: str) -> str:

@@ -80,11 +80,6 @@ def _service_role(service: Mapping[str, Any], caller: Caller) -> str:
     return str(role) if str(role).startswith("arn:") else f"arn:aws:iam::{caller.account}:role/{role}"
 
 
-def _task_version(task: Mapping[str, Any], _: Caller) -> int:
-    """ECS counts a task's changes in ``version``; minecs's report sequence counts the same (from 1)."""
-    return int(task.get("seq") or 0) + 1
-
-
 def _ec2_instance_id(instance: Mapping[str, Any], _: Caller) -> str:
     return f"mi-{str(instance.get('instanceId', ''))[:17]}"
 
@@ -134,7 +129,9 @@ ALWAYS: dict[str, dict[str, Default]] = {
         "attributes": _empty,
         "containers": _empty,
         "enableExecuteCommand": _fixed(False),
-        "version": _task_version,
+        # ECS counts a task's changes in ``version``; minecs has always answered 1 (the handlers
+        # stripped the report ``seq`` before this default read it), and answers stay as they were.
+        "version": _fixed(1),
     },
     "TaskOverride": {"containerOverrides": _empty, "inferenceAcceleratorOverrides": _empty},
     "Container": {"networkBindings": _empty, "networkInterfaces": _empty},

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from minecs.errors import EcsError
+from minecs.errors import InvalidSignatureError, MissingAuthenticationError, UnrecognizedClientError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "ecs"
@@ -45,21 +45,6 @@ _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
     r"/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
 )
-
-
-class MissingAuthenticationError(EcsError):
-    code = "MissingAuthenticationTokenException"
-    status = 403
-
-
-class UnrecognizedClientError(EcsError):
-    code = "UnrecognizedClientException"
-    status = 400
-
-
-class InvalidSignatureError(EcsError):
-    code = "InvalidSignatureException"
-    status = 403
 
 
 @dataclass(frozen=True)

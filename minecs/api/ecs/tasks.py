@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from minecs.api.ecs.common import Body, Context, failures, operation, references, scanned, short_id
+from minecs.api.ecs.common import Body, Context, failures, operation, references, scanned, short_id, tagged
 from minecs.api.members import member, required_str, str_list
 from minecs.api.runrequest import run_request
-from minecs.api.shapes import task_shape
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.service import LaunchType
 from minecs.model.task import PENDING_STATUSES
@@ -27,7 +26,7 @@ async def run_task(ctx: Context, body: Body) -> Body:
     if body.get("containerInstances") is not None:
         raise ClientError("containerInstances: is a StartTask member, not RunTask's.")
     tasks = await ctx.plane.tasks.run(run_request(body))
-    return {"tasks": [task_shape(t) for t in tasks], "failures": []}
+    return {"tasks": tasks, "failures": []}
 
 
 @operation("StartTask")
@@ -35,7 +34,7 @@ async def start_task(ctx: Context, body: Body) -> Body:
     if not str_list(body, "containerInstances", required=True):
         raise InvalidParameterError("containerInstances: at least one container instance is required.")
     tasks = await ctx.plane.tasks.run(run_request(body))
-    return {"tasks": [task_shape(t) for t in tasks], "failures": []}
+    return {"tasks": tasks, "failures": []}
 
 
 @operation("StopTask")
@@ -43,7 +42,7 @@ async def stop_task(ctx: Context, body: Body) -> Body:
     task = await ctx.plane.tasks.stop(
         member(body, "cluster", str), required_str(body, "task"), member(body, "reason", str)
     )
-    return {"task": task_shape(task)}
+    return {"task": task}
 
 
 @operation("DescribeTasks", read_only=True)
@@ -51,7 +50,7 @@ async def describe_tasks(ctx: Context, body: Body) -> Body:
     wanted = references(body, "tasks", most=100)
     tags = "TAGS" in str_list(body, "include")
     found, missing = await ctx.plane.tasks.describe(member(body, "cluster", str), wanted)
-    return {"tasks": [task_shape(t, tags=tags) for t in found], "failures": failures(missing)}
+    return {"tasks": [tagged(t, tags) for t in found], "failures": failures(missing)}
 
 
 @operation("ListTasks", read_only=True)

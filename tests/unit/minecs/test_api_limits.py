@@ -14,8 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDict
 
 from minecs.api.app import build_app
-from minecs.api.ecs.sigv4 import InvalidSignatureError, verify
+from minecs.api.ecs.sigv4 import verify
 from minecs.controlplane.plane import ControlPlane
+from minecs.errors import InvalidSignatureError
 from minecs.store import StoreError
 from minecs.store.sqlite import SqliteStore
 from tests.taskdefs import container, taskdef

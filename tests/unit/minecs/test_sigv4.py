@@ -11,7 +11,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from multidict import CIMultiDict
 
-from minecs.api.ecs.sigv4 import InvalidSignatureError, verify
+from minecs.api.ecs.sigv4 import verify
+from minecs.errors import InvalidSignatureError
 
 KEY, SECRET = "AKIDSIGV4TEST", "sigv4-test-secret"
 

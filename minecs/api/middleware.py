@@ -9,8 +9,12 @@ ignore); every other path is the native API
 (``/v1``, ``/agent/v1``, unknown paths), answered ``{"code", "message"}`` (plus ``problems`` for a
 ``ValidationError``) and, because a refused WebSocket upgrade shows only its headers, the same
 words in a ``Minecs-Error`` header (printable ASCII only). ``answer`` is the only place an
-exception becomes a response; the ``refusals`` middleware calls it for every route, aiohttp's own
-404/405/413 included.
+exception becomes a response, through one function per wire format (``ecs_response``,
+``native_response``); the ``refusals`` middleware calls it for every route, aiohttp's own
+404/405/413 included. (A request aiohttp cannot even parse never reaches the app: its answer is
+``minecs.api.serving``'s, in both shapes at once, since no route is known.)
+
+The other middleware here, ``wake_on_write``, wakes the reconcile loop after a write that succeeded.
 
 Classification:
 
@@ -35,7 +39,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from minecs.api.decoding import printable
+from minecs.api.bodies import printable
+from minecs.api.keys import READ_ONLY, REQUEST_ID, WAKE
 from minecs.errors import EcsError, FieldProblem, MinecsError, ValidationError
 from minecs.logs import get_logger
 from minecs.store import StoreError, VersionConflictError
@@ -44,8 +49,6 @@ log = get_logger(__name__)
 
 Front = Literal["ecs", "native"]
 JSON_1_1 = "application/x-amz-json-1.1"
-REQUEST_ID = web.RequestKey("request_id", str)
-"""The ``x-amzn-RequestId`` of an ECS request, set by ``refusals`` before the handler runs."""
 SERVER_FAULT = "The server failed to answer this request; the fault is logged on the controller."
 STORE_FAULT = "The controller's store failed; the request did not take effect. Try again later."
 _ECS_STATUSES_KEPT = frozenset({403, 405, 413})
@@ -93,11 +96,15 @@ def _http_refusal(exc: web.HTTPException, method: str, path: str) -> Refusal:
     return Refusal(exc.status, "ClientException", exc.reason)
 
 
-def native_body(refusal: Refusal) -> dict[str, Any]:
+def native_response(refusal: Refusal) -> web.Response:
+    """The refusal as the native API sends it: ``{"code", "message"}`` (and ``problems``), the same in a header."""
     body: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
     if refusal.problems:
         body["problems"] = _problems(refusal.problems)
-    return body
+    refused = web.json_response(body, status=refusal.status)
+    # A WebSocket client (minecs exec) sees a refused upgrade's status and headers, not its body.
+    refused.headers["Minecs-Error"] = printable(f"{refusal.code}: {refusal.message}", most=MAX_HEADER_TEXT)
+    return refused
 
 
 def _problems(problems: tuple[FieldProblem, ...]) -> list[dict[str, str]]:
@@ -120,13 +127,11 @@ def ecs_response(refusal: Refusal, request_id: str) -> web.Response:
 
 
 def answer(exc: BaseException, request: web.Request) -> web.Response:
+    """``exc`` classified once, then rendered by its front end's one function (``refusals`` calls this)."""
     refusal = refusal_of(exc, method=request.method, path=request.path)
     if front_of(request.method, request.path, request.headers) == "ecs":
         return ecs_response(refusal, request.get(REQUEST_ID) or str(uuid.uuid4()))
-    refused = web.json_response(native_body(refusal), status=refusal.status)
-    # A WebSocket client (minecs exec) sees a refused upgrade's status and headers, not its body.
-    refused.headers["Minecs-Error"] = printable(f"{refusal.code}: {refusal.message}", most=MAX_HEADER_TEXT)
-    return refused
+    return native_response(refusal)
 
 
 @web.middleware
@@ -142,3 +147,14 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
         return answer(exc, request)
     except Exception as exc:
         return answer(exc, request)
+
+
+@web.middleware
+async def wake_on_write(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A write that succeeded (an API change, an agent's state report) wakes the reconcile loop at once.
+
+    The reconciler's own writes do not pass through here, so it never wakes itself."""
+    response = await handler(request)
+    if request.method != "GET" and response.status < 400 and not request.get(READ_ONLY):
+        request.app[WAKE].set()
+    return response
