@@ -28,8 +28,8 @@ from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
 from minecs.model.efs import nfs_from_json, nfs_to_json
+from minecs.model.placement import PlacementConstraintType, PlacementStrategyType
 from minecs.model.registered import to_json as taskdef_to_json
-from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 from minecs.model.task import (
     PENDING_STATUSES,
     USER_STOP_REASON,

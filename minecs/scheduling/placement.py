@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from minecs.model.expression import matches, parse_expression
-from minecs.model.service import PlacementConstraintType, PlacementStrategyType
+from minecs.model.placement import PlacementConstraintType, PlacementStrategyType
 
 
 @dataclass(frozen=True)

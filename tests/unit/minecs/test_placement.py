@@ -8,8 +8,8 @@ import pytest
 
 from minecs.errors import ExpressionError
 from minecs.model.expression import matches, parse_expression
-from minecs.model.service import PlacementConstraintType as ConstraintType
-from minecs.model.service import PlacementStrategyType as StrategyType
+from minecs.model.placement import PlacementConstraintType as ConstraintType
+from minecs.model.placement import PlacementStrategyType as StrategyType
 from minecs.scheduling.placement import (
     Candidate,
     Constraint,
