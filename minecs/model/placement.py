@@ -1,4 +1,10 @@
-"""Task placement's shapes: the constraint and strategy types of a service and RunTask, and their enums.
+"""Task placement's shapes, one of each: the constraint and strategy types and their enums.
+
+ECS names two constraint shapes (``TaskDefinitionPlacementConstraint`` and ``PlacementConstraint``)
+with the same members; only the types they allow differ: a task definition's allows ``memberOf``,
+a service's and RunTask's allow ``distinctInstance`` and ``memberOf``. Here they are one type, held
+by the task definition and the service alike; which types a task definition may use is a rule of
+``minecs.validation`` (``TASK_DEFINITION_ENUMS``), worded as the codec words any enum.
 
 The dataclasses are the wire shapes (every member optional, as the ECS model has them, so
 validation can name what is missing).

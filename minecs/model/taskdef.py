@@ -24,6 +24,7 @@ from typing import Any
 
 from minecs.model.codec import REQUIRED
 from minecs.model.efs import EfsVolumeConfiguration
+from minecs.model.placement import PlacementConstraint
 
 
 class NetworkMode(StrEnum):
@@ -133,10 +134,6 @@ class ResourceType(StrEnum):
 class FirelensType(StrEnum):
     FLUENTD = "fluentd"
     FLUENTBIT = "fluentbit"
-
-
-class PlacementConstraintType(StrEnum):
-    MEMBER_OF = "memberOf"
 
 
 class ProxyType(StrEnum):
@@ -404,12 +401,6 @@ class Volume:
 
 
 @dataclass(frozen=True)
-class TaskDefinitionPlacementConstraint:
-    type: PlacementConstraintType | None = None
-    expression: str | None = None
-
-
-@dataclass(frozen=True)
 class Tag:
     key: str | None = None
     value: str | None = None
@@ -460,7 +451,7 @@ class TaskDefinitionSpec:
     execution_role_arn: str | None = None
     network_mode: NetworkMode = NetworkMode.BRIDGE
     volumes: tuple[Volume, ...] = ()
-    placement_constraints: tuple[TaskDefinitionPlacementConstraint, ...] = ()
+    placement_constraints: tuple[PlacementConstraint, ...] = ()
     requires_compatibilities: tuple[Compatibility, ...] = ()
     cpu: str | None = field(default=None, metadata=_UNITS)
     memory: str | None = field(default=None, metadata=_UNITS)

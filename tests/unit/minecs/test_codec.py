@@ -71,6 +71,18 @@ def test_enum_values_are_checked_with_the_aws_wording() -> None:
     ]
 
 
+def test_a_narrowed_enum_takes_only_the_values_the_caller_allows() -> None:
+    narrowed = Decoder(narrowed={TransportProtocol: (TransportProtocol.TCP,)})
+    assert narrowed.decode(PortMapping, {"protocol": "tcp"}).protocol is TransportProtocol.TCP
+    narrowed.decode(PortMapping, {"protocol": "udp"})
+    assert [(p.path, p.message) for p in narrowed.problems] == [
+        (
+            "protocol",
+            "Value 'udp' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: [tcp]",
+        )
+    ]
+
+
 def test_nested_paths_and_every_problem_is_reported() -> None:
     _, found = decode(
         TaskDefinitionSpec,
