@@ -6,14 +6,19 @@ a service's and RunTask's allow ``distinctInstance`` and ``memberOf``. Here they
 by the task definition and the service alike; which types a task definition may use is a rule of
 ``minecs.validation`` (``TASK_DEFINITION_ENUMS``), worded as the codec words any enum.
 
-The dataclasses are the wire shapes (every member optional, as the ECS model has them, so
-validation can name what is missing).
+Design decision: the dataclasses are the wire shapes (every member optional, as the ECS model has
+them, so validation can name what is missing), and placement (``minecs.scheduling.placement``) reads
+the same ones. ``placement_constraint`` is how a constraint is made from a request or a stored task:
+it parses a ``memberOf`` expression there, so a bad one is refused where it enters
+(``ExpressionError``), never met later while placing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from minecs.model.expression import parse_expression
 
 
 class PlacementConstraintType(StrEnum):
@@ -37,3 +42,11 @@ class PlacementConstraint:
 class PlacementStrategy:
     type: PlacementStrategyType | None = None
     field: str | None = None
+
+
+def placement_constraint(type_: PlacementConstraintType, expression: str = "") -> PlacementConstraint:
+    """A constraint placement can act on; a ``memberOf`` expression it cannot read raises
+    ``ExpressionError`` here."""
+    if type_ is PlacementConstraintType.MEMBER_OF:
+        parse_expression(expression)
+    return PlacementConstraint(type_, expression)
