@@ -39,6 +39,16 @@ from minecs.errors import FieldProblem
 T = TypeVar("T")
 
 REQUIRED: Mapping[str, Any] = {"required": True}
+StringMap = Mapping[str, str]
+"""A member holding a string map (``dockerLabels``, ``options``, ...)."""
+
+
+def required(default: Any = "") -> Any:
+    """A dataclass field for a member the ECS API model requires; ``default`` is the stand-in a bad
+    document decodes to."""
+    return dataclasses.field(default=default, metadata=REQUIRED)
+
+
 _PY_TYPE_NAMES = {str: "<class 'str'>", int: "<class 'int'>", bool: "<class 'bool'>"}
 
 

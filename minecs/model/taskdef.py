@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from minecs.model.codec import REQUIRED
+from minecs.model.codec import StringMap, required
 from minecs.model.efs import EfsVolumeConfiguration
 from minecs.model.placement import PlacementConstraint
 
@@ -164,13 +164,6 @@ class IsolationMode(StrEnum):
     CONFIDENTIAL_SANDBOX = "CONFIDENTIAL_SANDBOX"
 
 
-StringMap = Mapping[str, str]
-
-
-def _req(default: Any = "") -> Any:
-    return field(default=default, metadata=REQUIRED)
-
-
 # ---------------------------------------------------------------------------- container members
 
 
@@ -192,15 +185,15 @@ class PortMapping:
 
 @dataclass(frozen=True)
 class RestartPolicy:
-    enabled: bool = _req(False)
+    enabled: bool = required(False)
     ignored_exit_codes: tuple[int, ...] = ()
     restart_attempt_period: int = 300
 
 
 @dataclass(frozen=True)
 class EnvironmentFile:
-    value: str = _req()
-    type: EnvironmentFileType = _req(EnvironmentFileType.S3)
+    value: str = required()
+    type: EnvironmentFileType = required(EnvironmentFileType.S3)
 
 
 @dataclass(frozen=True)
@@ -224,15 +217,15 @@ class KernelCapabilities:
 
 @dataclass(frozen=True)
 class Device:
-    host_path: str = _req()
+    host_path: str = required()
     container_path: str | None = None
     permissions: tuple[DevicePermission, ...] = ()
 
 
 @dataclass(frozen=True)
 class Tmpfs:
-    container_path: str = _req()
-    size: int = _req(0)
+    container_path: str = required()
+    size: int = required(0)
     mount_options: tuple[str, ...] = ()
 
 
@@ -249,39 +242,39 @@ class LinuxParameters:
 
 @dataclass(frozen=True)
 class Secret:
-    name: str = _req()
-    value_from: str = _req()
+    name: str = required()
+    value_from: str = required()
 
 
 @dataclass(frozen=True)
 class ContainerDependency:
-    container_name: str = _req()
-    condition: ContainerCondition = _req(ContainerCondition.START)
+    container_name: str = required()
+    condition: ContainerCondition = required(ContainerCondition.START)
 
 
 @dataclass(frozen=True)
 class HostEntry:
-    hostname: str = _req()
-    ip_address: str = _req()
+    hostname: str = required()
+    ip_address: str = required()
 
 
 @dataclass(frozen=True)
 class Ulimit:
-    name: UlimitName = _req(UlimitName.NOFILE)
-    soft_limit: int = _req(0)
-    hard_limit: int = _req(0)
+    name: UlimitName = required(UlimitName.NOFILE)
+    soft_limit: int = required(0)
+    hard_limit: int = required(0)
 
 
 @dataclass(frozen=True)
 class LogConfiguration:
-    log_driver: LogDriver = _req(LogDriver.JSON_FILE)
+    log_driver: LogDriver = required(LogDriver.JSON_FILE)
     options: StringMap = field(default_factory=dict)
     secret_options: tuple[Secret, ...] = ()
 
 
 @dataclass(frozen=True)
 class HealthCheck:
-    command: tuple[str, ...] = _req(())
+    command: tuple[str, ...] = required(())
     interval: int = 30
     timeout: int = 5
     retries: int = 3
@@ -296,7 +289,7 @@ class SystemControl:
 
 @dataclass(frozen=True)
 class NvidiaMpsAllocation:
-    memory: int = _req(0)
+    memory: int = required(0)
     max_compute_percent: int | None = None
 
 
@@ -307,20 +300,20 @@ class SharingStrategy:
 
 @dataclass(frozen=True)
 class ResourceRequirement:
-    type: ResourceType = _req(ResourceType.GPU)
+    type: ResourceType = required(ResourceType.GPU)
     value: str | None = None
     sharing_strategy: SharingStrategy | None = None
 
 
 @dataclass(frozen=True)
 class FirelensConfiguration:
-    type: FirelensType = _req(FirelensType.FLUENTBIT)
+    type: FirelensType = required(FirelensType.FLUENTBIT)
     options: StringMap = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RepositoryCredentials:
-    credentials_parameter: str = _req()
+    credentials_parameter: str = required()
 
 
 @dataclass(frozen=True)
@@ -408,15 +401,15 @@ class Tag:
 
 @dataclass(frozen=True)
 class ProxyConfiguration:
-    container_name: str = _req()
+    container_name: str = required()
     type: ProxyType | None = None
     properties: tuple[KeyValuePair, ...] = ()
 
 
 @dataclass(frozen=True)
 class InferenceAccelerator:
-    device_name: str = _req()
-    device_type: str = _req()
+    device_name: str = required()
+    device_type: str = required()
 
 
 @dataclass(frozen=True)
@@ -432,7 +425,7 @@ class RuntimePlatform:
 
 @dataclass(frozen=True)
 class TrustedExecutionConfiguration:
-    isolation_mode: IsolationMode = _req(IsolationMode.SHARED)
+    isolation_mode: IsolationMode = required(IsolationMode.SHARED)
     attestation_policy: str | None = None
 
 
@@ -445,8 +438,8 @@ _UNITS: Mapping[str, Any] = {"units": True}
 class TaskDefinitionSpec:
     """The ``RegisterTaskDefinition`` request."""
 
-    family: str = _req()
-    container_definitions: tuple[ContainerDefinition, ...] = _req(())
+    family: str = required()
+    container_definitions: tuple[ContainerDefinition, ...] = required(())
     task_role_arn: str | None = None
     execution_role_arn: str | None = None
     network_mode: NetworkMode = NetworkMode.BRIDGE
@@ -471,7 +464,7 @@ class TaskDefinitionSpec:
 
 @dataclass(frozen=True)
 class Attribute:
-    name: str = _req()
+    name: str = required()
     value: str | None = None
     target_type: str | None = None
     target_id: str | None = None
