@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-from minecs.model.taskdef import Compatibility, ContainerDefinition, HealthCheck, TaskDefinitionSpec
+from minecs.model.containerdef import ContainerDefinition, HealthCheck
+from minecs.model.taskdef import Compatibility, TaskDefinitionSpec
 from minecs.validation.report import INVALID_PARAMETER, Report, container_path, in_range
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")

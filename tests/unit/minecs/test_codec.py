@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from minecs.model.codec import Decoder, camel, encode
+from minecs.model.containerdef import ContainerDefinition, HealthCheck, PortMapping, TransportProtocol
 from minecs.model.service import ServiceSpec
-from minecs.model.taskdef import (
-    ContainerDefinition,
-    EphemeralStorage,
-    HealthCheck,
-    NetworkMode,
-    PortMapping,
-    TaskDefinitionSpec,
-    TransportProtocol,
-)
+from minecs.model.taskdef import EphemeralStorage, NetworkMode, TaskDefinitionSpec
 
 
 def decode(cls: type, data: object) -> tuple[object, list[tuple[str, str]]]:
