@@ -28,8 +28,14 @@ from minecs.controlplane.taskdefs import Identity, Registered, TaskDefinitions
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.codec import encode
 from minecs.model.efs import nfs_from_json, nfs_to_json
+from minecs.model.placement import (
+    PlacementConstraint,
+    PlacementConstraintType,
+    PlacementStrategy,
+    PlacementStrategyType,
+    placement_constraint,
+)
 from minecs.model.registered import to_json as taskdef_to_json
-from minecs.model.service import PlacementConstraintType, PlacementStrategyType
 from minecs.model.task import (
     PENDING_STATUSES,
     USER_STOP_REASON,
@@ -48,7 +54,7 @@ from minecs.scheduling.launch import (
     with_attachment_status,
 )
 from minecs.scheduling.needs import decode_need, encode_need, need_of, with_task_size
-from minecs.scheduling.placement import Candidate, Constraint, Placed, Strategy, place
+from minecs.scheduling.placement import Candidate, Placed, place
 from minecs.settings import EfsSettings
 from minecs.store import Store, Stored, VersionConflictError, retry_update
 
@@ -82,8 +88,8 @@ class RunRequest:
     overrides: tuple[ContainerOverride, ...] = ()
     started_by: str | None = None
     group: str | None = None
-    strategies: tuple[Strategy, ...] = ()
-    constraints: tuple[Constraint, ...] = ()
+    strategies: tuple[PlacementStrategy, ...] = ()
+    constraints: tuple[PlacementConstraint, ...] = ()
     tags: tuple[Tag, ...] = ()
     instance_ids: tuple[str, ...] = ()
     """StartTask: place on exactly these instances, one task each."""
@@ -198,10 +204,16 @@ class Tasks:
             # ECS judges a task by its health checks when an essential container has one.
             "hasHealthCheck": any(c.essential and c.health_check for c in td.container_definitions),
             "placement": {
-                "strategies": [{"type": x.type.value, "field": x.field} for x in request.strategies],
+                "strategies": [
+                    {"type": x.type.value, "field": x.field or ""}
+                    for x in request.strategies
+                    if x.type is not None
+                ],
                 # ECS applies the task definition's constraints as well as RunTask's or the service's.
                 "constraints": [
-                    {"type": x.type.value, "expression": x.expression} for x in request.constraints
+                    {"type": x.type.value, "expression": x.expression or ""}
+                    for x in request.constraints
+                    if x.type is not None
                 ]
                 + [
                     {"type": x.type.value, "expression": x.expression or ""}
@@ -536,9 +548,12 @@ def _container(task_arn: str, c: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def decode_placement(data: Mapping[str, Any]) -> tuple[list[Strategy], list[Constraint]]:
-    strategies = [Strategy(PlacementStrategyType(x["type"]), x.get("field", "")) for x in data["strategies"]]
+def decode_placement(data: Mapping[str, Any]) -> tuple[list[PlacementStrategy], list[PlacementConstraint]]:
+    strategies = [
+        PlacementStrategy(PlacementStrategyType(x["type"]), x.get("field", "")) for x in data["strategies"]
+    ]
     constraints = [
-        Constraint(PlacementConstraintType(x["type"]), x.get("expression", "")) for x in data["constraints"]
+        placement_constraint(PlacementConstraintType(x["type"]), x.get("expression", ""))
+        for x in data["constraints"]
     ]
     return strategies, constraints

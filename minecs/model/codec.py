@@ -10,7 +10,9 @@ structural problem with its ECS path (``containerDefinitions[1].portMappings[0].
 * a missing required member (``Missing required parameter in ...``);
 * a wrong JSON type (``Invalid type for parameter ...``; ``bool`` is never an ``int``);
 * a value outside an enum, worded as the AWS service-side validator words it (``Value 'x' at 'path'
-  failed to satisfy constraint: Member must satisfy enum value set: [...]``).
+  failed to satisfy constraint: Member must satisfy enum value set: [...]``). A caller may narrow an
+  enum to the values its document allows (``narrowed``), so two ECS shapes that differ only in which
+  values an enum takes can be one model class.
 
 Supported annotations: ``str``, ``int``, ``bool``, a ``StrEnum``, a nested dataclass,
 ``tuple[X, ...]``, ``Mapping[str, str]`` (a string map), ``Mapping[str, Any]`` (an opaque JSON
@@ -37,6 +39,16 @@ from minecs.errors import FieldProblem
 T = TypeVar("T")
 
 REQUIRED: Mapping[str, Any] = {"required": True}
+StringMap = Mapping[str, str]
+"""A member holding a string map (``dockerLabels``, ``options``, ...)."""
+
+
+def required(default: Any = "") -> Any:
+    """A dataclass field for a member the ECS API model requires; ``default`` is the stand-in a bad
+    document decodes to."""
+    return dataclasses.field(default=default, metadata=REQUIRED)
+
+
 _PY_TYPE_NAMES = {str: "<class 'str'>", int: "<class 'int'>", bool: "<class 'bool'>"}
 
 
@@ -86,10 +98,14 @@ def join(path: str, member: str) -> str:
 
 
 class Decoder:
-    """One decode pass; ``problems`` collects everything wrong, tagged with ``source``."""
+    """One decode pass; ``problems`` collects everything wrong, tagged with ``source``; ``narrowed``
+    maps an enum to the only values of it this document may hold."""
 
-    def __init__(self, source: str = "") -> None:
+    def __init__(
+        self, source: str = "", narrowed: Mapping[type[StrEnum], tuple[StrEnum, ...]] | None = None
+    ) -> None:
         self.source = source
+        self.narrowed: Mapping[type[StrEnum], tuple[StrEnum, ...]] = narrowed or {}
         self.problems: list[FieldProblem] = []
 
     def problem(self, path: str, message: str) -> None:
@@ -159,7 +175,7 @@ class Decoder:
         return result
 
     def _enum(self, enum: type[StrEnum], data: Any, path: str) -> Any:
-        allowed = [e.value for e in enum]
+        allowed = [e.value for e in self.narrowed.get(enum, enum)]
         if not isinstance(data, str) or data not in allowed:
             self.problem(
                 path,

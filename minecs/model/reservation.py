@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from minecs.model.containerdef import ContainerDefinition
 from minecs.model.task import ContainerOverride
-from minecs.model.taskdef import ContainerDefinition, TaskDefinition
+from minecs.model.taskdef import TaskDefinition
 
 
 def container_size(c: ContainerDefinition, override: ContainerOverride | None = None) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from minecs.model.codec import REQUIRED
+from minecs.model.placement import PlacementConstraint, PlacementStrategy
 from minecs.model.taskdef import Tag
 
 Opaque = Mapping[str, Any]
@@ -29,17 +30,6 @@ class LaunchType(StrEnum):
     FARGATE = "FARGATE"
     EXTERNAL = "EXTERNAL"
     MANAGED_INSTANCES = "MANAGED_INSTANCES"
-
-
-class PlacementStrategyType(StrEnum):
-    RANDOM = "random"
-    SPREAD = "spread"
-    BINPACK = "binpack"
-
-
-class PlacementConstraintType(StrEnum):
-    DISTINCT_INSTANCE = "distinctInstance"
-    MEMBER_OF = "memberOf"
 
 
 class DeploymentControllerType(StrEnum):
@@ -86,18 +76,6 @@ class DeploymentConfiguration:
     linear_configuration: Opaque | None = None
     canary_configuration: Opaque | None = None
     early_success_criteria: Opaque | None = None
-
-
-@dataclass(frozen=True)
-class PlacementStrategy:
-    type: PlacementStrategyType | None = None
-    field: str | None = None
-
-
-@dataclass(frozen=True)
-class PlacementConstraint:
-    type: PlacementConstraintType | None = None
-    expression: str | None = None
 
 
 @dataclass(frozen=True)

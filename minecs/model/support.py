@@ -1,9 +1,10 @@
 """Which ECS task definition members minecs honours, accepts and ignores, or refuses.
 
 A user bringing ECS task definitions needs to know, member by member, what minecs does with them.
-The answer is a table (``minecs.model.supporttable``) keyed by JSON path: ``cpu``,
-``containerDefinitions[].healthCheck``, ``volumes[].efsVolumeConfiguration``. ``member_paths``
-walks the model from ``TaskDefinitionSpec`` with the codec's own member names, so a member added to
+The answer is a table, ``TABLE``, keyed by JSON path: ``cpu``, ``containerDefinitions[].healthCheck``,
+``volumes[].efsVolumeConfiguration``; its rows are written in ``minecs.model.supporttable`` (task
+and volume) and ``minecs.model.supportcontainer`` (container definition). ``member_paths`` walks the
+model from ``TaskDefinitionSpec`` with the codec's own member names, so a member added to
 the model shows up here; ``render_markdown`` writes ``docs/task-definition-support.md``, ending with
 how launch types and capacity providers map onto a minecs host (``minecs.model.supportlaunch``).
 
@@ -18,15 +19,23 @@ import dataclasses
 import types
 import typing
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from minecs.model.codec import join, members
+from minecs.model.supportcontainer import CONTAINER
 from minecs.model.supportlaunch import LAUNCH_SECTION
-from minecs.model.supporttable import TABLE, Entry, Support
+from minecs.model.supporttable import TASK, VOLUME, Entry, Support
 from minecs.model.taskdef import TaskDefinitionSpec
 
 __all__ = ["TABLE", "Entry", "Support", "ancestors", "covering", "member_paths", "render_markdown"]
+
+TABLE: Mapping[str, Entry] = {
+    **TASK,
+    **{"containerDefinitions[]." + path: entry for path, entry in CONTAINER.items()},
+    **{"volumes[]." + path: entry for path, entry in VOLUME.items()},
+}
+"""Every row, keyed by its full JSON path."""
 
 SECTIONS = (
     ("Task level", ""),

@@ -1,14 +1,17 @@
 """The ECS task definition, member for member: ``RegisterTaskDefinition`` input and registered form.
 
-Every member of the ECS API model (``ContainerDefinition``, ``Volume``, ...) is a field here, named
-in snake_case; ``minecs.model.codec`` maps it to the camelCase JSON member. Members we do not act on
+Every member of the ECS API model (``Volume``, ``runtimePlatform``, ...) is a field here, named in
+snake_case; ``minecs.model.codec`` maps it to the camelCase JSON member. Members we do not act on
 are still kept and echoed, so a task definition survives the round trip through minecs unchanged.
+The container definition and what it nests are ``minecs.model.containerdef``'s; placement
+constraints are ``minecs.model.placement``'s (one type for the task definition and the service).
 
 Defaults are ECS's own, applied when a member is omitted (and then shown by describe, as ECS does):
-``networkMode`` bridge, ``essential`` true, container ``cpu`` 0, port ``protocol`` tcp,
-``healthCheck`` interval 30 / timeout 5 / retries 3 / startPeriod 0, ``restartPolicy``
-restartAttemptPeriod 300. ``hostPort`` stays absent when omitted (absent and 0 both mean a dynamic
-port in bridge mode, but we echo what the user wrote).
+``networkMode`` bridge here, the container defaults in ``containerdef``.
+
+``ContainerDefinition``, ``HealthCheck`` and ``LogDriver`` are re-exported (``as`` imports) because
+the agent, reorganised in parallel for issue 18, imports them from here; they go once its imports
+name ``containerdef``.
 
 Design decision: ``TaskDefinitionSpec`` is what a user registers; ``TaskDefinition`` extends it
 with the read-only members that registration adds (arn, revision, status, ...). Both are frozen.
@@ -22,8 +25,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from minecs.model.codec import REQUIRED
+from minecs.model.codec import StringMap, required
+from minecs.model.containerdef import ContainerDefinition as ContainerDefinition  # noqa: PLC0414
+from minecs.model.containerdef import HealthCheck as HealthCheck  # noqa: PLC0414
+from minecs.model.containerdef import KeyValuePair
+from minecs.model.containerdef import LogDriver as LogDriver  # noqa: PLC0414
 from minecs.model.efs import EfsVolumeConfiguration
+from minecs.model.placement import PlacementConstraint
 
 
 class NetworkMode(StrEnum):
@@ -33,58 +41,11 @@ class NetworkMode(StrEnum):
     NONE = "none"
 
 
-class TransportProtocol(StrEnum):
-    TCP = "tcp"
-    UDP = "udp"
-
-
-class AppProtocol(StrEnum):
-    HTTP = "http"
-    HTTP2 = "http2"
-    GRPC = "grpc"
-
-
-class ContainerCondition(StrEnum):
-    START = "START"
-    COMPLETE = "COMPLETE"
-    SUCCESS = "SUCCESS"
-    HEALTHY = "HEALTHY"
-
-
 class Compatibility(StrEnum):
     EC2 = "EC2"
     FARGATE = "FARGATE"
     EXTERNAL = "EXTERNAL"
     MANAGED_INSTANCES = "MANAGED_INSTANCES"
-
-
-class LogDriver(StrEnum):
-    JSON_FILE = "json-file"
-    SYSLOG = "syslog"
-    JOURNALD = "journald"
-    GELF = "gelf"
-    FLUENTD = "fluentd"
-    AWSLOGS = "awslogs"
-    SPLUNK = "splunk"
-    AWSFIRELENS = "awsfirelens"
-
-
-class UlimitName(StrEnum):
-    CORE = "core"
-    CPU = "cpu"
-    DATA = "data"
-    FSIZE = "fsize"
-    LOCKS = "locks"
-    MEMLOCK = "memlock"
-    MSGQUEUE = "msgqueue"
-    NICE = "nice"
-    NOFILE = "nofile"
-    NPROC = "nproc"
-    RSS = "rss"
-    RTPRIO = "rtprio"
-    RTTIME = "rttime"
-    SIGPENDING = "sigpending"
-    STACK = "stack"
 
 
 class Scope(StrEnum):
@@ -107,36 +68,6 @@ class IpcMode(StrEnum):
     HOST = "host"
     TASK = "task"
     NONE = "none"
-
-
-class VersionConsistency(StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-
-
-class EnvironmentFileType(StrEnum):
-    S3 = "s3"
-
-
-class DevicePermission(StrEnum):
-    READ = "read"
-    WRITE = "write"
-    MKNOD = "mknod"
-
-
-class ResourceType(StrEnum):
-    GPU = "GPU"
-    INFERENCE_ACCELERATOR = "InferenceAccelerator"
-    NEURON_DEVICE = "NeuronDevice"
-
-
-class FirelensType(StrEnum):
-    FLUENTD = "fluentd"
-    FLUENTBIT = "fluentbit"
-
-
-class PlacementConstraintType(StrEnum):
-    MEMBER_OF = "memberOf"
 
 
 class ProxyType(StrEnum):
@@ -165,214 +96,6 @@ class IsolationMode(StrEnum):
     SHARED = "SHARED"
     ISOLATED_SANDBOX = "ISOLATED_SANDBOX"
     CONFIDENTIAL_SANDBOX = "CONFIDENTIAL_SANDBOX"
-
-
-StringMap = Mapping[str, str]
-
-
-def _req(default: Any = "") -> Any:
-    return field(default=default, metadata=REQUIRED)
-
-
-# ---------------------------------------------------------------------------- container members
-
-
-@dataclass(frozen=True)
-class KeyValuePair:
-    name: str | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class PortMapping:
-    container_port: int | None = None
-    host_port: int | None = None
-    protocol: TransportProtocol = TransportProtocol.TCP
-    name: str | None = None
-    app_protocol: AppProtocol | None = None
-    container_port_range: str | None = None
-
-
-@dataclass(frozen=True)
-class RestartPolicy:
-    enabled: bool = _req(False)
-    ignored_exit_codes: tuple[int, ...] = ()
-    restart_attempt_period: int = 300
-
-
-@dataclass(frozen=True)
-class EnvironmentFile:
-    value: str = _req()
-    type: EnvironmentFileType = _req(EnvironmentFileType.S3)
-
-
-@dataclass(frozen=True)
-class MountPoint:
-    source_volume: str | None = None
-    container_path: str | None = None
-    read_only: bool | None = None
-
-
-@dataclass(frozen=True)
-class VolumeFrom:
-    source_container: str | None = None
-    read_only: bool | None = None
-
-
-@dataclass(frozen=True)
-class KernelCapabilities:
-    add: tuple[str, ...] = ()
-    drop: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Device:
-    host_path: str = _req()
-    container_path: str | None = None
-    permissions: tuple[DevicePermission, ...] = ()
-
-
-@dataclass(frozen=True)
-class Tmpfs:
-    container_path: str = _req()
-    size: int = _req(0)
-    mount_options: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LinuxParameters:
-    capabilities: KernelCapabilities | None = None
-    devices: tuple[Device, ...] = ()
-    init_process_enabled: bool | None = None
-    shared_memory_size: int | None = None
-    tmpfs: tuple[Tmpfs, ...] = ()
-    max_swap: int | None = None
-    swappiness: int | None = None
-
-
-@dataclass(frozen=True)
-class Secret:
-    name: str = _req()
-    value_from: str = _req()
-
-
-@dataclass(frozen=True)
-class ContainerDependency:
-    container_name: str = _req()
-    condition: ContainerCondition = _req(ContainerCondition.START)
-
-
-@dataclass(frozen=True)
-class HostEntry:
-    hostname: str = _req()
-    ip_address: str = _req()
-
-
-@dataclass(frozen=True)
-class Ulimit:
-    name: UlimitName = _req(UlimitName.NOFILE)
-    soft_limit: int = _req(0)
-    hard_limit: int = _req(0)
-
-
-@dataclass(frozen=True)
-class LogConfiguration:
-    log_driver: LogDriver = _req(LogDriver.JSON_FILE)
-    options: StringMap = field(default_factory=dict)
-    secret_options: tuple[Secret, ...] = ()
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    command: tuple[str, ...] = _req(())
-    interval: int = 30
-    timeout: int = 5
-    retries: int = 3
-    start_period: int = 0
-
-
-@dataclass(frozen=True)
-class SystemControl:
-    namespace: str | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class NvidiaMpsAllocation:
-    memory: int = _req(0)
-    max_compute_percent: int | None = None
-
-
-@dataclass(frozen=True)
-class SharingStrategy:
-    nvidia_mps: NvidiaMpsAllocation | None = None
-
-
-@dataclass(frozen=True)
-class ResourceRequirement:
-    type: ResourceType = _req(ResourceType.GPU)
-    value: str | None = None
-    sharing_strategy: SharingStrategy | None = None
-
-
-@dataclass(frozen=True)
-class FirelensConfiguration:
-    type: FirelensType = _req(FirelensType.FLUENTBIT)
-    options: StringMap = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RepositoryCredentials:
-    credentials_parameter: str = _req()
-
-
-@dataclass(frozen=True)
-class ContainerDefinition:
-    name: str | None = None
-    image: str | None = None
-    repository_credentials: RepositoryCredentials | None = None
-    cpu: int = 0
-    memory: int | None = None
-    memory_reservation: int | None = None
-    links: tuple[str, ...] = ()
-    port_mappings: tuple[PortMapping, ...] = ()
-    essential: bool = True
-    restart_policy: RestartPolicy | None = None
-    entry_point: tuple[str, ...] = ()
-    command: tuple[str, ...] = ()
-    environment: tuple[KeyValuePair, ...] = ()
-    environment_files: tuple[EnvironmentFile, ...] = ()
-    mount_points: tuple[MountPoint, ...] = ()
-    volumes_from: tuple[VolumeFrom, ...] = ()
-    linux_parameters: LinuxParameters | None = None
-    secrets: tuple[Secret, ...] = ()
-    depends_on: tuple[ContainerDependency, ...] = ()
-    start_timeout: int | None = None
-    stop_timeout: int | None = None
-    version_consistency: VersionConsistency | None = None
-    hostname: str | None = None
-    user: str | None = None
-    working_directory: str | None = None
-    disable_networking: bool | None = None
-    privileged: bool | None = None
-    readonly_root_filesystem: bool | None = None
-    dns_servers: tuple[str, ...] = ()
-    dns_search_domains: tuple[str, ...] = ()
-    extra_hosts: tuple[HostEntry, ...] = ()
-    docker_security_options: tuple[str, ...] = ()
-    interactive: bool | None = None
-    pseudo_terminal: bool | None = None
-    docker_labels: StringMap = field(default_factory=dict)
-    ulimits: tuple[Ulimit, ...] = ()
-    log_configuration: LogConfiguration | None = None
-    health_check: HealthCheck | None = None
-    system_controls: tuple[SystemControl, ...] = ()
-    resource_requirements: tuple[ResourceRequirement, ...] = ()
-    firelens_configuration: FirelensConfiguration | None = None
-    credential_specs: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------- task members
 
 
 @dataclass(frozen=True)
@@ -404,12 +127,6 @@ class Volume:
 
 
 @dataclass(frozen=True)
-class TaskDefinitionPlacementConstraint:
-    type: PlacementConstraintType | None = None
-    expression: str | None = None
-
-
-@dataclass(frozen=True)
 class Tag:
     key: str | None = None
     value: str | None = None
@@ -417,15 +134,15 @@ class Tag:
 
 @dataclass(frozen=True)
 class ProxyConfiguration:
-    container_name: str = _req()
+    container_name: str = required()
     type: ProxyType | None = None
     properties: tuple[KeyValuePair, ...] = ()
 
 
 @dataclass(frozen=True)
 class InferenceAccelerator:
-    device_name: str = _req()
-    device_type: str = _req()
+    device_name: str = required()
+    device_type: str = required()
 
 
 @dataclass(frozen=True)
@@ -441,7 +158,7 @@ class RuntimePlatform:
 
 @dataclass(frozen=True)
 class TrustedExecutionConfiguration:
-    isolation_mode: IsolationMode = _req(IsolationMode.SHARED)
+    isolation_mode: IsolationMode = required(IsolationMode.SHARED)
     attestation_policy: str | None = None
 
 
@@ -454,13 +171,13 @@ _UNITS: Mapping[str, Any] = {"units": True}
 class TaskDefinitionSpec:
     """The ``RegisterTaskDefinition`` request."""
 
-    family: str = _req()
-    container_definitions: tuple[ContainerDefinition, ...] = _req(())
+    family: str = required()
+    container_definitions: tuple[ContainerDefinition, ...] = required(())
     task_role_arn: str | None = None
     execution_role_arn: str | None = None
     network_mode: NetworkMode = NetworkMode.BRIDGE
     volumes: tuple[Volume, ...] = ()
-    placement_constraints: tuple[TaskDefinitionPlacementConstraint, ...] = ()
+    placement_constraints: tuple[PlacementConstraint, ...] = ()
     requires_compatibilities: tuple[Compatibility, ...] = ()
     cpu: str | None = field(default=None, metadata=_UNITS)
     memory: str | None = field(default=None, metadata=_UNITS)
@@ -480,7 +197,7 @@ class TaskDefinitionSpec:
 
 @dataclass(frozen=True)
 class Attribute:
-    name: str = _req()
+    name: str = required()
     value: str | None = None
     target_type: str | None = None
     target_id: str | None = None

@@ -12,7 +12,8 @@ Among candidates, the strategies are applied in order, each narrowing the choice
 
 Constraints: ``distinctInstance`` (no other task of the same group on the instance) and ``memberOf``
 with the subset of the cluster query language that ``minecs.model.expression`` reads. Anything else
-is refused when the service or task is created, so it never surprises placement.
+is refused when the service or task is created, so it never surprises placement. Strategies and
+constraints are ``minecs.model.placement``'s, the shapes the task definition and the service hold.
 
 Ties are broken by instance id, so placement is deterministic for tests; ``random`` takes a seeded
 ``random.Random`` from the caller.
@@ -24,8 +25,13 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from minecs.model.expression import matches, parse_expression
-from minecs.model.service import PlacementConstraintType, PlacementStrategyType
+from minecs.model.expression import matches
+from minecs.model.placement import (
+    PlacementConstraint,
+    PlacementConstraintType,
+    PlacementStrategy,
+    PlacementStrategyType,
+)
 
 
 @dataclass(frozen=True)
@@ -53,25 +59,6 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Strategy:
-    type: PlacementStrategyType
-    field: str = ""
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """A placement constraint; a ``memberOf`` one is parsed when it is made, so a bad expression is
-    refused where it enters (``ExpressionError``), never met later while placing."""
-
-    type: PlacementConstraintType
-    expression: str = ""
-
-    def __post_init__(self) -> None:
-        if self.type is PlacementConstraintType.MEMBER_OF:
-            parse_expression(self.expression)
-
-
-@dataclass(frozen=True)
 class Placed:
     instance_id: str
 
@@ -81,10 +68,10 @@ class Unplaced:
     reason: str
 
 
-def _fits(need: Need, c: Candidate, constraints: Sequence[Constraint]) -> str | None:
+def _fits(need: Need, c: Candidate, constraints: Sequence[PlacementConstraint]) -> str | None:
     """None when ``c`` can take the task, else the first reason it cannot."""
     distinct = any(k.type is PlacementConstraintType.DISTINCT_INSTANCE for k in constraints)
-    member_of = [k.expression for k in constraints if k.type is PlacementConstraintType.MEMBER_OF]
+    member_of = [k.expression or "" for k in constraints if k.type is PlacementConstraintType.MEMBER_OF]
     checks = (
         (not c.usable, "agent disconnected or instance not ACTIVE"),
         (c.cpu_left < need.cpu, "insufficient CPU"),
@@ -101,8 +88,8 @@ def place(
     need: Need,
     candidates: Sequence[Candidate],
     *,
-    strategies: Sequence[Strategy] = (),
-    constraints: Sequence[Constraint] = (),
+    strategies: Sequence[PlacementStrategy] = (),
+    constraints: Sequence[PlacementConstraint] = (),
     rng: random.Random | None = None,
 ) -> Placed | Unplaced:
     if not candidates:
@@ -117,14 +104,16 @@ def place(
     return Placed(fitting[0].instance_id)
 
 
-def _narrow(strategy: Strategy, need: Need, fitting: list[Candidate], rng: random.Random) -> list[Candidate]:
+def _narrow(
+    strategy: PlacementStrategy, need: Need, fitting: list[Candidate], rng: random.Random
+) -> list[Candidate]:
     if strategy.type is PlacementStrategyType.RANDOM:
         return [rng.choice(fitting)]
     if strategy.type is PlacementStrategyType.BINPACK:
         left = {c.instance_id: c.cpu_left if strategy.field == "cpu" else c.memory_left for c in fitting}
         least = min(left.values())
         return [c for c in fitting if left[c.instance_id] == least]
-    return _spread(strategy.field, need, fitting)
+    return _spread(strategy.field or "", need, fitting)
 
 
 def _spread(field_name: str, need: Need, fitting: list[Candidate]) -> list[Candidate]:

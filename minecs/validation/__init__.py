@@ -3,7 +3,8 @@
 ``parse_task_definition`` is the one entry point the CLI, the native API and the ECS front end call:
 
 1. structure (``minecs.model.codec``): unknown members, missing required members, wrong types, enum
-   values. If anything is wrong here we stop, because the values are stand-ins;
+   values (narrowed to what a task definition allows, ``TASK_DEFINITION_ENUMS``). If anything is
+   wrong here we stop, because the values are stand-ins;
 2. rules (``containers``, ``graph``, ``network``, ``task``): every ECS rule, all run, all reported;
 3. normalisation: task cpu/memory strings become integers (``"1 vCPU"`` -> ``"1024"``), as ECS does
    at registration.
@@ -23,6 +24,7 @@ from minecs.validation.graph import check_cycles, check_references
 from minecs.validation.network import check_network
 from minecs.validation.report import Report, decode_or_raise
 from minecs.validation.task import (
+    TASK_DEFINITION_ENUMS,
     check_document_size,
     check_family,
     check_task_members,
@@ -36,7 +38,8 @@ def parse_task_definition(data: Any, source: str = "") -> TaskDefinitionSpec:
     report = Report(source)
     check_document_size(data, report)
     report.raise_if_any()
-    return check_task_definition(decode_or_raise(TaskDefinitionSpec, data, source), source)
+    spec = decode_or_raise(TaskDefinitionSpec, data, source, TASK_DEFINITION_ENUMS)
+    return check_task_definition(spec, source)
 
 
 def check_task_definition(spec: TaskDefinitionSpec, source: str = "") -> TaskDefinitionSpec:

@@ -16,8 +16,10 @@ the first problem is the first container's first, which is what ECS answers with
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from minecs.model.taskdef import Compatibility, ContainerDefinition, HealthCheck, TaskDefinitionSpec
+from minecs.model.containerdef import ContainerDefinition, HealthCheck
+from minecs.model.taskdef import Compatibility, TaskDefinitionSpec
 from minecs.validation.report import INVALID_PARAMETER, Report, container_path, in_range
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -184,13 +186,11 @@ def _check_health(index: int, health: HealthCheck, label: str, report: Report) -
         "retries": health.retries,
         "startPeriod": health.start_period,
     }
-    for member, low, high in HEALTH_RANGES:
-        if not in_range(values[member], low, high):
-            report.add(
-                f"{path}.{member}",
-                f"Invalid 'healthCheck' setting for container '{label}'. '{member}' must be between {low} and {high}.",
-                INVALID_PARAMETER,
-            )
+    out_of_range = (
+        (member, not in_range(values[member], low, high), f"'{member}' must be between {low} and {high}.")
+        for member, low, high in HEALTH_RANGES
+    )
+    _refuse_settings(path, "healthCheck", label, out_of_range, report)
 
 
 def _check_restart_policy(index: int, c: ContainerDefinition, label: str, report: Report) -> None:
@@ -198,20 +198,32 @@ def _check_restart_policy(index: int, c: ContainerDefinition, label: str, report
     if policy is None:
         return
     path = container_path(index, "restartPolicy")
-    if len(policy.ignored_exit_codes) > MAX_IGNORED_EXIT_CODES:
-        report.add(
-            f"{path}.ignoredExitCodes",
-            f"Invalid 'restartPolicy' setting for container '{label}'. At most {MAX_IGNORED_EXIT_CODES} "
-            "ignoredExitCodes are allowed.",
-            INVALID_PARAMETER,
-        )
-    if not in_range(policy.restart_attempt_period, 60, 1800):
-        report.add(
-            f"{path}.restartAttemptPeriod",
-            f"Invalid 'restartPolicy' setting for container '{label}'. 'restartAttemptPeriod' must be "
-            "between 60 and 1800 seconds.",
-            INVALID_PARAMETER,
-        )
+    refused = (
+        (
+            "ignoredExitCodes",
+            len(policy.ignored_exit_codes) > MAX_IGNORED_EXIT_CODES,
+            f"At most {MAX_IGNORED_EXIT_CODES} ignoredExitCodes are allowed.",
+        ),
+        (
+            "restartAttemptPeriod",
+            not in_range(policy.restart_attempt_period, 60, 1800),
+            "'restartAttemptPeriod' must be between 60 and 1800 seconds.",
+        ),
+    )
+    _refuse_settings(path, "restartPolicy", label, refused, report)
+
+
+def _refuse_settings(
+    path: str, setting: str, label: str, checks: Iterable[tuple[str, bool, str]], report: Report
+) -> None:
+    """Each (member, failed, why) that failed, as ``Invalid '<setting>' setting for container ...``."""
+    for member, failed, why in checks:
+        if failed:
+            report.add(
+                f"{path}.{member}",
+                f"Invalid '{setting}' setting for container '{label}'. {why}",
+                INVALID_PARAMETER,
+            )
 
 
 def _check_linux_parameters(index: int, c: ContainerDefinition, label: str, report: Report) -> None:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from minecs.model.taskdef import ContainerCondition, ContainerDefinition, NetworkMode, TaskDefinitionSpec
+from minecs.model.containerdef import ContainerCondition, ContainerDefinition
+from minecs.model.taskdef import NetworkMode, TaskDefinitionSpec
 from minecs.validation.report import Report, container_path
 
 CREATE = "CREATE"  # the agent's internal condition for volumesFrom

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from minecs.model.taskdef import ContainerDefinition, NetworkMode, PortMapping, TaskDefinitionSpec
+from minecs.model.containerdef import ContainerDefinition, PortMapping
+from minecs.model.taskdef import NetworkMode, TaskDefinitionSpec
 from minecs.validation.report import Report, container_path, in_range
 
 PORT_RANGE = re.compile(r"^(\d+)-(\d+)$")

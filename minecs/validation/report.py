@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from minecs.errors import ExpressionError, FieldProblem, ValidationError
@@ -29,9 +31,15 @@ class Report:
             raise ValidationError(self.problems)
 
 
-def decode_or_raise(cls: type[T], data: Any, source: str = "") -> T:
-    """Decode a request body into ``cls``; structural problems raise before any rule runs."""
-    decoder = Decoder(source)
+def decode_or_raise(
+    cls: type[T],
+    data: Any,
+    source: str = "",
+    narrowed: Mapping[type[StrEnum], tuple[StrEnum, ...]] | None = None,
+) -> T:
+    """Decode a request body into ``cls``; structural problems (an enum value outside ``narrowed``
+    among them) raise before any rule runs."""
+    decoder = Decoder(source, narrowed)
     decoded = decoder.decode(cls, data)
     if decoder.problems:
         raise ValidationError(decoder.problems)

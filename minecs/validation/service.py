@@ -18,13 +18,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from minecs.errors import FieldProblem, ValidationError
+from minecs.model.placement import PlacementConstraintType, PlacementStrategyType
 from minecs.model.service import (
     ClusterSetting,
     ClusterSpec,
     DeploymentControllerType,
     DeploymentStrategy,
-    PlacementConstraintType,
-    PlacementStrategyType,
     SchedulingStrategy,
     ServiceSpec,
 )

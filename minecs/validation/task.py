@@ -5,14 +5,20 @@ Choices where ECS documents no wording: the messages below are ours and name the
 volume types (FSx, S3 Files, configuredAtLaunch) are refused with ``ClientException`` because a
 minecs host has nothing that can serve them; the user sees which volume and what to use instead.
 EFS volumes are accepted (their rules are in ``minecs.validation.efs``) and mapped to NFS at launch.
+A task definition's placement constraints may only be ``memberOf`` (ECS's rule; a service's may
+also be ``distinctInstance``): ``TASK_DEFINITION_ENUMS`` narrows the one constraint type's enum, so
+the refusal comes with the structural problems, in ECS's enum wording.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
+from minecs.model.placement import PlacementConstraintType
 from minecs.model.taskdef import Compatibility, NetworkMode, Scope, Tag, TaskDefinitionSpec, Volume
 from minecs.model.units import fargate_accepts, parse_cpu, parse_memory
 from minecs.validation.efs import check_efs
@@ -25,6 +31,12 @@ MAX_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 MAX_TASK_DEFINITION_BYTES = 64 * 1024
+TASK_DEFINITION_ENUMS: Mapping[type[StrEnum], tuple[StrEnum, ...]] = {
+    # ECS's TaskDefinitionPlacementConstraintType: a task definition may ask only for memberOf;
+    # distinctInstance is a service's or RunTask's. The model has one constraint type for all three.
+    PlacementConstraintType: (PlacementConstraintType.MEMBER_OF,),
+}
+"""Enums a task definition narrows, checked with the codec's structure (``parse_task_definition``)."""
 CLOUD_ONLY_VOLUMES = (
     ("fsx_windows_file_server_volume_configuration", "fsxWindowsFileServerVolumeConfiguration"),
     ("s3files_volume_configuration", "s3filesVolumeConfiguration"),

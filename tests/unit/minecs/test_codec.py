@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from minecs.model.codec import Decoder, camel, encode
+from minecs.model.containerdef import ContainerDefinition, HealthCheck, PortMapping, TransportProtocol
 from minecs.model.service import ServiceSpec
-from minecs.model.taskdef import (
-    ContainerDefinition,
-    EphemeralStorage,
-    HealthCheck,
-    NetworkMode,
-    PortMapping,
-    TaskDefinitionSpec,
-    TransportProtocol,
-)
+from minecs.model.taskdef import EphemeralStorage, NetworkMode, TaskDefinitionSpec
 
 
 def decode(cls: type, data: object) -> tuple[object, list[tuple[str, str]]]:
@@ -67,6 +60,18 @@ def test_enum_values_are_checked_with_the_aws_wording() -> None:
         (
             "protocol",
             "Value 'sctp' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: [tcp, udp]",
+        )
+    ]
+
+
+def test_a_narrowed_enum_takes_only_the_values_the_caller_allows() -> None:
+    narrowed = Decoder(narrowed={TransportProtocol: (TransportProtocol.TCP,)})
+    assert narrowed.decode(PortMapping, {"protocol": "tcp"}).protocol is TransportProtocol.TCP
+    narrowed.decode(PortMapping, {"protocol": "udp"})
+    assert [(p.path, p.message) for p in narrowed.problems] == [
+        (
+            "protocol",
+            "Value 'udp' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: [tcp]",
         )
     ]
 

@@ -8,17 +8,10 @@ import pytest
 
 from minecs.errors import ExpressionError
 from minecs.model.expression import matches, parse_expression
-from minecs.model.service import PlacementConstraintType as ConstraintType
-from minecs.model.service import PlacementStrategyType as StrategyType
-from minecs.scheduling.placement import (
-    Candidate,
-    Constraint,
-    Need,
-    Placed,
-    Strategy,
-    Unplaced,
-    place,
-)
+from minecs.model.placement import PlacementConstraintType as ConstraintType
+from minecs.model.placement import PlacementStrategy, placement_constraint
+from minecs.model.placement import PlacementStrategyType as StrategyType
+from minecs.scheduling.placement import Candidate, Need, Placed, Unplaced, place
 
 NEED = Need(cpu=256, memory=512, group="service:web")
 
@@ -58,7 +51,7 @@ def test_spread_by_instance_prefers_the_fewest_of_the_group() -> None:
             c("b", groups={"service:web": 1, "other": 5}),
             c("c", groups={"service:web": 2}),
         ],
-        strategies=[Strategy(StrategyType.SPREAD, "instanceId")],
+        strategies=[PlacementStrategy(StrategyType.SPREAD, "instanceId")],
     )
     assert found == Placed("b")
 
@@ -73,8 +66,8 @@ def test_spread_by_attribute_then_binpack() -> None:
         NEED,
         instances,
         strategies=[
-            Strategy(StrategyType.SPREAD, "attribute:zone"),
-            Strategy(StrategyType.BINPACK, "memory"),
+            PlacementStrategy(StrategyType.SPREAD, "attribute:zone"),
+            PlacementStrategy(StrategyType.BINPACK, "memory"),
         ],
     )
     assert found == Placed("d")
@@ -84,7 +77,7 @@ def test_binpack_cpu_and_deterministic_ties() -> None:
     assert place(
         NEED,
         [c("b", cpu=512), c("a", cpu=512), c("z", cpu=4096)],
-        strategies=[Strategy(StrategyType.BINPACK, "cpu")],
+        strategies=[PlacementStrategy(StrategyType.BINPACK, "cpu")],
     ) == Placed("a")
 
 
@@ -93,7 +86,7 @@ def test_random_uses_the_given_generator() -> None:
         place(
             NEED,
             [c("a"), c("b"), c("c")],
-            strategies=[Strategy(StrategyType.RANDOM)],
+            strategies=[PlacementStrategy(StrategyType.RANDOM)],
             rng=random.Random(seed),
         )
         for seed in range(20)
@@ -103,8 +96,8 @@ def test_random_uses_the_given_generator() -> None:
 
 def test_distinct_instance_and_member_of() -> None:
     constraints = [
-        Constraint(ConstraintType.DISTINCT_INSTANCE),
-        Constraint(ConstraintType.MEMBER_OF, "attribute:ecs.os-type == linux"),
+        placement_constraint(ConstraintType.DISTINCT_INSTANCE),
+        placement_constraint(ConstraintType.MEMBER_OF, "attribute:ecs.os-type == linux"),
     ]
     instances = [
         c("a", groups={"service:web": 1}, attributes={"ecs.os-type": "linux"}),
@@ -144,8 +137,8 @@ def test_unsupported_expressions_are_refused(expression: str) -> None:
 def test_a_member_of_constraint_cannot_be_made_with_an_expression_placement_cannot_read() -> None:
     """The poison of issue 15: ``<x>`` was stored, then failed every reconcile pass."""
     with pytest.raises(ExpressionError, match="'<x>'") as raised:
-        Constraint(ConstraintType.MEMBER_OF, "<x>")
+        placement_constraint(ConstraintType.MEMBER_OF, "<x>")
     assert raised.value.code == "InvalidParameterException"
     with pytest.raises(ExpressionError, match="at most 2000 characters"):
-        Constraint(ConstraintType.MEMBER_OF, "attribute:a == b and " * 100 + "attribute:a exists")
-    assert Constraint(ConstraintType.DISTINCT_INSTANCE).expression == ""
+        placement_constraint(ConstraintType.MEMBER_OF, "attribute:a == b and " * 100 + "attribute:a exists")
+    assert placement_constraint(ConstraintType.DISTINCT_INSTANCE).expression == ""

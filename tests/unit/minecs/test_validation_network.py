@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from minecs.model.taskdef import NetworkMode, PortMapping
+from minecs.model.containerdef import PortMapping
+from minecs.model.taskdef import NetworkMode
 from minecs.validation.network import static_host_port
 from tests.taskdefs import container, problems, taskdef, valid
 

@@ -214,6 +214,40 @@ def test_tags_placement_and_proxy() -> None:
     ]
 
 
+def test_a_task_definitions_placement_constraint_is_member_of_only() -> None:
+    """ECS's TaskDefinitionPlacementConstraintType: distinctInstance is a service's or RunTask's; the
+    refusal is a structural one, in ECS's enum wording and in member order."""
+    found = problems(
+        taskdef(
+            placementConstraints=[
+                {"expression": "attribute:x == y"},
+                {"type": "distinctInstance", "expression": 1},
+            ],
+            pidMode="shared",
+        )
+    )
+    assert found == [
+        (
+            CE,
+            "placementConstraints[1].type",
+            "Value 'distinctInstance' at 'placementConstraints[1].type' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [memberOf]",
+        ),
+        (
+            CE,
+            "placementConstraints[1].expression",
+            "Invalid type for parameter placementConstraints[1].expression, value: 1, type: <class 'int'>, "
+            "valid types: <class 'str'>",
+        ),
+        (
+            CE,
+            "pidMode",
+            "Value 'shared' at 'pidMode' failed to satisfy constraint: Member must satisfy enum value set: "
+            "[host, task]",
+        ),
+    ]
+
+
 def test_every_problem_in_a_document_is_reported_at_once() -> None:
     doc = taskdef(
         container(
