@@ -217,9 +217,11 @@ class EngineSettings:
     provision: ProvisionSettings = field(default_factory=ProvisionSettings)
 
     def __post_init__(self) -> None:
-        for name in ("dependency_wait_timeout", "resync_interval", "cleanup_wait"):
+        for name in ("dependency_wait_timeout", "cleanup_wait"):
             if getattr(self, name) < 0:
                 raise SettingsError(f"agent.engine.{name}: {getattr(self, name)} must be >= 0")
+        if self.resync_interval <= 0:
+            raise SettingsError(f"agent.engine.resync_interval: {self.resync_interval} must be > 0")
         if self.history_limit < 1:
             raise SettingsError(f"agent.engine.history_limit: {self.history_limit} must be >= 1")
 
