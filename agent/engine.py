@@ -128,6 +128,9 @@ class Engine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         observer: EngineObserver | None = None,
     ) -> None:
+        """``settings`` is the tree's ``agent.engine`` section; ``facts`` and the two paths are not
+        settings. ``state_path`` None keeps the state in memory only (tests); ``secrets_dir`` None
+        (and no ``secrets``) resolves no secrets."""
         self.driver = driver
         self.observer: EngineObserver = observer or _Unobserved()
         self.settings = settings

@@ -8,19 +8,13 @@ map as YAML or JSON (``MINECS_CONTROLLER_EFS_FILE_SYSTEMS='{"fs-1": {"server": "
 its entries have no variables of their own. Bad values are loud: ``SettingsError`` names the
 member and the source, and the daemon does not start.
 
-The tree: ``log``, ``docker``, ``controller`` (with ``efs``), ``agent`` > ``engine`` > ``provision``,
-and ``data_dir``, ``region``, ``account_id``; docs/operations.md lists every member. Each daemon is
-handed its section as it is (the controller ``controller``, the agent ``agent`` and ``docker``, the
-engine ``agent.engine``, provisioning ``agent.engine.provision``); a command-line flag that
-overrides a setting (``--agent-timeout``, ``--pull-behavior``) is applied with
-``dataclasses.replace`` in ``minecs.cli.daemons``, in one place.
-
-Not settings, and so not here: what a process learns or is told at start. The controller's listen
-address and port, the agent's controller URL, registration token, cluster and ``--label`` s are
-command-line arguments; the instance id comes from registration; the state file and secrets
-directory are derived from the data dir; the metadata endpoint's address is known once it serves.
-They travel as plain arguments or small runtime dataclasses (``minecs.controller.Address``,
-``agent.daemon.AgentStart``, ``agent.resources.InstanceFacts``).
+The tree: ``log``, ``docker``, ``controller`` (> ``efs``), ``agent`` > ``engine`` > ``provision``,
+``data_dir``, ``region``, ``account_id`` (docs/operations.md lists every member). Each daemon takes
+its section as it is; flags that override a setting are applied in ``minecs.cli.daemons`` only.
+Not settings, so not here, is what a process is told or learns at start (listen address and port,
+controller URL, token, cluster, labels, instance id, paths under the data dir, the metadata
+endpoint): plain arguments or ``minecs.controller.Address``, ``agent.daemon.AgentStart``,
+``agent.resources.InstanceFacts``.
 
 Design decision: settings are read here once and passed down explicitly; logic never reads the
 environment itself, so tests build a ``Settings`` in one line and nothing leaks between them. This
