@@ -41,17 +41,15 @@ from agent.client import (
     save_identity,
 )
 from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.engine import Engine
 from agent.execs import ExecSessions
-from agent.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_PORT
 from agent.introspection import build_app as build_introspection
 from agent.introspection import serve as serve_introspection
 from agent.logupload import LogUploads
-from agent.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
 from agent.metadata import MetadataServer, load_key
-from agent.metricsserver import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from agent.metricsserver import AgentHealth, MetricsServer, instance_view
 from agent.ports import DEFAULT_RESERVED
+from agent.resources import InstanceFacts
 from agent.runtime import Driver
 from agent.served import Served
 from minecs.aiotasks import run_roots, sleep_or_wake
@@ -60,6 +58,7 @@ from minecs.model.task import TaskAssignment
 from minecs.model.taskdef import TaskDefinition
 from minecs.model.wire import assignment_from_json, snapshot_to_json, taskdef_from_json_checked
 from minecs.sdnotify import notify, watchdog
+from minecs.settings import AgentSettings, DockerSettings
 
 log = get_logger(__name__)
 
@@ -94,22 +93,18 @@ CAPABILITIES = (
 
 
 @dataclass(frozen=True)
-class AgentSettings:
+class AgentStart:
+    """What one agent process is told on its command line, not settings (those are ``minecs.settings``)."""
+
     endpoint: str
+    """The controller's URL."""
     data_dir: Path
+    """The agent's own directory: its identity, state file, secrets and metadata key."""
     cluster: str = "default"
     token: str | None = None
-    publish_address: str = "0.0.0.0"
-    pull_behavior: PullBehavior = PullBehavior.DEFAULT
-    labels: dict[str, str] = field(default_factory=dict)
-    poll_wait: float = 20.0
-    docker_host: str | None = None
-    metadata_port: int = DEFAULT_METADATA_PORT
-    """The task metadata endpoint's port (0: any free port; 51679 as ECS by default)."""
-    introspection_port: int = DEFAULT_INTROSPECTION_PORT
-    """The introspection API on 127.0.0.1 (51678 as ECS by default)."""
-    metrics_port: int = DEFAULT_METRICS_PORT
-    """Prometheus ``/metrics`` on 127.0.0.1 (51680 by default; docs/metrics.md)."""
+    """The registration token, needed at the first start only."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """``--label`` s, on every container."""
 
 
 def host_resources() -> dict[str, Any]:
@@ -125,14 +120,14 @@ def host_resources() -> dict[str, Any]:
     }
 
 
-def registration_body(settings: AgentSettings, docker_version: str) -> dict[str, Any]:
+def registration_body(start: AgentStart, docker_version: str) -> dict[str, Any]:
     arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(
         platform.machine(), platform.machine()
     )
     attributes = [{"name": "ecs.os-type", "value": "linux"}, {"name": "ecs.cpu-architecture", "value": arch}]
     attributes += [{"name": name} for name in CAPABILITIES]
     return {
-        "cluster": settings.cluster,
+        "cluster": start.cluster,
         "resources": host_resources(),
         "versionInfo": {"agentVersion": AGENT_VERSION, "dockerVersion": docker_version},
         "attributes": attributes,
@@ -140,15 +135,15 @@ def registration_body(settings: AgentSettings, docker_version: str) -> dict[str,
 
 
 async def register(
-    client: ControllerClient, settings: AgentSettings, docker_version: str, stop: asyncio.Event
+    client: ControllerClient, start: AgentStart, docker_version: str, stop: asyncio.Event
 ) -> Identity | None:
-    path = settings.data_dir / "instance.json"
+    path = start.data_dir / "instance.json"
     saved = load_identity(path)
     delay = BACKOFF_START
     while not stop.is_set():
         try:
             answer = await client.register(
-                registration_body(settings, docker_version), token=settings.token, identity=saved
+                registration_body(start, docker_version), token=start.token, identity=saved
             )
         except ControllerUnavailableError as exc:
             log.warning("controller unreachable, registration retried", error=exc.message, retry_in=delay)
@@ -167,19 +162,25 @@ async def register(
     return None
 
 
-async def run_agent(settings: AgentSettings, stop: asyncio.Event, driver: Driver | None = None) -> None:
+async def run_agent(
+    settings: AgentSettings,
+    docker: DockerSettings,
+    start: AgentStart,
+    stop: asyncio.Event,
+    driver: Driver | None = None,
+) -> None:
     """The agent until ``stop``; ``driver`` replaces the Docker Engine (the benchmark's simulated agents)."""
-    driver = driver or await DockerDriver.connect(settings.docker_host)
+    driver = driver or await DockerDriver.connect(docker.host or None, workers=docker.workers)
     try:
         async with aiohttp.ClientSession() as session:
-            client = ControllerClient(settings.endpoint, session)
-            identity = await register(client, settings, await driver.version(), stop)
+            client = ControllerClient(start.endpoint, session)
+            identity = await register(client, start, await driver.version(), stop)
             if identity is None:
                 return
             holder: list[Engine] = []
             metadata = MetadataServer(
                 driver,
-                load_key(settings.data_dir),
+                load_key(start.data_dir),
                 lambda: holder[0].tasks() if holder else {},
                 port=settings.metadata_port,
             )
@@ -188,16 +189,10 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event, driver: Driver
             health.contact()  # registration was answered
             engine = Engine(
                 driver,
-                EngineSettings(
-                    instance_id=identity.instance_id,
-                    cluster=identity.cluster,
-                    publish_address=settings.publish_address,
-                    pull_behavior=settings.pull_behavior,
-                    extra_labels=settings.labels,
-                    state_path=settings.data_dir / "agent-state.json",
-                    secrets_dir=settings.data_dir / "secrets",
-                    metadata=endpoints,
-                ),
+                settings.engine,
+                InstanceFacts(identity.instance_id, docker.publish_address, start.labels, endpoints),
+                state_path=start.data_dir / "agent-state.json",
+                secrets_dir=start.data_dir / "secrets",
                 observer=health,
             )
             holder.append(engine)

@@ -21,15 +21,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from agent.metadata import Endpoints
 from agent.ports import PortTable
-from agent.resources import ProvisionSettings
+from agent.resources import InstanceFacts
 from agent.runner import TaskRunner
 from agent.runtime import ContainerEvent, Driver
 from agent.secrets import LocalSecretStore, SecretResolver
@@ -37,39 +34,9 @@ from agent.state import StateFile, restore_runner
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
+from minecs.settings import EngineSettings, PullBehavior
 
 log = get_logger(__name__)
-
-
-class PullBehavior(StrEnum):
-    """``ECS_IMAGE_PULL_BEHAVIOR``."""
-
-    DEFAULT = "default"
-    ALWAYS = "always"
-    ONCE = "once"
-    PREFER_CACHED = "prefer-cached"
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    instance_id: str = "local"
-    cluster: str = "default"
-    publish_address: str = "0.0.0.0"
-    default_stop_timeout: int = 30
-    dependency_wait_timeout: float = 600.0
-    resync_interval: float = 30.0
-    cleanup_wait: float = 3 * 3600.0
-    pull_behavior: PullBehavior = PullBehavior.DEFAULT
-    pause_image: str = "minecs/busybox:latest"
-    extra_labels: Mapping[str, str] = field(default_factory=dict)
-    reserved_ports: tuple[int, ...] = ()
-    port_range: tuple[int, int] | None = None
-    secrets_dir: Path | None = None
-    history_limit: int = 500
-    state_path: Path | None = None
-    """Where the agent's state is persisted; None keeps it in memory only (tests, static runs)."""
-    metadata: Endpoints | None = None
-    """The task metadata endpoint containers are told about; None gives them no endpoint."""
 
 
 class ImageManager:
@@ -153,27 +120,27 @@ class Engine:
         self,
         driver: Driver,
         settings: EngineSettings,
+        facts: InstanceFacts,
         *,
+        state_path: Path | None = None,
+        secrets_dir: Path | None = None,
         secrets: SecretResolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         observer: EngineObserver | None = None,
     ) -> None:
+        """``settings`` is the tree's ``agent.engine`` section; ``facts`` and the two paths are not
+        settings. ``state_path`` None keeps the state in memory only (tests); ``secrets_dir`` None
+        (and no ``secrets``) resolves no secrets."""
         self.driver = driver
         self.observer: EngineObserver = observer or _Unobserved()
         self.settings = settings
+        self.facts = facts
         self.now = clock
-        self.secrets = secrets or (LocalSecretStore(settings.secrets_dir) if settings.secrets_dir else None)
+        self.secrets = secrets or (LocalSecretStore(secrets_dir) if secrets_dir else None)
         self.images = ImageManager(driver, settings.pull_behavior)
+        provision = settings.provision
         self.ports = PortTable(
-            settings.port_range, settings.reserved_ports, probe_address=settings.publish_address
-        )
-        self.provision_settings = ProvisionSettings(
-            instance_id=settings.instance_id,
-            publish_address=settings.publish_address,
-            pause_image=settings.pause_image,
-            default_stop_timeout=settings.default_stop_timeout,
-            extra_labels=settings.extra_labels,
-            metadata=settings.metadata,
+            provision.port_range, provision.reserved_ports, probe_address=facts.publish_address
         )
         self._runners: dict[str, TaskRunner] = {}
         self._by_id: dict[str, TaskRunner] = {}
@@ -182,7 +149,7 @@ class Engine:
         self._changed = asyncio.Condition()
         self._subscribers: list[asyncio.Queue[TaskSnapshot]] = []
         self._live = False
-        self.state = StateFile(settings.state_path) if settings.state_path else None
+        self.state = StateFile(state_path) if state_path else None
         self._saver: asyncio.Task[None] | None = None
         self._save_wanted = False
         self._persist_lock = asyncio.Lock()
@@ -193,7 +160,7 @@ class Engine:
     # ------------------------------------------------------------------ lifetime
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Engine]:
-        labels = {"minecs.instance-id": self.settings.instance_id}
+        labels = {"minecs.instance-id": self.facts.instance_id}
         async with self.driver.subscribe(labels) as events:
             pump = asyncio.create_task(self._route(events), name="engine events")
             self._restore()
@@ -233,9 +200,9 @@ class Engine:
         if self.state is None:
             return
         saved = self.state.load()
-        if saved.get("instanceId") not in (None, self.settings.instance_id):
+        if saved.get("instanceId") not in (None, self.facts.instance_id):
             raise ValueError(
-                f"{self.state.path} belongs to instance {saved['instanceId']}, not {self.settings.instance_id}; "
+                f"{self.state.path} belongs to instance {saved['instanceId']}, not {self.facts.instance_id}; "
                 "move it away to register as a new instance"
             )
         for data in saved["tasks"]:
@@ -260,7 +227,7 @@ class Engine:
                 return  # a write that began after we asked has already covered us
             covering = self._persist_asked
             live = (r for r in self._runners.values() if not r.cleaned)
-            await self.state.save(self.state.encode(self.settings.instance_id, live, fresh=fresh))
+            await self.state.save(self.state.encode(self.facts.instance_id, live, fresh=fresh))
             self._persist_done = covering
 
     def _schedule_save(self) -> None:

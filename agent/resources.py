@@ -40,6 +40,7 @@ from minecs.logs import get_logger
 from minecs.model.efs import NfsMount
 from minecs.model.task import NetworkBinding, TaskAssignment
 from minecs.model.taskdef import NetworkMode, Scope, Volume
+from minecs.settings import ProvisionSettings
 
 log = get_logger(__name__)
 
@@ -66,13 +67,17 @@ class TaskResources:
 
 
 @dataclass(frozen=True)
-class ProvisionSettings:
-    instance_id: str
-    publish_address: str
-    pause_image: str
-    default_stop_timeout: int
-    extra_labels: Mapping[str, str]
+class InstanceFacts:
+    """What this agent process tells provisioning that is not a setting (``minecs.settings``)."""
+
+    instance_id: str = "local"
+    """The instance id the controller gave at registration; labels every container."""
+    publish_address: str = "0.0.0.0"
+    """``docker.publish_address`` or ``--publish-address``, as the daemon resolved it at start."""
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+    """``--label`` s, on every container."""
     metadata: Endpoints | None = None
+    """The task metadata endpoint containers are told about, once it serves; None: no endpoint."""
 
 
 def metadata_env(assignment: TaskAssignment, metadata: Endpoints | None) -> dict[str, dict[str, str]]:
@@ -93,6 +98,7 @@ async def provision(
     ports: PortTable,
     resolver: SecretResolver | None,
     settings: ProvisionSettings,
+    facts: InstanceFacts,
     resources: TaskResources,
 ) -> TaskContext:
     td = assignment.definition
@@ -102,8 +108,8 @@ async def provision(
         for c in td.container_definitions
     }
     file_env, secret_env = resolve_environment(assignment, resolver)
-    bound = _allocate_ports(assignment, ports, settings.publish_address, resources)
-    volume_sources = await _volumes(assignment, driver, suffix, settings, resources)
+    bound = _allocate_ports(assignment, ports, facts.publish_address, resources)
+    volume_sources = await _volumes(assignment, driver, suffix, facts, resources)
     limits = TaskLimits(int(td.cpu) if td.cpu else None, int(td.memory) if td.memory else None)
     parent = None
     if limits.any:  # only then ask Docker for its cgroup driver: the info call costs ~10 ms
@@ -112,22 +118,24 @@ async def provision(
         )
     network_mode = td.network_mode.value
     if td.network_mode is NetworkMode.AWSVPC:
-        resources.pause_id = await _start_pause(assignment, driver, bound, suffix, settings)
+        resources.pause_id = await _start_pause(
+            assignment, driver, bound, suffix, facts, image=settings.pause_image
+        )
         network_mode = f"container:{resources.pause_id}"
         bound = {}
     return TaskContext(
         assignment=assignment,
-        instance_id=settings.instance_id,
+        instance_id=facts.instance_id,
         docker_names=names,
         network_mode=network_mode,
         ports=bound,
         volume_sources=volume_sources,
         file_env=file_env,
         secrets=secret_env,
-        extra_labels=settings.extra_labels,
+        extra_labels=facts.extra_labels,
         default_stop_timeout=settings.default_stop_timeout,
         cgroup_parent=parent,
-        metadata_env=metadata_env(assignment, settings.metadata),
+        metadata_env=metadata_env(assignment, facts.metadata),
     )
 
 
@@ -207,7 +215,7 @@ async def _volumes(
     assignment: TaskAssignment,
     driver: Driver,
     suffix: str,
-    settings: ProvisionSettings,
+    facts: InstanceFacts,
     resources: TaskResources,
 ) -> dict[str, str]:
     td = assignment.definition
@@ -219,11 +227,11 @@ async def _volumes(
             continue
         if volume.efs_volume_configuration is not None:
             sources[name] = await _nfs_volume(
-                assignment, name, driver=driver, suffix=suffix, settings=settings, resources=resources
+                assignment, name, driver=driver, suffix=suffix, facts=facts, resources=resources
             )
             continue
         sources[name] = await _docker_volume(
-            assignment, volume, driver=driver, suffix=suffix, settings=settings, resources=resources
+            assignment, volume, driver=driver, suffix=suffix, facts=facts, resources=resources
         )
     return sources
 
@@ -234,13 +242,13 @@ async def _docker_volume(
     *,
     driver: Driver,
     suffix: str,
-    settings: ProvisionSettings,
+    facts: InstanceFacts,
     resources: TaskResources,
 ) -> str:
     td = assignment.definition
     config = volume.docker_volume_configuration
     name = volume.name or ""
-    labels = _volume_labels(assignment, settings)
+    labels = _volume_labels(assignment, facts)
     try:
         if config is not None and config.scope is Scope.SHARED:
             if not await driver.volume_exists(name):
@@ -266,11 +274,11 @@ async def _docker_volume(
         raise ResourceInitError(f"cannot create volume '{name}': {exc.message}") from exc
 
 
-def _volume_labels(assignment: TaskAssignment, settings: ProvisionSettings) -> dict[str, str]:
+def _volume_labels(assignment: TaskAssignment, facts: InstanceFacts) -> dict[str, str]:
     return {
         "minecs.task-id": assignment.task_id,
-        "minecs.instance-id": settings.instance_id,
-        **settings.extra_labels,
+        "minecs.instance-id": facts.instance_id,
+        **facts.extra_labels,
     }
 
 
@@ -291,7 +299,7 @@ async def _nfs_volume(
     *,
     driver: Driver,
     suffix: str,
-    settings: ProvisionSettings,
+    facts: InstanceFacts,
     resources: TaskResources,
 ) -> str:
     mount = assignment.nfs_volumes.get(name)
@@ -299,7 +307,7 @@ async def _nfs_volume(
         raise ResourceInitError(f"volume '{name}': the controller sent no NFS mount for this EFS volume")
     td = assignment.definition
     task_volume = docker_name(td.family, td.revision, name, suffix)
-    labels = _volume_labels(assignment, settings)
+    labels = _volume_labels(assignment, facts)
     try:
         await driver.create_volume(
             task_volume, driver="local", driver_opts=nfs_driver_opts(mount), labels=labels
@@ -315,12 +323,14 @@ async def _start_pause(
     driver: Driver,
     bound: Mapping[str, tuple[PortBinding, ...]],
     suffix: str,
-    settings: ProvisionSettings,
+    facts: InstanceFacts,
+    *,
+    image: str,
 ) -> str:
     td = assignment.definition
     spec = ContainerSpec(
         name=docker_name(td.family, td.revision, "internalecspause", suffix),
-        image=settings.pause_image,
+        image=image,
         command=PAUSE_COMMAND,
         labels={
             "com.amazonaws.ecs.task-arn": assignment.task_arn,
@@ -328,8 +338,8 @@ async def _start_pause(
             "com.amazonaws.ecs.cluster": assignment.cluster,
             "minecs.task-id": assignment.task_id,
             "minecs.container-name": PAUSE_NAME,
-            "minecs.instance-id": settings.instance_id,
-            **settings.extra_labels,
+            "minecs.instance-id": facts.instance_id,
+            **facts.extra_labels,
         },
         ports=tuple(p for bindings in bound.values() for p in bindings),
         network_mode="bridge",

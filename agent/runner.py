@@ -191,7 +191,8 @@ class TaskRunner:
                 driver=self.engine.driver,
                 ports=self.engine.ports,
                 resolver=self.engine.secrets,
-                settings=self.engine.provision_settings,
+                settings=self.engine.settings.provision,
+                facts=self.engine.facts,
                 resources=self.resources,
             )
         except ResourceInitError as exc:
@@ -329,7 +330,7 @@ class TaskRunner:
                 continue
             if may_stop(record.name, views, self.edges):
                 grace = record.definition.stop_timeout
-                grace = grace if grace is not None else self.engine.settings.default_stop_timeout
+                grace = grace if grace is not None else self.engine.settings.provision.default_stop_timeout
                 runtime_id = record.runtime_id or ""
                 self._spawn(
                     record,

@@ -224,15 +224,15 @@ def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
             file_env, secrets = resolve_environment(runner.assignment, engine.secrets)
     return TaskContext(
         assignment=runner.assignment,
-        instance_id=engine.settings.instance_id,
+        instance_id=engine.facts.instance_id,
         docker_names=saved["dockerNames"],
         network_mode=saved["networkMode"],
         ports=ports,
         volume_sources=saved["volumeSources"],
         file_env=file_env,
         secrets=secrets,
-        extra_labels=engine.settings.extra_labels,
-        default_stop_timeout=engine.settings.default_stop_timeout,
+        extra_labels=engine.facts.extra_labels,
+        default_stop_timeout=engine.settings.provision.default_stop_timeout,
         cgroup_parent=saved.get("cgroupParent"),
-        metadata_env=metadata_env(runner.assignment, engine.settings.metadata),
+        metadata_env=metadata_env(runner.assignment, engine.facts.metadata),
     )

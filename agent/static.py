@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import TextIO
 
 from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings
+from agent.engine import Engine
+from agent.resources import InstanceFacts
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.errors import MinecsError
 from minecs.logs import get_logger
 from minecs.model.wire import assignment_from_json, snapshot_to_json
+from minecs.settings import EngineSettings
 
 log = get_logger(__name__)
 
@@ -39,6 +41,8 @@ def apply_files(engine: Engine, files: list[Path]) -> None:
 
 async def run_static(
     settings: EngineSettings,
+    facts: InstanceFacts,
+    data_dir: Path,
     tasks_dir: Path,
     stop: asyncio.Event,
     *,
@@ -46,7 +50,9 @@ async def run_static(
     out: TextIO = sys.stdout,
 ) -> None:
     driver = await DockerDriver.connect()
-    engine = Engine(driver, settings)
+    engine = Engine(
+        driver, settings, facts, state_path=data_dir / "agent-state.json", secrets_dir=data_dir / "secrets"
+    )
     changes = engine.subscribe()
 
     async def watch_files() -> None:

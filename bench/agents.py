@@ -17,8 +17,7 @@ import contextlib
 import time
 from typing import Any
 
-from agent.daemon import AgentSettings, run_agent
-from agent.engine import PullBehavior
+from agent.daemon import AgentStart, run_agent
 from agent.fakedriver import FakeDriver
 from agent.runtime import ContainerSpec
 from bench.common import Result, quick, record, spread
@@ -26,8 +25,16 @@ from bench.footprint import cpu_seconds
 from bench.launch import ONE
 from bench.upctl import ControllerOnly, wait
 from minecs import logs
+from minecs.settings import AgentSettings, DockerSettings, EngineSettings, PullBehavior
 
 AGENTS, TASKS = 10, 500
+SIMULATED = AgentSettings(
+    metrics_port=0,
+    metadata_port=0,
+    introspection_port=0,
+    engine=EngineSettings(pull_behavior=PullBehavior.PREFER_CACHED),
+)
+"""Ten agents on one host: every port any free one."""
 
 
 class NotingDriver(FakeDriver):
@@ -51,16 +58,9 @@ async def simulate(controller: ControllerOnly, tasks: int) -> tuple[list[float],
     agents = []
     for n in range(AGENTS):
         token = await asyncio.to_thread(controller.call, "POST", "/v1/tokens", {"uses": 1})
-        settings = AgentSettings(
-            endpoint=controller.endpoint,
-            data_dir=controller.dir / f"agent{n}",
-            token=token["token"],
-            pull_behavior=PullBehavior.PREFER_CACHED,
-            metadata_port=0,
-            introspection_port=0,
-            metrics_port=0,
-        )
-        agents.append(asyncio.create_task(run_agent(settings, stop, NotingDriver(seen, tasks, all_seen))))
+        start = AgentStart(controller.endpoint, controller.dir / f"agent{n}", token=token["token"])
+        driver = NotingDriver(seen, tasks, all_seen)
+        agents.append(asyncio.create_task(run_agent(SIMULATED, DockerSettings(), start, stop, driver)))
     await asyncio.to_thread(
         wait, lambda: len(controller.call("GET", "/v1/instances")["containerInstances"]) == AGENTS, 60
     )

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
@@ -26,19 +25,17 @@ from minecs.datadir import secure
 from minecs.logs import get_logger
 from minecs.reconciler import reconcile_forever
 from minecs.sdnotify import notify, watchdog
-from minecs.settings import ControllerTuning
+from minecs.settings import Settings
 
 log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
-class ControllerSettings:
-    data_dir: Path
+class Address:
+    """Where this controller process serves: command-line arguments, not settings."""
+
     listen: str = "127.0.0.1"
     port: int = 7450
-    region: str = "us-east-1"
-    account_id: str = "000000000000"
-    tuning: ControllerTuning = field(default_factory=ControllerTuning)
 
     @property
     def endpoint(self) -> str:
@@ -61,10 +58,12 @@ def settle_garbage_collector() -> None:
 
 
 async def serve(
-    settings: ControllerSettings, stop: asyncio.Event, ready: asyncio.Event | None = None
+    settings: Settings, address: Address, stop: asyncio.Event, ready: asyncio.Event | None = None
 ) -> None:
+    """The controller until ``stop``: its section ``settings.controller``, the ARNs' region and
+    account and the data dir from the tree; ``ready`` is set once ``address`` accepts connections."""
     identity = Identity(settings.region, settings.account_id)
-    tuning = settings.tuning
+    tuning = settings.controller
     secure(settings.data_dir)  # 0700 / 0600 before SQLite creates a file (minecs.datadir)
     plane = await ControlPlane.open(settings.data_dir, identity, tuning)
     admin = load_or_create_admin(settings.data_dir)
@@ -82,13 +81,13 @@ async def serve(
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
     serving = Serving(app, shutdown_timeout=2.0)
     try:
-        await serving.start(settings.listen, settings.port)
+        await serving.start(address.listen, address.port)
         await plane.clusters.ensure_default()
         settle_garbage_collector()
-        log.info("controller listening", endpoint=settings.endpoint, data_dir=str(settings.data_dir))
+        log.info("controller listening", endpoint=address.endpoint, data_dir=str(settings.data_dir))
         if ready is not None:
             ready.set()
-        notify(f"READY=1\nSTATUS=serving on {settings.endpoint}")
+        notify(f"READY=1\nSTATUS=serving on {address.endpoint}")
         await run_roots(
             {
                 "reconcile": lambda: reconcile_forever(

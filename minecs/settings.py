@@ -8,9 +8,17 @@ map as YAML or JSON (``MINECS_CONTROLLER_EFS_FILE_SYSTEMS='{"fs-1": {"server": "
 its entries have no variables of their own. Bad values are loud: ``SettingsError`` names the
 member and the source, and the daemon does not start.
 
+The tree: ``log``, ``docker``, ``controller`` (> ``efs``), ``agent`` > ``engine`` > ``provision``,
+``data_dir``, ``region``, ``account_id`` (docs/operations.md lists every member). Each daemon takes
+its section as it is; flags that override a setting are applied in ``minecs.cli.daemons`` only.
+Not settings, so not here, is what a process is told or learns at start (listen address and port,
+controller URL, token, cluster, labels, instance id, paths under the data dir, the metadata
+endpoint): plain arguments or ``minecs.controller.Address``, ``agent.daemon.AgentStart``,
+``agent.resources.InstanceFacts``.
+
 Design decision: settings are read here once and passed down explicitly; logic never reads the
-environment itself, so tests build a ``Settings`` in one line and nothing leaks between them.
-Later daemons add their own sections to this tree.
+environment itself, so tests build a ``Settings`` in one line and nothing leaks between them. This
+module is the shared base: the agent imports it, it imports nothing of the agent.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,16 +157,89 @@ class ControllerTuning:
                 raise SettingsError(f"controller.{f.name}: {value} must be > 0")
 
 
+class PullBehavior(StrEnum):
+    """``ECS_IMAGE_PULL_BEHAVIOR`` (``agent.engine.ImageManager`` says what each one does)."""
+
+    DEFAULT = "default"
+    ALWAYS = "always"
+    ONCE = "once"
+    PREFER_CACHED = "prefer-cached"
+
+
 @dataclass(frozen=True)
-class AgentTuning:
-    """The agent's own ports (``MINECS_AGENT_METRICS_PORT=0`` for any free one)."""
+class ProvisionSettings:
+    """How the agent makes a task's resources (``agent.engine.provision``)."""
+
+    pause_image: str = "minecs/busybox:latest"
+    """The image of an awsvpc task's pause container, which holds the task's network namespace."""
+    default_stop_timeout: int = 30
+    """Seconds from SIGTERM to SIGKILL for a container without ``stopTimeout`` (ECS: 30)."""
+    port_range: tuple[int, int] | None = None
+    """Dynamic host ports, ``[low, high]``; unset: the kernel's ephemeral range."""
+    reserved_ports: tuple[int, ...] = ()
+    """Host ports never given to a task, besides 22, 2375, 2376 and the agent's 51678-51680."""
+
+    def __post_init__(self) -> None:
+        where = "agent.engine.provision"
+        if self.default_stop_timeout < 0:
+            raise SettingsError(f"{where}.default_stop_timeout: {self.default_stop_timeout} must be >= 0")
+        if self.port_range is not None:
+            low, high = self.port_range
+            if not 1 <= low <= high <= 65535:
+                raise SettingsError(
+                    f"{where}.port_range: {list(self.port_range)} is not low..high in 1..65535"
+                )
+        for port in self.reserved_ports:
+            if not 1 <= port <= 65535:
+                raise SettingsError(f"{where}.reserved_ports: {port} is not a port (1..65535)")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The agent's task engine: its clocks in seconds, pulls, history (``agent.engine``)."""
+
+    dependency_wait_timeout: float = 600.0
+    """How long a container waits for its ``dependsOn`` conditions before it fails."""
+    resync_interval: float = 30.0
+    """The engine's timer: one container list per instance, missed events are healed from it."""
+    cleanup_wait: float = 3 * 3600.0
+    """How long a stopped task's containers stay before they are removed (ECS: 3 h)."""
+    pull_behavior: PullBehavior = PullBehavior.DEFAULT
+    """When images are pulled: default, always, once, prefer-cached (``--pull-behavior``)."""
+    history_limit: int = 500
+    """State changes kept per task, for replay to a controller that missed them."""
+    provision: ProvisionSettings = field(default_factory=ProvisionSettings)
+
+    def __post_init__(self) -> None:
+        for name in ("dependency_wait_timeout", "cleanup_wait"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"agent.engine.{name}: {getattr(self, name)} must be >= 0")
+        if self.resync_interval <= 0:
+            raise SettingsError(f"agent.engine.resync_interval: {self.resync_interval} must be > 0")
+        if self.history_limit < 1:
+            raise SettingsError(f"agent.engine.history_limit: {self.history_limit} must be >= 1")
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """The agent daemon: its ports and its poll (``MINECS_AGENT_METRICS_PORT=0`` for any free port)."""
 
     metrics_port: int = 51680
     """Prometheus ``/metrics`` on 127.0.0.1 (docs/metrics.md)."""
+    metadata_port: int = 51679
+    """The task metadata endpoint that containers are told about (0: any free port)."""
+    introspection_port: int = 51678
+    """The introspection API on 127.0.0.1 (0: any free port)."""
+    poll_wait: float = 20.0
+    """Longest wait the agent asks of one assignments long-poll (the controller may cap it)."""
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.metrics_port <= 65535:
-            raise SettingsError(f"agent.metrics_port: {self.metrics_port} is not a port (0..65535)")
+        for name in ("metrics_port", "metadata_port", "introspection_port"):
+            if not 0 <= getattr(self, name) <= 65535:
+                raise SettingsError(f"agent.{name}: {getattr(self, name)} is not a port (0..65535)")
+        if self.poll_wait <= 0:
+            raise SettingsError(f"agent.poll_wait: {self.poll_wait} must be > 0")
 
 
 @dataclass(frozen=True)
@@ -166,7 +248,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     docker: DockerSettings = field(default_factory=DockerSettings)
     controller: ControllerTuning = field(default_factory=ControllerTuning)
-    agent: AgentTuning = field(default_factory=AgentTuning)
+    agent: AgentSettings = field(default_factory=AgentSettings)
     region: str = "us-east-1"
     """The region in every ARN (minecs is one region; ``MINECS_REGION``)."""
     account_id: str = "000000000000"
@@ -265,7 +347,14 @@ def _build_map(
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
     target = _plain_type(hint)
+    if isinstance(target, type) and issubclass(target, Enum):
+        choices = [str(member.value) for member in target]
+        if str(value) not in choices:
+            raise SettingsError(f"{where}: {value!r} is not one of {', '.join(choices)}")
+        return target(str(value))
     try:
+        if typing.get_origin(target) is tuple:
+            return _as_ints(target, value)
         if target is bool:
             return _as_bool(value)
         if target is Path:
@@ -293,3 +382,13 @@ def _as_bool(value: Any) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(value)
+
+
+def _as_ints(hint: Any, value: Any) -> tuple[int, ...]:
+    """A list of ints from the file, or ``1,2`` / ``1 2`` from a variable, as long as ``hint`` says."""
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    ints = tuple(int(item) for item in items)
+    size = typing.get_args(hint)
+    if Ellipsis not in size and len(ints) != len(size):
+        raise ValueError(value)
+    return ints

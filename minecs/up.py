@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from agent.daemon import AgentSettings, run_agent
+from agent.daemon import AgentStart, run_agent
 from minecs.adminclient import admin_request
 from minecs.aiotasks import run_roots, sleep_or_wake
-from minecs.controller import ControllerSettings, serve
+from minecs.controller import Address, serve
 from minecs.errors import FieldProblem, ValidationError
 from minecs.manifestfiles import read_sources
 from minecs.manifests import raw_documents
+from minecs.settings import Settings
 
 
-async def _admin(settings: ControllerSettings, method: str, path: str, body: Any = None) -> Any:
+@dataclass(frozen=True)
+class _Local:
+    """The local controller as its admin client sees it."""
+
+    endpoint: str
+    data_dir: Path
+
+
+async def _admin(settings: _Local, method: str, path: str, body: Any = None) -> Any:
     return await admin_request(settings.endpoint, settings.data_dir, method, path, body)
 
 
-async def _apply_when_ready(settings: ControllerSettings, paths: list[str], stop: asyncio.Event) -> None:
+async def _apply_when_ready(settings: _Local, paths: list[str], stop: asyncio.Event) -> None:
     """Once the local agent is registered, apply ``paths`` and say where to look; then wait for stop."""
     while not (await _admin(settings, "GET", "/v1/instances"))["containerInstances"]:
         if await sleep_or_wake(0.2, stop):
@@ -52,13 +62,15 @@ async def _apply_when_ready(settings: ControllerSettings, paths: list[str], stop
 
 
 async def run_up(
-    controller: ControllerSettings,
-    agent: AgentSettings,
+    config: Settings,
+    address: Address,
+    agent: AgentStart,
     stop: asyncio.Event,
     apply_paths: list[str] | None = None,
 ) -> bool:
-    """Run both until ``stop``; True when everything ended cleanly."""
+    """Run both until ``stop``, each on its section of ``config``; True when everything ended cleanly."""
     ready = asyncio.Event()
+    controller = _Local(address.endpoint, config.data_dir)
 
     async def agent_root() -> None:
         await ready.wait()
@@ -66,13 +78,14 @@ async def run_up(
             agent.token
             or (await _admin(controller, "POST", "/v1/tokens", {"ttlSeconds": 600, "uses": 1}))["token"]
         )
-        await run_agent(replace(agent, endpoint=controller.endpoint, token=token), stop)
+        start = replace(agent, endpoint=controller.endpoint, token=token)
+        await run_agent(config.agent, config.docker, start, stop)
 
     async def apply_root() -> None:
         await ready.wait()
         await _apply_when_ready(controller, apply_paths or [], stop)
 
-    roots = {"controller": lambda: serve(controller, stop, ready), "agent": agent_root}
+    roots = {"controller": lambda: serve(config, address, stop, ready), "agent": agent_root}
     if apply_paths:
         roots["apply"] = apply_root
     outcomes = await run_roots(roots, stop)

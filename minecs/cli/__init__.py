@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     static.add_argument("--instance-id", default="static")
     static.add_argument("--publish-address", default=None, help="address task ports are published on")
     static.add_argument(
-        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+        "--pull-behavior", default=None, choices=("default", "always", "once", "prefer-cached")
     )
     static.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
@@ -97,9 +97,7 @@ def _add_daemon_commands(commands: Any) -> None:
     up.add_argument("--port", type=int, default=7450)
     up.add_argument("--publish-address", default=None, help="address task ports are published on")
     _metrics_port_option(up)
-    up.add_argument(
-        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
-    )
+    up.add_argument("--pull-behavior", default=None, choices=("default", "always", "once", "prefer-cached"))
     up.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
     )
@@ -124,7 +122,7 @@ def _add_daemon_commands(commands: Any) -> None:
     agent.add_argument("--publish-address", default=None)
     _metrics_port_option(agent)
     agent.add_argument(
-        "--pull-behavior", default="default", choices=("default", "always", "once", "prefer-cached")
+        "--pull-behavior", default=None, choices=("default", "always", "once", "prefer-cached")
     )
     agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
 
@@ -311,7 +309,7 @@ def _daemon(args: argparse.Namespace, config: settings.Settings) -> int:
 
 
 def _static(args: argparse.Namespace, config: settings.Settings) -> int:
-    from minecs.cli.smoke import run_static_command
+    from minecs.cli.daemons import run_static_command
 
     return asyncio.run(run_static_command(args, config))
 

@@ -1,75 +1,83 @@
-"""``minecs up``, ``minecs controller`` and ``minecs agent``: settings in, a daemon until SIGTERM."""
+"""``minecs up``, ``minecs controller``, ``minecs agent`` and ``minecs agent-static``: settings in,
+a daemon until SIGTERM.
+
+Each daemon is handed its section of the settings tree as it is; the flags that override a setting
+(``--agent-timeout``, ``--publish-address``, ``--pull-behavior``, ``--metrics-port``) are applied to
+the tree here, in ``with_flags``, and nowhere else. What is not a setting (the listen address and
+port, the controller URL, the token, the cluster, labels, the data dir's paths) goes as arguments.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
-import os
+from dataclasses import replace
+from pathlib import Path
 
-from agent.daemon import AgentSettings, run_agent
-from agent.engine import PullBehavior
+from agent.daemon import AgentStart, run_agent
+from agent.resources import InstanceFacts
 from minecs import settings
 from minecs.aiotasks import install_stop_signals
 from minecs.cli.client import endpoint_of
 from minecs.cli.smoke import key_value
-from minecs.controller import ControllerSettings, serve
+from minecs.controller import Address, serve
+from minecs.settings import PullBehavior
 from minecs.up import run_up
 
 
-def _agent_settings(
-    args: argparse.Namespace, config: settings.Settings, data_dir: os.PathLike[str]
-) -> AgentSettings:
-    from pathlib import Path
+def with_flags(args: argparse.Namespace, config: settings.Settings) -> settings.Settings:
+    """``config`` with the command line's overrides of settings applied (a flag not given keeps it)."""
+    controller, agent, docker = config.controller, config.agent, config.docker
+    if getattr(args, "agent_timeout", None) is not None:
+        controller = replace(controller, agent_timeout=args.agent_timeout)
+    if getattr(args, "metrics_port", None) is not None:
+        agent = replace(agent, metrics_port=args.metrics_port)
+    if getattr(args, "pull_behavior", None) is not None:
+        agent = replace(agent, engine=replace(agent.engine, pull_behavior=PullBehavior(args.pull_behavior)))
+    if getattr(args, "publish_address", None):
+        docker = replace(docker, publish_address=args.publish_address)
+    data_dir = getattr(args, "data_dir", None) or config.data_dir
+    return replace(config, data_dir=data_dir, controller=controller, agent=agent, docker=docker)
 
-    return AgentSettings(
+
+def _agent_start(args: argparse.Namespace, data_dir: Path) -> AgentStart:
+    return AgentStart(
         endpoint=endpoint_of(args),
-        data_dir=Path(data_dir),
+        data_dir=data_dir,
         cluster=getattr(args, "cluster", "default"),
         token=getattr(args, "token", None),
-        publish_address=args.publish_address or config.docker.publish_address,
-        pull_behavior=PullBehavior(args.pull_behavior),
         labels=dict(key_value(item) for item in args.label),
-        docker_host=config.docker.host or None,
-        metrics_port=config.agent.metrics_port if args.metrics_port is None else args.metrics_port,
     )
 
 
-def _tuning(args: argparse.Namespace, config: settings.Settings) -> settings.ControllerTuning:
-    if args.agent_timeout is None:
-        return config.controller
-    return dataclasses.replace(config.controller, agent_timeout=args.agent_timeout)
-
-
 async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int:
-    data_dir = args.data_dir or config.data_dir
+    config = with_flags(args, config)
     stop = asyncio.Event()
     uninstall = install_stop_signals(stop)
     try:
         if args.command == "controller":
-            await serve(
-                ControllerSettings(
-                    data_dir=data_dir,
-                    listen=args.listen,
-                    port=args.port,
-                    region=config.region,
-                    account_id=config.account_id,
-                    tuning=_tuning(args, config),
-                ),
-                stop,
-            )
+            await serve(config, Address(args.listen, args.port), stop)
             return 0
         if args.command == "agent":
-            await run_agent(_agent_settings(args, config, data_dir), stop)
+            await run_agent(config.agent, config.docker, _agent_start(args, config.data_dir), stop)
             return 0
-        controller = ControllerSettings(
-            data_dir=data_dir,
-            port=args.port,
-            region=config.region,
-            account_id=config.account_id,
-            tuning=_tuning(args, config),
-        )
-        ok = await run_up(controller, _agent_settings(args, config, data_dir / "agent"), stop, args.apply)
+        agent = _agent_start(args, config.data_dir / "agent")
+        ok = await run_up(config, Address(port=args.port), agent, stop, args.apply)
         return 0 if ok else 1
     finally:
         uninstall()
+
+
+async def run_static_command(args: argparse.Namespace, config: settings.Settings) -> int:
+    from agent.static import run_static
+
+    config = with_flags(args, config)
+    labels = dict(key_value(item) for item in args.label)
+    facts = InstanceFacts(args.instance_id, config.docker.publish_address, labels)
+    stop = asyncio.Event()
+    uninstall = install_stop_signals(stop)
+    try:
+        await run_static(config.agent.engine, facts, args.data_dir, args.tasks, stop)
+    finally:
+        uninstall()
+    return 0

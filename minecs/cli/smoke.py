@@ -1,4 +1,4 @@
-"""``minecs smoke`` (the foreground smoke run behind ``make up``) and ``minecs agent-static``."""
+"""``minecs smoke``: the foreground smoke run behind ``make up`` (``agent-static`` is in ``daemons``)."""
 
 from __future__ import annotations
 
@@ -44,24 +44,3 @@ def key_value(item: str) -> tuple[str, str]:
     if not sep or not key:
         raise MinecsError(f"--label {item!r}: expected KEY=VALUE")
     return key, value
-
-
-async def run_static_command(args: argparse.Namespace, config: settings.Settings) -> int:
-    from agent.engine import EngineSettings, PullBehavior
-    from agent.static import run_static
-
-    engine_settings = EngineSettings(
-        instance_id=args.instance_id,
-        publish_address=args.publish_address or config.docker.publish_address,
-        pull_behavior=PullBehavior(args.pull_behavior),
-        extra_labels=dict(key_value(item) for item in args.label),
-        state_path=args.data_dir / "agent-state.json",
-        secrets_dir=args.data_dir / "secrets",
-    )
-    stop = asyncio.Event()
-    uninstall = install_stop_signals(stop)
-    try:
-        await run_static(engine_settings, args.tasks, stop)
-    finally:
-        uninstall()
-    return 0

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.engine import Engine
+from agent.resources import InstanceFacts
 from minecs.model.registered import register, task_definition_arn
 from minecs.model.task import TaskAssignment, TaskSnapshot
+from minecs.settings import EngineSettings, ProvisionSettings, PullBehavior
 from minecs.validation import parse_task_definition
 from tests.conftest import LOOPBACK, TEST_IMAGE, TEST_LABELS
 
@@ -44,19 +46,23 @@ def assignment(*containers: dict[str, Any], **task: Any) -> TaskAssignment:
 @pytest.fixture
 def engine_settings() -> EngineSettings:
     return EngineSettings(
-        instance_id=f"it-{secrets.token_hex(4)}",
-        publish_address=LOOPBACK,
-        default_stop_timeout=5,
         dependency_wait_timeout=60,
         resync_interval=5,
         pull_behavior=PullBehavior.PREFER_CACHED,
-        extra_labels=TEST_LABELS,
+        provision=ProvisionSettings(default_stop_timeout=5),
     )
 
 
 @pytest.fixture
-async def engine(docker_driver: DockerDriver, engine_settings: EngineSettings) -> AsyncIterator[Engine]:
-    engine = Engine(docker_driver, engine_settings)
+def instance_facts() -> InstanceFacts:
+    return InstanceFacts(f"it-{secrets.token_hex(4)}", LOOPBACK, TEST_LABELS)
+
+
+@pytest.fixture
+async def engine(
+    docker_driver: DockerDriver, engine_settings: EngineSettings, instance_facts: InstanceFacts
+) -> AsyncIterator[Engine]:
+    engine = Engine(docker_driver, engine_settings, instance_facts)
     async with engine.running():
         yield engine
 

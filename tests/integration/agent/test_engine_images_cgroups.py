@@ -11,8 +11,10 @@ import docker
 import pytest
 
 from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.engine import Engine
+from agent.resources import InstanceFacts
 from minecs.model.task import DesiredStatus, StopCode
+from minecs.settings import EngineSettings, PullBehavior
 from tests.conftest import TEST_IMAGE
 from tests.integration.agent.conftest import assignment, container, rid
 from tests.snapshots import is_running, is_stopped
@@ -47,9 +49,11 @@ def cached_tag(docker_client: docker.DockerClient) -> Iterator[str]:
 
 
 @pytest.fixture
-async def quick(docker_driver: DockerDriver, engine_settings: EngineSettings) -> AsyncIterator[Engine]:
+async def quick(
+    docker_driver: DockerDriver, engine_settings: EngineSettings, instance_facts: InstanceFacts
+) -> AsyncIterator[Engine]:
     settings = dataclasses.replace(engine_settings, pull_behavior=PullBehavior.DEFAULT, cleanup_wait=0.5)
-    engine = Engine(docker_driver, settings)
+    engine = Engine(docker_driver, settings, instance_facts)
     async with engine.running():
         yield engine
 

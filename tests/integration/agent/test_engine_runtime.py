@@ -14,11 +14,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings
+from agent.engine import Engine
+from agent.resources import InstanceFacts
 from minecs.manifests import parse_text
 from minecs.model.registered import register
 from minecs.model.task import KnownStatus, StopCode, TaskStatus
 from minecs.model.taskdef import TaskDefinitionSpec
+from minecs.settings import EngineSettings
 from tests.conftest import LOOPBACK, REPO_ROOT
 from tests.integration.agent.conftest import assignment, container, rid
 from tests.snapshots import is_running, is_stopped, stop_task
@@ -56,10 +58,10 @@ class SkewedClock:
 
 @pytest.fixture
 async def skewed(
-    docker_driver: DockerDriver, engine_settings: EngineSettings
+    docker_driver: DockerDriver, engine_settings: EngineSettings, instance_facts: InstanceFacts
 ) -> AsyncIterator[tuple[Engine, SkewedClock]]:
     clock = SkewedClock()
-    engine = Engine(docker_driver, engine_settings, clock=clock)
+    engine = Engine(docker_driver, engine_settings, instance_facts, clock=clock)
     async with engine.running():
         yield engine, clock
 
@@ -106,11 +108,14 @@ async def test_restart_policy_restarts_the_same_container_and_honours_ignored_co
 
 
 async def test_secrets_are_injected_and_never_logged_or_reported(
-    docker_driver: DockerDriver, engine_settings: EngineSettings, tmp_path: Path
+    docker_driver: DockerDriver,
+    engine_settings: EngineSettings,
+    instance_facts: InstanceFacts,
+    tmp_path: Path,
 ) -> None:
     (tmp_path / "db-password").write_text("hunter2-s3cret")
     (tmp_path / "db-password").chmod(0o600)
-    engine = Engine(docker_driver, dataclasses.replace(engine_settings, secrets_dir=tmp_path))
+    engine = Engine(docker_driver, engine_settings, instance_facts, secrets_dir=tmp_path)
     good = assignment(
         container(
             "check",

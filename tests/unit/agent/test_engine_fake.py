@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.engine import Engine
 from agent.fakedriver import FakeDriver
+from agent.resources import InstanceFacts
 from agent.runtime import Health
 from minecs.model.registered import register
 from minecs.model.task import (
@@ -28,6 +29,7 @@ from minecs.model.task import (
     TaskAssignment,
     TaskStatus,
 )
+from minecs.settings import EngineSettings, ProvisionSettings, PullBehavior
 from minecs.validation import parse_task_definition
 from tests.conftest import wait_until
 from tests.snapshots import is_running, is_stopped
@@ -67,20 +69,21 @@ def clock() -> Clock:
     return Clock()
 
 
+FACTS = InstanceFacts("fake", "127.0.0.1")
+
+
 def settings(**overrides: Any) -> EngineSettings:
     base = EngineSettings(
-        instance_id="fake",
-        publish_address="127.0.0.1",
         resync_interval=0.05,
         pull_behavior=PullBehavior.PREFER_CACHED,
-        port_range=(45000, 45100),
+        provision=ProvisionSettings(port_range=(45000, 45100)),
     )
     return dataclasses.replace(base, **overrides)
 
 
 @pytest.fixture
 async def engine(fake: FakeDriver, clock: Clock) -> AsyncIterator[Engine]:
-    engine = Engine(fake, settings(), clock=clock)
+    engine = Engine(fake, settings(), FACTS, clock=clock)
     async with engine.running():
         yield engine
 
@@ -109,7 +112,7 @@ async def test_pull_behaviours_with_a_cached_image_and_no_registry(
     behavior: PullBehavior, pulls: int, runs: bool, clock: Clock
 ) -> None:
     fake = FakeDriver(images={IMAGE})
-    engine = Engine(fake, settings(pull_behavior=behavior), clock=clock)
+    engine = Engine(fake, settings(pull_behavior=behavior), FACTS, clock=clock)
     t = task(c("app"))
     async with engine.running():
         engine.apply(t)
@@ -156,7 +159,7 @@ async def test_a_missing_secret_fails_the_task_without_revealing_anything(
     fake = FakeDriver(images={IMAGE})
     (tmp_path / "present").write_text("hunter2")
     (tmp_path / "present").chmod(0o600)
-    engine = Engine(fake, settings(secrets_dir=tmp_path), clock=clock)
+    engine = Engine(fake, settings(), FACTS, secrets_dir=tmp_path, clock=clock)
     good = task(
         c("app", secrets=[{"name": "PASSWORD", "valueFrom": "arn:aws:ssm:r:1:parameter/present"}]),
         arn="arn:aws:ecs:r:1:task/default/good",
@@ -269,7 +272,7 @@ async def test_seq_grows_by_one_and_repeats_nothing(engine: Engine, fake: FakeDr
 
 
 async def test_dependency_wait_bound_ends_an_endless_wait(fake: FakeDriver, clock: Clock) -> None:
-    engine = Engine(fake, settings(dependency_wait_timeout=30), clock=clock)
+    engine = Engine(fake, settings(dependency_wait_timeout=30), FACTS, clock=clock)
     t = task(
         c("db", healthCheck={"command": ["CMD", "true"]}),
         c("app", dependsOn=[{"containerName": "db", "condition": "HEALTHY"}]),
@@ -289,7 +292,7 @@ async def test_dependency_wait_bound_ends_an_endless_wait(fake: FakeDriver, cloc
 
 
 async def test_stopping_the_agent_leaves_containers_running(fake: FakeDriver, clock: Clock) -> None:
-    engine = Engine(fake, settings(), clock=clock)
+    engine = Engine(fake, settings(), FACTS, clock=clock)
     t = task(c("app"))
     async with engine.running():
         engine.apply(t)
@@ -360,7 +363,7 @@ class BarrierDriver(FakeDriver):
 
 async def test_independent_containers_are_created_concurrently(clock: Clock) -> None:
     fake = BarrierDriver(parties=4)
-    engine = Engine(fake, settings(), clock=clock)
+    engine = Engine(fake, settings(), FACTS, clock=clock)
     t = task(c("a"), c("b"), c("c"), c("d"))
     async with engine.running():
         engine.apply(t)

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.engine import Engine
 from agent.fakedriver import FakeDriver
 from agent.records import reason, start_failure
-from agent.resources import nfs_driver_opts
+from agent.resources import InstanceFacts, nfs_driver_opts
 from minecs.model.efs import NfsMount
 from minecs.model.registered import register
 from minecs.model.task import DesiredStatus, StopCode, TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json
+from minecs.settings import EngineSettings, PullBehavior
 from minecs.validation import parse_task_definition
 from tests.conftest import wait_until
 from tests.snapshots import is_running, is_stopped
@@ -71,20 +72,16 @@ def test_the_mounts_travel_in_the_assignment_and_back() -> None:
 
 
 def settings() -> EngineSettings:
-    return EngineSettings(
-        instance_id="fake",
-        publish_address="127.0.0.1",
-        resync_interval=0.05,
-        pull_behavior=PullBehavior.PREFER_CACHED,
-        cleanup_wait=0.05,
-        extra_labels={"minecs.test": "1"},
-    )
+    return EngineSettings(resync_interval=0.05, pull_behavior=PullBehavior.PREFER_CACHED, cleanup_wait=0.05)
+
+
+FACTS = InstanceFacts("fake", "127.0.0.1", {"minecs.test": "1"})
 
 
 async def test_the_task_gets_an_nfs_volume_that_is_removed_with_it() -> None:
     fake = FakeDriver(images={IMAGE})
     t = efs_task({"data": MOUNT})
-    async with Engine(fake, settings()).running() as engine:
+    async with Engine(fake, settings(), FACTS).running() as engine:
         engine.apply(t)
         await engine.wait_for(t.task_arn, is_running, within=5)
         ((name, volume),) = fake.volumes.items()
@@ -109,7 +106,7 @@ def _volumes_of(fake: FakeDriver) -> Callable[[], Awaitable[dict[str, object]]]:
 async def test_an_efs_volume_without_its_mount_fails_the_task_to_start() -> None:
     fake = FakeDriver(images={IMAGE})
     t = efs_task({})
-    async with Engine(fake, settings()).running() as engine:
+    async with Engine(fake, settings(), FACTS).running() as engine:
         engine.apply(t)
         done = await engine.wait_for(t.task_arn, is_stopped, within=5)
     assert done.stop_code is StopCode.TASK_FAILED_TO_START

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.engine import Engine
 from agent.fakedriver import FakeDriver
+from agent.resources import InstanceFacts
 from agent.state import runner_to_json
 from minecs.model.registered import register
 from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
+from minecs.settings import EngineSettings, ProvisionSettings, PullBehavior
 from minecs.validation import parse_task_definition
 from tests.conftest import wait_until
 from tests.snapshots import is_running
@@ -41,27 +43,27 @@ def task(arn: str = "arn:aws:ecs:r:1:task/default/t1", **extra: Any) -> TaskAssi
     return TaskAssignment(task_arn=arn, cluster="default", definition=td)
 
 
-def settings(path: Path) -> EngineSettings:
-    return EngineSettings(
-        instance_id="i-1",
-        publish_address="127.0.0.1",
-        resync_interval=0.05,
-        pull_behavior=PullBehavior.PREFER_CACHED,
-        port_range=(46000, 46100),
-        state_path=path,
-    )
+SETTINGS = EngineSettings(
+    resync_interval=0.05,
+    pull_behavior=PullBehavior.PREFER_CACHED,
+    provision=ProvisionSettings(port_range=(46000, 46100)),
+)
+
+
+def engine_on(driver: FakeDriver, path: Path | None) -> Engine:
+    return Engine(driver, SETTINGS, InstanceFacts("i-1", "127.0.0.1"), state_path=path)
 
 
 async def test_restore_adopts_the_same_containers_and_ports(tmp_path: Path) -> None:
     fake = FakeDriver(images={IMAGE})
     path = tmp_path / "agent-state.json"
     t = task()
-    first = Engine(fake, settings(path))
+    first = engine_on(fake, path)
     async with first.running():
         first.apply(t)
         before = await first.wait_for(t.task_arn, is_running, within=5)
     creates = [c for c in fake.calls if c[0] == "create"]
-    second = Engine(fake, settings(path))
+    second = engine_on(fake, path)
     async with second.running():
         after = await second.wait_for(t.task_arn, lambda s: s.seq > before.seq and is_running(s), within=5)
         assert second.ports.owned_by(t.task_arn) == first.ports.owned_by(t.task_arn)
@@ -75,7 +77,7 @@ async def test_a_create_in_flight_at_a_crash_is_found_by_name(tmp_path: Path) ->
     fake = FakeDriver(images={IMAGE})
     path = tmp_path / "agent-state.json"
     t = task()
-    first = Engine(fake, settings(path))
+    first = engine_on(fake, path)
     async with first.running():
         first.apply(t)
         await first.wait_for(t.task_arn, is_running, within=5)
@@ -84,7 +86,7 @@ async def test_a_create_in_flight_at_a_crash_is_found_by_name(tmp_path: Path) ->
     existing = app["runtimeId"]
     app.update(runtimeId=None, known="PULLED")  # as if the agent died between create and its answer
     path.write_text(json.dumps(saved))
-    second = Engine(fake, settings(path))
+    second = engine_on(fake, path)
     async with second.running():
         after = await second.wait_for(
             t.task_arn, lambda s: is_running(s) and s.container("app").runtime_id is not None, within=5
@@ -108,7 +110,7 @@ async def test_a_container_created_but_not_started_at_a_crash_is_started(
         await never.wait()
 
     monkeypatch.setattr(fake, "start", start_that_never_answers)
-    first = Engine(fake, settings(path))
+    first = engine_on(fake, path)
     async with first.running():
         first.apply(t)
         await wait_until(
@@ -120,7 +122,7 @@ async def test_a_container_created_but_not_started_at_a_crash_is_started(
     found = await fake.find({})
     created = {info.labels["minecs.container-name"]: info.id for info in found}
     assert not any(info.running for info in found)
-    second = Engine(fake, settings(path))
+    second = engine_on(fake, path)
     async with second.running():
         after = await second.wait_for(t.task_arn, is_running, within=5)
     assert {c.name: c.runtime_id for c in after.containers} == created
@@ -130,7 +132,7 @@ async def test_a_container_created_but_not_started_at_a_crash_is_started(
 async def test_state_of_another_instance_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "agent-state.json"
     path.write_text(json.dumps({"version": 1, "instanceId": "someone-else", "tasks": []}))
-    engine = Engine(FakeDriver(), settings(path))
+    engine = engine_on(FakeDriver(), path)
     with pytest.raises(ValueError, match="belongs to instance someone-else"):
         async with engine.running():
             pass
@@ -143,7 +145,7 @@ def test_wire_forms_round_trip() -> None:
 
 async def test_snapshot_wire_form_round_trips() -> None:
     fake = FakeDriver(images={IMAGE})
-    engine = Engine(fake, dataclasses.replace(settings(Path("/nonexistent")), state_path=None))
+    engine = engine_on(fake, None)
     t = task()
     async with engine.running():
         engine.apply(t)
@@ -154,7 +156,7 @@ async def test_snapshot_wire_form_round_trips() -> None:
 async def test_subscribers_see_a_change_only_once_it_is_on_disk(tmp_path: Path) -> None:
     fake = FakeDriver(images={IMAGE})
     path = tmp_path / "agent-state.json"
-    engine = Engine(fake, settings(path))
+    engine = engine_on(fake, path)
     changes = engine.subscribe()
     t = task()
     async with engine.running():
@@ -174,7 +176,7 @@ async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_cove
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Found by the many-agents benchmark: every create waited for its own write of every task."""
-    engine = Engine(FakeDriver(images={IMAGE}), settings(tmp_path / "agent-state.json"))
+    engine = engine_on(FakeDriver(images={IMAGE}), tmp_path / "agent-state.json")
     assert engine.state is not None
     writes: list[int] = []
     real_save = engine.state.save
@@ -216,7 +218,7 @@ async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
     monkeypatch.setattr(agent.state, "assignment_to_json", counting_assignment)
     monkeypatch.setattr(agent.state, "runner_to_json", counting_task)
     path = tmp_path / "agent-state.json"
-    engine = Engine(FakeDriver(images={IMAGE}), settings(path))
+    engine = engine_on(FakeDriver(images={IMAGE}), path)
     assert engine.state is not None
     tasks = [task(f"arn:aws:ecs:r:1:task/default/t{n}") for n in range(3)]
     for t in tasks:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import structlog.testing
 
-from minecs.controller import ControllerSettings, serve
+from minecs.controller import Address, serve
 from minecs.datadir import PRIVATE_FILES, secure
+from minecs.settings import Settings
 from minecs.store.sqlite import SqliteStore
 from tests.conftest import free_port
 
@@ -61,7 +62,7 @@ async def test_the_controller_fixes_an_open_data_dir_when_it_starts(tmp_path: Pa
     (data_dir / "minecs.db").write_bytes(b"")
     (data_dir / "minecs.db").chmod(0o644)
     stop, ready = asyncio.Event(), asyncio.Event()
-    running = asyncio.create_task(serve(ControllerSettings(data_dir, port=free_port()), stop, ready))
+    running = asyncio.create_task(serve(Settings(data_dir=data_dir), Address(port=free_port()), stop, ready))
     try:
         started = asyncio.ensure_future(ready.wait())
         await asyncio.wait({started, running}, return_when=asyncio.FIRST_COMPLETED)
