@@ -19,7 +19,7 @@ from typing import Any
 
 from minecs.api.bodies import printable
 from minecs.api.members import member, objects, required_str, str_list
-from minecs.controlplane.tasks import MAX_COUNT, RunRequest, decode_placement
+from minecs.controlplane.requests import MAX_COUNT, RunRequest, decode_placement
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.service import CapacityProviderStrategyItem
 from minecs.model.task import ContainerOverride

@@ -35,7 +35,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from minecs.controlplane.tasks import RunRequest, Tasks, decode_placement
+from minecs.controlplane.requests import RunRequest, decode_placement
+from minecs.controlplane.tasks import Tasks
 from minecs.model.task import StopCode
 from minecs.scheduling.deployments import (
     STUCK_EVENT,

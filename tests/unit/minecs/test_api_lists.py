@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from minecs.controlplane.plane import ControlPlane
-from minecs.controlplane.tasks import RunRequest
+from minecs.controlplane.requests import RunRequest
 from minecs.store import Stored
 from minecs.validation import parse_task_definition
 from minecs.validation.service import parse_service

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from minecs.api.runrequest import run_request
-from minecs.controlplane.assignments import AssignmentVersions
+from minecs.controlplane.assignments import Assignments, AssignmentVersions
 from minecs.controlplane.clusters import Clusters, Failure
 from minecs.controlplane.instances import Instances, Registration
+from minecs.controlplane.requests import RunRequest
 from minecs.controlplane.taskdefs import Identity, TaskDefinitions
-from minecs.controlplane.tasks import Assignments, RunRequest, Tasks
+from minecs.controlplane.tasks import Tasks
 from minecs.errors import AccessDeniedError, ClientError, InvalidParameterError
 from minecs.model.task import ContainerOverride, TaskAssignment
 from minecs.model.wire import assignment_from_json, taskdef_from_json_checked

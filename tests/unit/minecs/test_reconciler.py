@@ -19,8 +19,8 @@ from structlog.testing import capture_logs
 from minecs.api.metrics import ControllerMetrics
 from minecs.controlplane.instances import Registration
 from minecs.controlplane.plane import ControlPlane
+from minecs.controlplane.requests import RunRequest
 from minecs.controlplane.taskdefs import Identity
-from minecs.controlplane.tasks import RunRequest
 from minecs.reconciler import Failures, reconcile_once
 from minecs.validation import parse_task_definition
 from minecs.validation.service import parse_service
