@@ -4,7 +4,7 @@ A pass reads the service and its tasks (``group`` = ``service:<name>``, ``starte
 and, in this order:
 
 1. **DRAINING** (DeleteService): stop every task; once none is left running the service is INACTIVE.
-2. **Circuit breaker** (``_check_breaker``): count failed launches of the PRIMARY deployment; at the
+2. **Circuit breaker** (``breaker.py``): count failed launches of the PRIMARY deployment; at the
    threshold the deployment FAILED and, with ``rollback``, the last deployment that reached
    COMPLETED becomes PRIMARY again (its tasks keep serving). Without rollback a FAILED deployment
    launches nothing and stops nothing. A pass that changes the breaker ends there; the next works
@@ -30,27 +30,19 @@ definition does in ECS. Tasks that reached RUNNING and then exited do not count.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from minecs.controlplane.breaker import HEALTH_REASON, CircuitBreaker, NewDeployment
 from minecs.controlplane.requests import RunRequest, decode_placement
 from minecs.controlplane.tasks import Tasks
 from minecs.model.task import StopCode
-from minecs.scheduling.deployments import (
-    STUCK_EVENT,
-    Fleet,
-    Step,
-    breaker_threshold,
-    counts_as_healthy,
-    launch_delay,
-    rolling_step,
-)
+from minecs.scheduling.deployments import STUCK_EVENT, Fleet, Step, counts_as_healthy, rolling_step
 from minecs.scheduling.launch import request_of
 from minecs.scheduling.record import (
     Split,
-    deployment,
     record,
     started_event,
     stopped_event,
@@ -60,10 +52,6 @@ from minecs.scheduling.record import (
 from minecs.store import Store, retry_update
 
 KIND = "service"
-HEALTH_REASON = "Task failed container health checks"
-_SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
-
-NewDeployment = Callable[[str, int, float], Awaitable[dict[str, Any]]]
 
 
 class ServiceScheduler:
@@ -77,9 +65,13 @@ class ServiceScheduler:
         launch_backoff: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.store, self.tasks, self.new_deployment = store, tasks, new_deployment
-        self.healthy_delay, self.launch_backoff = healthy_delay, launch_backoff
+        self.store, self.tasks = store, tasks
+        self.healthy_delay = healthy_delay
         self.clock = clock
+        # The breaker reads the scheduler's clock, so a clock set on the scheduler is the breaker's too.
+        self.breaker = CircuitBreaker(
+            store, new_deployment, self._healthy, launch_backoff=launch_backoff, clock=self._now
+        )
 
     async def reconcile(self, key: str) -> None:
         stored = await self.store.get(KIND, key)
@@ -91,7 +83,7 @@ class ServiceScheduler:
         if service["status"] == "DRAINING":
             await self._drain(key, service, mine)
             return
-        if await self._check_breaker(key, service, mine):
+        if await self.breaker.check(key, service, mine):
             return  # the service changed (failed, maybe rolled back); the next pass works from that
         live = [t for t in mine if t["desiredStatus"] == "RUNNING"]
         sick = [t for t in live if t["lastStatus"] == "RUNNING" and t.get("healthStatus") == "UNHEALTHY"]
@@ -101,7 +93,7 @@ class ServiceScheduler:
             events += [f"(service {name}) (task {task_id(t)}) failed container health checks." for t in sick]
             events.append(stopped_event(name, sick))
             live = [t for t in live if t not in sick]
-        held = self._launch_held(service["deployments"][0], mine)
+        held = self.breaker.launch_held(service["deployments"][0], mine)
         if held:
             events.append(f"(service {name}) is unable to consistently start tasks successfully.")
         # Told to stop, not stopped yet: they still run (runningCount) and hold their place (maximum).
@@ -131,44 +123,12 @@ class ServiceScheduler:
         }
         new = [t for t in live if t.get("startedBy") == primary["id"] and t["instanceId"] not in leaving]
         old = [t for t in live if t not in new]
-        fleet = Fleet(
-            service["desiredCount"],
-            len(new),
-            sum(map(self._healthy, new)),
-            len(old),
-            sum(map(_serving, old)),
-            stopping=len(stopping),
-        )
-        config = service["deploymentConfiguration"]
-        step = rolling_step(
-            fleet,
-            minimum_healthy_percent=config["minimumHealthyPercent"],
-            maximum_percent=config["maximumPercent"],
-        )
-        if primary["rolloutState"] == "FAILED":
-            step = Step(start_new=0, stop_old=0, stop_new=0)  # a failed deployment launches nothing more
+        step = self._step(service, new, old, stopping, held=held)
         unplaced = [t for t in new if not t["instanceId"]]
-        if held or unplaced:
-            step = replace(step, start_new=0, stuck=False)
         if unplaced:
             events.append(_unplaced_event(name, unplaced[0]))
         if step.start_new:
-            strategies, constraints = decode_placement(_placement(service))
-            started = await self.tasks.run(
-                RunRequest(
-                    task_definition=primary["taskDefinition"],
-                    cluster=cluster,
-                    count=step.start_new,
-                    started_by=primary["id"],
-                    group=f"service:{name}",
-                    enable_execute_command=bool(service.get("enableExecuteCommand")),
-                    strategies=tuple(strategies),
-                    constraints=tuple(constraints),
-                    launch=request_of(service),
-                    provider_counts=_provider_counts(live),
-                ),
-                until_unplaced=True,
-            )
+            started = await self._launch(service, live, count=step.start_new)
             events.append(started_event(name, started))
         victims = self._least_healthy(old)[: step.stop_old] + self._least_healthy(new)[: step.stop_new]
         await self._stop(cluster, victims, _scaling(primary))
@@ -209,18 +169,7 @@ class ServiceScheduler:
             await self._stop(cluster, outdated, _scaling(primary))
             stopped += outdated
             if not here and primary["rolloutState"] != "FAILED" and not held:
-                started += await self.tasks.run(
-                    RunRequest(
-                        task_definition=primary["taskDefinition"],
-                        cluster=cluster,
-                        started_by=primary["id"],
-                        group=f"service:{name}",
-                        enable_execute_command=bool(service.get("enableExecuteCommand")),
-                        instance_ids=(instance["instanceId"],),
-                        launch=request_of(service),
-                        provider_counts=_provider_counts(live),
-                    )
-                )
+                started += await self._launch(service, live, instance_ids=(instance["instanceId"],))
         if started:
             events.append(started_event(name, started))
         if stopped:
@@ -234,6 +183,63 @@ class ServiceScheduler:
             key,
             lambda body: self._record({**body, "desiredCount": len(instances)}, new, old, stopping, events),
         )
+
+    def _step(
+        self,
+        service: Mapping[str, Any],
+        new: list[Mapping[str, Any]],
+        old: list[Mapping[str, Any]],
+        stopping: list[Mapping[str, Any]],
+        *,
+        held: bool,
+    ) -> Step:
+        """This pass's rolling step: none for a FAILED deployment, no launches while held or waiting."""
+        if service["deployments"][0]["rolloutState"] == "FAILED":
+            return Step(start_new=0, stop_old=0, stop_new=0)  # a failed deployment launches nothing more
+        fleet = Fleet(
+            service["desiredCount"],
+            len(new),
+            sum(map(self._healthy, new)),
+            len(old),
+            sum(map(_serving, old)),
+            stopping=len(stopping),
+        )
+        config = service["deploymentConfiguration"]
+        step = rolling_step(
+            fleet,
+            minimum_healthy_percent=config["minimumHealthyPercent"],
+            maximum_percent=config["maximumPercent"],
+        )
+        if held or any(not t["instanceId"] for t in new):
+            step = replace(step, start_new=0, stuck=False)
+        return step
+
+    async def _launch(
+        self,
+        service: Mapping[str, Any],
+        live: list[Mapping[str, Any]],
+        *,
+        count: int = 1,
+        instance_ids: tuple[str, ...] = (),
+    ) -> list[Mapping[str, Any]]:
+        """Start tasks of the PRIMARY deployment, with the service's placement and launch type. A
+        REPLICA launch stops at the first task that finds no room; a DAEMON's is pinned."""
+        primary = service["deployments"][0]
+        strategies, constraints = decode_placement(_placement(service))
+        request = RunRequest(
+            task_definition=primary["taskDefinition"],
+            cluster=service["cluster"],
+            count=count,
+            started_by=primary["id"],
+            group=f"service:{service['serviceName']}",
+            enable_execute_command=bool(service.get("enableExecuteCommand")),
+            strategies=() if instance_ids else tuple(strategies),
+            constraints=() if instance_ids else tuple(constraints),
+            instance_ids=instance_ids,
+            launch=request_of(service),
+            provider_counts=_provider_counts(live),
+        )
+        return await self.tasks.run(request, until_unplaced=not instance_ids)
 
     async def _drain(self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]) -> None:
         """DeleteService: stop every task; the service is INACTIVE once none of them still runs."""
@@ -265,111 +271,6 @@ class ServiceScheduler:
         for task in tasks:
             await self.tasks.stop(cluster, task["taskArn"], reason, StopCode.SERVICE_SCHEDULER_INITIATED)
 
-    # ------------------------------------------------------------------ failures
-    def _launch_held(self, primary: Mapping[str, Any], mine: list[Mapping[str, Any]]) -> bool:
-        """True while the launch back-off holds: the deployment's latest tasks failed to start."""
-        launched = sorted(
-            (t for t in mine if t.get("startedBy") == primary["id"]),
-            key=lambda t: t.get("createdAt", 0),
-            reverse=True,
-        )
-        failures: list[Mapping[str, Any]] = []
-        for task in launched:
-            if task.get("startedAt"):
-                break  # one that reached RUNNING ends the streak
-            if task["lastStatus"] == "STOPPED" and task.get("stopCode") not in _SCHEDULED_STOPS:
-                failures.append(task)
-        delay = launch_delay(len(failures), self.launch_backoff)
-        if delay is None:
-            return False
-        last = max(float(t.get("stoppedAt") or t.get("createdAt") or 0) for t in failures)
-        return self.clock().timestamp() < last + delay.total_seconds()
-
-    async def _check_breaker(
-        self, key: str, service: Mapping[str, Any], mine: list[Mapping[str, Any]]
-    ) -> bool:
-        """ECS's circuit breaker: count PRIMARY tasks that failed before the deployment worked.
-
-        Choice: ECS's stage 1 counts tasks that never reach RUNNING; a container that exits at once
-        may be RUNNING for a few milliseconds, which would hide a crash loop. Here a task counts as
-        failed when it stops (not stopped by the scheduler or a user) before any task of the
-        deployment has been *healthy*; stage 2's container health-check failures count the same
-        way (the scheduler stopped them with ``HEALTH_REASON``). Once one task has been healthy
-        (``breakerSatisfied``) the breaker is done for this deployment, as in ECS.
-        True when the service was changed: the failure count moved, or the deployment FAILED (and,
-        with ``rollback``, a new PRIMARY deployment of the last COMPLETED task definition began).
-        """
-        breaker = service["deploymentConfiguration"].get("deploymentCircuitBreaker") or {}
-        primary = service["deployments"][0]
-        if (
-            not breaker.get("enable")
-            or primary["rolloutState"] != "IN_PROGRESS"
-            or primary.get("breakerSatisfied")
-        ):
-            return False
-        launched = [t for t in mine if t.get("startedBy") == primary["id"]]
-        if any(self._healthy(t) for t in launched):
-            await retry_update(self.store, KIND, key, lambda body: _mark_primary(body, breakerSatisfied=True))
-            return False  # nothing else changed: this pass goes on (its writes re-read the service)
-        failed = sum(t["lastStatus"] == "STOPPED" and _failed(t) for t in launched)
-        if failed == primary["failedTasks"]:
-            return False
-        name = service["serviceName"]
-        tripped = failed >= breaker_threshold(service["desiredCount"])
-        events: list[str] = []
-        rollback: dict[str, Any] | None = None
-        if tripped:
-            events.append(
-                f"(service {name}) (deployment {primary['id']}) deployment failed: tasks failed to start."
-            )
-            if breaker.get("rollback"):
-                rollback = await self._rollback_target(service)
-            if rollback is not None:
-                events.append(f"(service {name}) rolling back to deployment {rollback['id']}.")
-        now = self.clock().timestamp()
-
-        def change(body: Mapping[str, Any]) -> dict[str, Any]:
-            current = {**body["deployments"][0], "failedTasks": failed}
-            if tripped:
-                current.update(
-                    rolloutState="FAILED",
-                    rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
-                    updatedAt=now,
-                )
-            others = list(body["deployments"][1:])
-            changed = {**body, "deployments": [current, *others]}
-            if rollback is not None:
-                promoted = {
-                    **deployment(rollback["id"], rollback["taskDefinition"], body["desiredCount"], now),
-                    "createdAt": rollback.get("createdAt", now),
-                }
-                rest = [d for d in others if d["id"] != rollback["id"]]
-                changed["deployments"] = [promoted, {**current, "status": "ACTIVE"}, *rest]
-                changed["taskDefinition"] = promoted["taskDefinition"]
-            return self._with_events(changed, events)
-
-        await retry_update(self.store, KIND, key, change)
-        return True
-
-    async def _rollback_target(self, service: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The deployment the breaker rolls back to: the last one that reached COMPLETED, as ECS does.
-
-        It becomes PRIMARY again, IN_PROGRESS, under its own id, so the tasks it still has go on
-        serving and count as its own; none is replaced. A service stored before minecs remembered
-        that deployment gets a new one of its task definition. None when nothing ever completed."""
-        wanted = service.get("lastCompletedDeployment")
-        if wanted:
-            listed = next((d for d in service["deployments"] if d["id"] == wanted), None)
-            return (
-                dict(listed)
-                if listed
-                else {"id": wanted, "taskDefinition": service["lastCompletedTaskDefinition"]}
-            )
-        completed = service.get("lastCompletedTaskDefinition")
-        if completed:
-            return await self.new_deployment(completed, service["desiredCount"], self.clock().timestamp())
-        return None
-
     # ------------------------------------------------------------------ health and the record
     def _healthy(self, task: Mapping[str, Any]) -> bool:
         if task["lastStatus"] != "RUNNING":
@@ -384,6 +285,9 @@ class ServiceScheduler:
             now=self.clock(),
             healthy_delay=self.healthy_delay,
         )
+
+    def _now(self) -> datetime:
+        return self.clock()
 
     def _least_healthy(self, tasks: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """Who goes first: what serves nothing, then what is not proven healthy yet, oldest first."""
@@ -422,17 +326,8 @@ def _serving(task: Mapping[str, Any]) -> bool:
     return task["lastStatus"] == "RUNNING" and task.get("healthStatus") != "UNHEALTHY"
 
 
-def _failed(task: Mapping[str, Any]) -> bool:
-    """A breaker failure: stopped by itself, or by the scheduler for failing its health checks."""
-    return task.get("stopCode") not in _SCHEDULED_STOPS or task.get("stoppedReason") == HEALTH_REASON
-
-
 def _scaling(deployment: Mapping[str, Any]) -> str:
     return f"Scaling activity initiated by (deployment {deployment['id']})"
-
-
-def _mark_primary(body: Mapping[str, Any], **members: Any) -> dict[str, Any]:
-    return {**body, "deployments": [{**body["deployments"][0], **members}, *body["deployments"][1:]]}
 
 
 def _provider_counts(tasks: list[Mapping[str, Any]]) -> tuple[tuple[str, int], ...]:
