@@ -9,6 +9,7 @@ What a reconcile pass does lives in ``minecs.controlplane.scheduler``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -135,43 +136,18 @@ class Services:
         # support launch_type FARGATE."); the cluster's providers were checked when the service was made.
         launch = resolve(request_of(current), definition, associated=FARGATE_PROVIDERS)
         new_td = definition.task_definition_arn if task_definition else None
-        now = self.clock().timestamp()
-        desired = current["desiredCount"] if desired_count is None else desired_count
-        fresh = (
-            {
-                **await self._deployment(new_td or current["taskDefinition"], desired, now),
+        fresh = None
+        if force_new_deployment or (new_td is not None and new_td != current["taskDefinition"]):
+            desired = current["desiredCount"] if desired_count is None else desired_count
+            fresh = {
+                **await self._deployment(
+                    new_td or current["taskDefinition"], desired, self.clock().timestamp()
+                ),
                 **launch.deployment_members(),
             }
-            if force_new_deployment or (new_td is not None and new_td != current["taskDefinition"])
-            else None
-        )
-
-        def change(body: Mapping[str, Any]) -> dict[str, Any]:
-            changed = dict(body)
-            if desired_count is not None:
-                changed["desiredCount"] = desired_count
-            if enable_execute_command is not None:
-                changed["enableExecuteCommand"] = enable_execute_command
-            if deployment_configuration:
-                changed["deploymentConfiguration"] = {
-                    **body["deploymentConfiguration"],
-                    **deployment_configuration,
-                }
-            if fresh is not None:
-                changed["taskDefinition"] = fresh["taskDefinition"]
-                old = [{**d, "status": "ACTIVE"} for d in body["deployments"]]
-                changed["deployments"] = [fresh, *old]
-            changed["deployments"] = [
-                {**d, "desiredCount": changed["desiredCount"]} if d["status"] == "PRIMARY" else d
-                for d in changed["deployments"]
-            ]
-            return changed
-
-        return (
-            await retry_update(
-                self.store, KIND, service_key(current["cluster"], current["serviceName"]), change
-            )
-        ).body
+        change = _Change(desired_count, enable_execute_command, deployment_configuration, fresh)
+        key = service_key(current["cluster"], current["serviceName"])
+        return (await retry_update(self.store, KIND, key, change.apply)).body
 
     async def delete(self, cluster: str | None, name: str, *, force: bool = False) -> Mapping[str, Any]:
         """DeleteService: the service turns DRAINING, its tasks are stopped, then it is INACTIVE.
@@ -248,3 +224,35 @@ def _deployment_defaults(spec: ServiceSpec) -> dict[str, int]:
     if spec.scheduling_strategy.value == "DAEMON":
         return {"maximumPercent": 100, "minimumHealthyPercent": 0}
     return {"maximumPercent": 200, "minimumHealthyPercent": 100}
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What one UpdateService changes; ``apply`` makes the change on the service's fresh body."""
+
+    desired_count: int | None
+    enable_execute_command: bool | None
+    deployment_configuration: Mapping[str, Any] | None
+    fresh: dict[str, Any] | None
+    """A new PRIMARY deployment, when the update starts one."""
+
+    def apply(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        changed = dict(body)
+        if self.desired_count is not None:
+            changed["desiredCount"] = self.desired_count
+        if self.enable_execute_command is not None:
+            changed["enableExecuteCommand"] = self.enable_execute_command
+        if self.deployment_configuration:
+            changed["deploymentConfiguration"] = {
+                **body["deploymentConfiguration"],
+                **self.deployment_configuration,
+            }
+        if self.fresh is not None:
+            changed["taskDefinition"] = self.fresh["taskDefinition"]
+            old = [{**d, "status": "ACTIVE"} for d in body["deployments"]]
+            changed["deployments"] = [self.fresh, *old]
+        changed["deployments"] = [
+            {**d, "desiredCount": changed["desiredCount"]} if d["status"] == "PRIMARY" else d
+            for d in changed["deployments"]
+        ]
+        return changed

@@ -58,21 +58,9 @@ def record(
     completed_td = body.get("lastCompletedTaskDefinition")
     completed_id = body.get("lastCompletedDeployment")
     if steady(fleet, pending=waiting, deployments=len(deployments)):
-        name = body["serviceName"]
-        if primary["rolloutState"] != "COMPLETED":
-            events = [*events, f"(service {name}) (deployment {primary['id']}) deployment completed."]
-            primary = {
-                **primary,
-                "rolloutState": "COMPLETED",
-                "rolloutStateReason": "ECS deployment completed.",
-                "updatedAt": now,
-            }
-        completed_td = primary["taskDefinition"]
-        completed_id = primary["id"]
+        primary, events = _completed(body, primary, events, now)
+        completed_td, completed_id = primary["taskDefinition"], primary["id"]
         failed = []  # a completed deployment ends the story of the failed one
-        last = body["events"][0]["message"] if body["events"] else ""
-        if not last.endswith("has reached a steady state."):
-            events = [*events, f"(service {name}) has reached a steady state."]
     changed = {
         **body,
         "runningCount": running,
@@ -82,6 +70,25 @@ def record(
         "lastCompletedDeployment": completed_id,
     }
     return with_events(changed, events, now)
+
+
+def _completed(
+    body: Mapping[str, Any], primary: dict[str, Any], events: list[str], now: float
+) -> tuple[dict[str, Any], list[str]]:
+    """A steady service: its PRIMARY deployment COMPLETED, with ECS's events (each said once)."""
+    name = body["serviceName"]
+    if primary["rolloutState"] != "COMPLETED":
+        events = [*events, f"(service {name}) (deployment {primary['id']}) deployment completed."]
+        primary = {
+            **primary,
+            "rolloutState": "COMPLETED",
+            "rolloutStateReason": "ECS deployment completed.",
+            "updatedAt": now,
+        }
+    last = body["events"][0]["message"] if body["events"] else ""
+    if not last.endswith("has reached a steady state."):
+        events = [*events, f"(service {name}) has reached a steady state."]
+    return primary, events
 
 
 def deployment(deployment_id: str, task_definition: str, desired: int, now: float) -> dict[str, Any]:
