@@ -6,6 +6,8 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
 
     MinecsError
     ├── SettingsError             bad configuration value; the daemon refuses to start
+    ├── StoreError                the store failed (I/O, corruption); the operation did not happen
+    │   └── VersionConflictError           the object changed since it was read (or exists, or is gone)
     ├── EcsError                  an error with an ECS error code; the API sends it as a 4xx
     │   ├── ClientError                     ClientException
     │   │   ├── ValidationError            every problem found in one document, with field paths
@@ -53,6 +55,14 @@ class MinecsError(Exception):
 
 class SettingsError(MinecsError):
     """A setting (file or ``MINECS_*`` variable) has a bad value."""
+
+
+class StoreError(MinecsError):
+    """The store failed (I/O, corruption); the operation did not happen."""
+
+
+class VersionConflictError(StoreError):
+    """The object changed since it was read (or exists already, or is gone)."""
 
 
 # ---------------------------------------------------------------------------- ECS-coded errors

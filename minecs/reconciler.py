@@ -19,9 +19,8 @@ from typing import Protocol
 
 from minecs.aiotasks import sleep_or_wake
 from minecs.controlplane.plane import ControlPlane
-from minecs.errors import MinecsError
+from minecs.errors import MinecsError, StoreError, VersionConflictError
 from minecs.logs import get_logger
-from minecs.store import StoreError, VersionConflictError
 
 log = get_logger(__name__)
 

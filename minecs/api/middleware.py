@@ -41,9 +41,15 @@ from aiohttp import web
 
 from minecs.api.bodies import printable
 from minecs.api.keys import READ_ONLY, REQUEST_ID, WAKE
-from minecs.errors import EcsError, FieldProblem, MinecsError, ValidationError
+from minecs.errors import (
+    EcsError,
+    FieldProblem,
+    MinecsError,
+    StoreError,
+    ValidationError,
+    VersionConflictError,
+)
 from minecs.logs import get_logger
-from minecs.store import StoreError, VersionConflictError
 
 log = get_logger(__name__)
 

@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from minecs.errors import AccessDeniedError, UnauthenticatedError
-from minecs.store import Store, Stored, VersionConflictError
+from minecs.errors import AccessDeniedError, UnauthenticatedError, VersionConflictError
+from minecs.store import Store, Stored
 
 PROFILE = "minecs"
 TOKEN_KIND = "token"

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from minecs.controlplane.taskdefs import Identity
-from minecs.errors import ClientError, NotFoundError
+from minecs.errors import ClientError, NotFoundError, VersionConflictError
 from minecs.model.codec import encode
 from minecs.model.service import ClusterSetting, ClusterSpec
 from minecs.model.task import PENDING_STATUSES
-from minecs.store import Store, VersionConflictError, retry_update
+from minecs.store import Store, retry_update
 
 KIND = "cluster"
 DEFAULT = "default"

@@ -19,11 +19,11 @@ from typing import Any
 from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.instances import Instances, resource, resources
 from minecs.controlplane.requests import TaskPlan, decode_placement
-from minecs.errors import InvalidParameterError
+from minecs.errors import InvalidParameterError, VersionConflictError
 from minecs.model.task import PENDING_STATUSES
 from minecs.scheduling.needs import decode_need
 from minecs.scheduling.placement import Candidate, Placed, place
-from minecs.store import Store, Stored, VersionConflictError, retry_update
+from minecs.store import Store, Stored, retry_update
 
 KIND = "task"
 PLACE_ATTEMPTS = 5

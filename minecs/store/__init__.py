@@ -28,15 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from minecs.errors import MinecsError
-
-
-class StoreError(MinecsError):
-    """The store failed (I/O, corruption); the operation did not happen."""
-
-
-class VersionConflictError(StoreError):
-    """The object changed since it was read (or exists already, or is gone)."""
+from minecs.errors import VersionConflictError
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from minecs.errors import StoreError, VersionConflictError
 from minecs.logs import get_logger
 from minecs.model import jsontext
-from minecs.store import After, Stored, StoreError, VersionConflictError
+from minecs.store import After, Stored
 from minecs.store.migrations import migrate
 from minecs.store.threads import GroupCommitter, Reader
 

@@ -16,8 +16,7 @@ from multidict import CIMultiDict
 from minecs.api.app import build_app
 from minecs.api.ecs.sigv4 import verify
 from minecs.controlplane.plane import ControlPlane
-from minecs.errors import InvalidSignatureError
-from minecs.store import StoreError
+from minecs.errors import InvalidSignatureError, StoreError
 from minecs.store.sqlite import SqliteStore
 from tests.taskdefs import container, taskdef
 from tests.unit.minecs.wire import ADMIN, AUTH, TARGET, signed

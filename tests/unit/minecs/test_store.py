@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from minecs.store import StoreError, VersionConflictError, retry_update
+from minecs.errors import StoreError, VersionConflictError
+from minecs.store import retry_update
 from minecs.store.migrations import MIGRATIONS
 from minecs.store.sqlite import SqliteStore
 

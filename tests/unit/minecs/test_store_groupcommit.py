@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from minecs.store import StoreError, VersionConflictError
+from minecs.errors import StoreError, VersionConflictError
 from minecs.store.sqlite import SqliteStore
 from minecs.store.threads import GroupCommitter
 
