@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from minecs.model.stored import DeploymentBody
 from minecs.scheduling.deployments import breaker_threshold, launch_delay
 from minecs.scheduling.record import deployment, with_events
 from minecs.store import Store, retry_update
@@ -28,7 +29,7 @@ HEALTH_REASON = "Task failed container health checks"
 SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
 FAILED_REASON = "ECS deployment circuit breaker: tasks failed to start."
 
-NewDeployment = Callable[[str, int, float], Awaitable[dict[str, Any]]]
+NewDeployment = Callable[[str, int, float], Awaitable[DeploymentBody]]
 Healthy = Callable[[Mapping[str, Any]], bool]
 
 
@@ -76,7 +77,7 @@ class CircuitBreaker:
         )
         return True
 
-    async def _rollback_target(self, service: Mapping[str, Any]) -> dict[str, Any] | None:
+    async def _rollback_target(self, service: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The deployment the breaker rolls back to: the last one that reached COMPLETED, as ECS does.
 
         It becomes PRIMARY again, IN_PROGRESS, under its own id, so the tasks it still has go on

@@ -12,7 +12,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from minecs.controlplane.taskdefs import Identity
 from minecs.model.codec import encode
@@ -23,6 +23,7 @@ from minecs.model.placement import (
     PlacementStrategyType,
     placement_constraint,
 )
+from minecs.model.stored import ContainerBody, PlacementBody, TaskBody, stored_task
 from minecs.model.task import ContainerOverride
 from minecs.model.taskdef import Tag, TaskDefinition
 from minecs.model.wire import ecs_override_to_json
@@ -89,18 +90,17 @@ def new_task(
     plan: TaskPlan,
     launch_members: Mapping[str, Any],
     now: float,
-) -> dict[str, Any]:
+) -> TaskBody:
     """The stored body of one new task of ``request`` (``td`` with its task size applied)."""
     task_id = secrets.token_hex(16)
     prefix = f"arn:aws:ecs:{identity.region}:{identity.account}"
     task_arn = f"{prefix}:task/{cluster}/{task_id}"
-    return {
+    body: TaskBody = {
         "taskArn": task_arn,
         "clusterArn": f"{prefix}:cluster/{cluster}",
         "taskDefinitionArn": td.task_definition_arn,
         "lastStatus": "PROVISIONING",
         "desiredStatus": "RUNNING",
-        **launch_members,
         "group": plan.need.group,
         "startedBy": request.started_by,
         "enableExecuteCommand": request.enable_execute_command,
@@ -121,6 +121,8 @@ def new_task(
         "hasHealthCheck": any(c.essential and c.health_check for c in td.container_definitions),
         "placement": encode_placement(plan.strategies, plan.constraints),
     }
+    # The launch type's members (launchType, capacityProviderName, platformVersion, attachments).
+    return stored_task({**body, **launch_members})
 
 
 def launch_members(launch: Launch, provider: str | None) -> dict[str, Any]:
@@ -128,7 +130,7 @@ def launch_members(launch: Launch, provider: str | None) -> dict[str, Any]:
     return launch.task_members(provider, str(uuid.uuid4()))
 
 
-def container_body(task_arn: str, c: Mapping[str, Any]) -> dict[str, Any]:
+def container_body(task_arn: str, c: Mapping[str, Any]) -> ContainerBody:
     """A task's container as ECS describes it, from its name, image and what the agent reported."""
     out = {
         "containerArn": f"{task_arn.replace(':task/', ':container/')}/{c['name']}",
@@ -142,7 +144,7 @@ def container_body(task_arn: str, c: Mapping[str, Any]) -> dict[str, Any]:
         "networkBindings": c.get("networkBindings", []),
         "healthStatus": c.get("healthStatus", "UNKNOWN"),
     }
-    return {k: v for k, v in out.items() if v is not None}
+    return cast("ContainerBody", {k: v for k, v in out.items() if v is not None})
 
 
 def _task_overrides(request: RunRequest) -> dict[str, Any]:
@@ -157,7 +159,7 @@ def _task_overrides(request: RunRequest) -> dict[str, Any]:
 
 def encode_placement(
     strategies: list[PlacementStrategy], constraints: list[PlacementConstraint]
-) -> dict[str, Any]:
+) -> PlacementBody:
     """The stored form of placement rules (every rule has its type: ``plan_of`` keeps only those)."""
     return {
         "strategies": [

@@ -20,6 +20,7 @@ from minecs.controlplane.tasks import Tasks
 from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
+from minecs.model.stored import DeploymentBody
 from minecs.scheduling.launch import FARGATE_PROVIDERS, LaunchRequest, request_of, resolve, resolve_in
 from minecs.scheduling.record import deployment, with_events
 from minecs.store import Store, Stored, retry_update
@@ -100,7 +101,7 @@ class Services:
             return (await self.store.create(KIND, key, body, cluster=cluster)).body
         return (await self.store.update(KIND, key, body, expected_version=existing.version)).body
 
-    async def _deployment(self, task_definition: str, desired: int, now: float) -> dict[str, Any]:
+    async def _deployment(self, task_definition: str, desired: int, now: float) -> DeploymentBody:
         number = await self.store.next_sequence("deployments")
         return deployment(f"ecs-svc/{number:019d}", task_definition, desired, now)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from minecs.model.stored import DeploymentBody
 from minecs.model.task import PENDING_STATUSES
 from minecs.scheduling.deployments import Fleet, steady
 
@@ -91,7 +92,7 @@ def _completed(
     return primary, events
 
 
-def deployment(deployment_id: str, task_definition: str, desired: int, now: float) -> dict[str, Any]:
+def deployment(deployment_id: str, task_definition: str, desired: int, now: float) -> DeploymentBody:
     """A deployment as ECS shows it when it begins (or, rolled back to, begins again): IN_PROGRESS."""
     return {
         "id": deployment_id,
