@@ -1,8 +1,9 @@
 """Supervised asyncio tasks: guarded roots, one shutdown orchestrator, interruptible sleeps.
 
 Every long-lived coroutine in a minecs daemon is a *root*: started by ``run_roots`` under a guard
-that logs how it ended (finished, cancelled, failed with the traceback). Nobody calls a bare
-``asyncio.create_task`` whose failure nobody sees.
+that logs how it ended (finished, cancelled, failed with the traceback). A short-lived helper task
+that a caller awaits or cancels starts through ``spawn``, which logs its failure under its name.
+Nobody calls a bare ``asyncio.create_task`` whose failure nobody sees.
 
 Shutdown has exactly one owner, ``run_roots``:
 
@@ -98,6 +99,20 @@ async def run_roots(
         log.info("roots cancelled after grace", roots=sorted(tasks[t] for t in pending))
         _, pending = await asyncio.wait(pending, timeout=hard)
     return [_outcome(task, tasks[task], task in pending) for task in tasks]
+
+
+def spawn(name: str, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """A short-lived helper task (one side of a relay, a terminal resize) whose failure is logged
+    under ``name``. Unlike ``guard`` it logs nothing when it ends well, and its awaiter still gets
+    its result or error: for work that a caller awaits or cancels, not for a daemon's roots."""
+    task = asyncio.create_task(coroutine, name=name)
+    task.add_done_callback(_log_failure)
+    return task
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("task failed", task=task.get_name(), exc_info=error)
 
 
 def _outcome(task: asyncio.Task[RootOutcome], name: str, abandoned: bool) -> RootOutcome:

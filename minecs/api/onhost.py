@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from minecs.aiotasks import spawn
 from minecs.api.auth import instance_of, require_admin
 from minecs.api.keys import EXECS, LOGS, PLANE
 from minecs.api.relay import Upload
@@ -205,8 +206,8 @@ async def _exec_target(request: web.Request) -> tuple[Target, list[str]]:
 async def _join(caller: web.WebSocketResponse, agent: web.WebSocketResponse) -> None:
     """Copy frames both ways until one side closes, then close the other."""
     pumps = [
-        asyncio.create_task(_pump(caller, agent), name="exec caller→agent"),
-        asyncio.create_task(_pump(agent, caller), name="exec agent→caller"),
+        spawn("exec caller→agent", _pump(caller, agent)),
+        spawn("exec agent→caller", _pump(agent, caller)),
     ]
     try:
         await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)

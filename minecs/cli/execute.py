@@ -33,6 +33,7 @@ import aiohttp
 
 from minecs import settings
 from minecs.adminclient import admin_headers
+from minecs.aiotasks import spawn
 from minecs.cli.client import endpoint_of
 from minecs.errors import MinecsError
 
@@ -76,8 +77,8 @@ async def _session(channel: aiohttp.ClientWebSocketResponse, tty: bool) -> int:
     loop = asyncio.get_running_loop()
     if tty:
         await _send_size(channel)
-        loop.add_signal_handler(signal.SIGWINCH, lambda: loop.create_task(_send_size(channel)))
-    sending = loop.create_task(_send_input(channel), name="exec stdin")
+        loop.add_signal_handler(signal.SIGWINCH, lambda: spawn("exec resize", _send_size(channel)))
+    sending = spawn("exec stdin", _send_input(channel))
     try:
         return await _receive(channel)
     finally:

@@ -21,6 +21,7 @@ from minecs.aiotasks import (
     install_stop_signals,
     run_roots,
     sleep_or_wake,
+    spawn,
 )
 
 
@@ -178,3 +179,26 @@ def test_a_call_still_blocking_in_daemon_threads_does_not_hold_the_process_at_ex
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
     )
     assert (done.returncode, done.stdout) == (0, "exiting\n")
+
+
+async def test_a_spawned_task_that_fails_is_logged_with_its_name_and_its_awaiter_gets_the_error() -> None:
+    async def broken() -> None:
+        raise RuntimeError("pump broke")
+
+    with capture_logs() as logs:
+        task = spawn("exec caller→agent", broken())
+        with pytest.raises(RuntimeError, match="pump broke"):
+            await task
+        await asyncio.sleep(0)  # done callbacks run on the next turn of the loop
+    assert [(e["event"], e["task"]) for e in logs] == [("task failed", "exec caller→agent")]
+
+
+async def test_a_spawned_task_that_ends_well_or_is_cancelled_logs_nothing() -> None:
+    with capture_logs() as logs:
+        assert await spawn("fine", asyncio.sleep(0, result=7)) == 7
+        sleeping = spawn("cancelled", asyncio.sleep(60))
+        await asyncio.sleep(0)
+        sleeping.cancel()
+        await asyncio.gather(sleeping, return_exceptions=True)
+        await asyncio.sleep(0)
+    assert logs == []
