@@ -9,8 +9,8 @@ Roots (run under ``minecs.aiotasks.run_roots``):
   that survive agent restarts too);
 * the engine itself, under ``Engine.running()``;
 
-and two local servers: the task metadata endpoint v4 (``agent.metadata``; containers are told its
-address) and the introspection API on 127.0.0.1:51678 (``agent.introspection``).
+and two local servers: the task metadata endpoint v4 (``agent.endpoints.metadata``; containers are told its
+address) and the introspection API on 127.0.0.1:51678 (``agent.endpoints.introspection``).
 
 While the controller is unreachable both loops back off (1 s doubling to 30 s) and the engine keeps
 running, restarting and stopping tasks by the usual rules: edge autonomy. A refused registration
@@ -32,7 +32,14 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from agent.client import (
+from agent.endpoints.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_PORT
+from agent.endpoints.introspection import build_app as build_introspection
+from agent.endpoints.introspection import serve as serve_introspection
+from agent.endpoints.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
+from agent.endpoints.metadata import MetadataServer, load_key
+from agent.insights.server import DEFAULT_PORT as DEFAULT_METRICS_PORT
+from agent.insights.server import AgentHealth, MetricsServer, instance_view
+from agent.link.client import (
     ControllerClient,
     ControllerRefusedError,
     ControllerUnavailableError,
@@ -40,20 +47,13 @@ from agent.client import (
     load_identity,
     save_identity,
 )
-from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings, PullBehavior
-from agent.execs import ExecSessions
-from agent.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_PORT
-from agent.introspection import build_app as build_introspection
-from agent.introspection import serve as serve_introspection
-from agent.logupload import LogUploads
-from agent.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
-from agent.metadata import MetadataServer, load_key
-from agent.metricsserver import DEFAULT_PORT as DEFAULT_METRICS_PORT
-from agent.metricsserver import AgentHealth, MetricsServer, instance_view
-from agent.ports import DEFAULT_RESERVED
-from agent.runtime import Driver
-from agent.served import Served
+from agent.link.execs import ExecSessions
+from agent.link.logupload import LogUploads
+from agent.link.served import Served
+from agent.provision.ports import DEFAULT_RESERVED
+from agent.runtime.base import Driver
+from agent.runtime.docker import DockerDriver
+from agent.tasks.engine import Engine, EngineSettings, PullBehavior
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment

@@ -1,7 +1,7 @@
 """One exception tree for minecs, shared by the controller, the agent and the CLI.
 
 Every error minecs raises on purpose is a ``MinecsError``. Foreign errors (the docker SDK, sqlite,
-aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for Docker) with
+aiohttp) are mapped to ours in exactly one place each (``agent/runtime/docker.py`` for Docker) with
 ``raise Ours(...) from exc``, so callers never catch a library's exception type.
 
     MinecsError

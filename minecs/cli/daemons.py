@@ -8,7 +8,7 @@ import dataclasses
 import os
 
 from agent.daemon import AgentSettings, run_agent
-from agent.engine import PullBehavior
+from agent.tasks.engine import PullBehavior
 from minecs import settings
 from minecs.aiotasks import install_stop_signals
 from minecs.cli.client import endpoint_of

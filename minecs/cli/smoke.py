@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from agent.driver import DockerDriver
-from agent.smoke import SMOKE_IMAGE, SmokeOptions, run_smoke
+from agent.runtime.docker import DockerDriver
+from agent.runtime.smoke import SMOKE_IMAGE, SmokeOptions, run_smoke
 from minecs import settings
 from minecs.aiotasks import any_failed, install_stop_signals, run_roots
 from minecs.errors import MinecsError
@@ -47,8 +47,8 @@ def key_value(item: str) -> tuple[str, str]:
 
 
 async def run_static_command(args: argparse.Namespace, config: settings.Settings) -> int:
-    from agent.engine import EngineSettings, PullBehavior
     from agent.static import run_static
+    from agent.tasks.engine import EngineSettings, PullBehavior
 
     engine_settings = EngineSettings(
         instance_id=args.instance_id,

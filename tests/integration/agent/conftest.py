@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.runtime.docker import DockerDriver
+from agent.tasks.engine import Engine, EngineSettings, PullBehavior
 from minecs.model.registered import register, task_definition_arn
 from minecs.model.task import TaskAssignment, TaskSnapshot
 from minecs.validation import parse_task_definition

@@ -10,8 +10,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings, PullBehavior
+from agent.runtime.docker import DockerDriver
+from agent.tasks.engine import Engine, EngineSettings, PullBehavior
 from minecs.model.task import DesiredStatus, StopCode
 from tests.conftest import TEST_IMAGE
 from tests.integration.agent.conftest import assignment, container, rid

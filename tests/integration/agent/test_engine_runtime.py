@@ -13,8 +13,8 @@ import docker
 import pytest
 from structlog.testing import capture_logs
 
-from agent.driver import DockerDriver
-from agent.engine import Engine, EngineSettings
+from agent.runtime.docker import DockerDriver
+from agent.tasks.engine import Engine, EngineSettings
 from minecs.manifests import parse_text
 from minecs.model.registered import register
 from minecs.model.task import KnownStatus, StopCode, TaskStatus

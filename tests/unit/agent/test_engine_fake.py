@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from agent.engine import Engine, EngineSettings, PullBehavior
-from agent.fakedriver import FakeDriver
-from agent.runtime import Health
+from agent.runtime.base import Health
+from agent.runtime.fake import FakeDriver
+from agent.tasks.engine import Engine, EngineSettings, PullBehavior
 from minecs.model.registered import register
 from minecs.model.task import (
     DesiredStatus,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.ports import PortsExhaustedError, PortTable, read_range
-from agent.secrets import (
+from agent.provision.ports import PortsExhaustedError, PortTable, read_range
+from agent.provision.secrets import (
     LocalSecretStore,
     SecretNotFoundError,
     candidate_keys,

@@ -6,8 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.driver import _event, _info
-from agent.runtime import Health, PortBinding, PortProtocol, RunState, bridge_gateway_of, parse_docker_time
+from agent.runtime.base import (
+    Health,
+    PortBinding,
+    PortProtocol,
+    RunState,
+    bridge_gateway_of,
+    parse_docker_time,
+)
+from agent.runtime.docker import _event, _info
 
 
 @pytest.mark.parametrize(
@@ -111,7 +118,7 @@ def test_die_event_carries_the_exit_code_and_other_types_are_ignored() -> None:
 
 
 def test_the_health_in_a_container_list_status_text() -> None:
-    from agent.driver import _listed_health
+    from agent.runtime.docker import _listed_health
 
     assert _listed_health("Up 3 minutes (healthy)") is Health.HEALTHY
     assert _listed_health("Up 10 seconds (health: starting)") is Health.STARTING

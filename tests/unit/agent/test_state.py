@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from agent.engine import Engine, EngineSettings, PullBehavior
-from agent.fakedriver import FakeDriver
-from agent.state import runner_to_json
+from agent.runtime.fake import FakeDriver
+from agent.tasks.engine import Engine, EngineSettings, PullBehavior
+from agent.tasks.state import runner_to_json
 from minecs.model.registered import register
 from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
@@ -200,7 +200,7 @@ async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_cove
 async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import agent.state
+    import agent.tasks.state
 
     assignments: list[str] = []
     tasks_encoded: list[str] = []
@@ -213,8 +213,8 @@ async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
         tasks_encoded.append(runner.task_arn)
         return runner_to_json(runner)
 
-    monkeypatch.setattr(agent.state, "assignment_to_json", counting_assignment)
-    monkeypatch.setattr(agent.state, "runner_to_json", counting_task)
+    monkeypatch.setattr(agent.tasks.state, "assignment_to_json", counting_assignment)
+    monkeypatch.setattr(agent.tasks.state, "runner_to_json", counting_task)
     path = tmp_path / "agent-state.json"
     engine = Engine(FakeDriver(images={IMAGE}), settings(path))
     assert engine.state is not None

@@ -27,13 +27,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from agent.metadata import Endpoints
-from agent.ports import PortTable
-from agent.resources import ProvisionSettings
-from agent.runner import TaskRunner
-from agent.runtime import ContainerEvent, Driver
-from agent.secrets import LocalSecretStore, SecretResolver
-from agent.state import StateFile, restore_runner
+from agent.endpoints.metadata import Endpoints
+from agent.provision.ports import PortTable
+from agent.provision.resources import ProvisionSettings
+from agent.provision.secrets import LocalSecretStore, SecretResolver
+from agent.runtime.base import ContainerEvent, Driver
+from agent.tasks.runner import TaskRunner
+from agent.tasks.state import StateFile, restore_runner
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
@@ -129,7 +129,7 @@ class ImageManager:
 
 
 class EngineObserver(Protocol):
-    """What the engine tells the agent's metrics (``agent.metrics.AgentHealth``)."""
+    """What the engine tells the agent's metrics (``agent.insights.metrics.AgentHealth``)."""
 
     def event_handled(self, lag_seconds: float) -> None:
         """A Docker event reached its task, ``lag_seconds`` after Docker stamped it."""

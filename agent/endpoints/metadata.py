@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent.runtime import Driver
+from agent.runtime.base import Driver
 from minecs.errors import MinecsError
 from minecs.logs import get_logger
 from minecs.model.task import ContainerSnapshot, TaskAssignment, TaskSnapshot, service_of

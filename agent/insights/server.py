@@ -1,7 +1,7 @@
 """The agent's metrics endpoint, ``GET /metrics`` on 127.0.0.1 (51680 by default), and its own health.
 
 A scrape (``MetricsServer.render``) takes the engine's views on the event loop, then reads the kernel
-and renders in a worker thread (``agent.metrics``), one scrape at a time so the cgroup-directory cache
+and renders in a worker thread (``agent.insights.metrics``), one scrape at a time so the cgroup-directory cache
 stays single-threaded. ``AgentHealth`` holds the agent's own metrics on a prometheus_client registry
 passed in: Docker event lag and task reconcile durations (the engine reports them as its
 ``EngineObserver``), the state reports not yet acknowledged and the last controller contact (the
@@ -19,10 +19,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
-from agent.client import Identity
-from agent.exposition import CONTENT_TYPE, render
-from agent.metadata import listen
-from agent.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
+from agent.endpoints.metadata import listen
+from agent.insights.exposition import CONTENT_TYPE, render
+from agent.insights.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
+from agent.link.client import Identity
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
 DEFAULT_PORT = 51680

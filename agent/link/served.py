@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from agent.engine import Engine
+from agent.tasks.engine import Engine
 from minecs.errors import MinecsError
 from minecs.logs import get_logger
 

@@ -29,12 +29,12 @@ import secrets as random_hex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from agent.cgroups import TaskLimits, create_task_cgroup
-from agent.containerconfig import TaskContext, docker_name
-from agent.metadata import Endpoints
-from agent.ports import PortsExhaustedError, PortTable
-from agent.runtime import ContainerSpec, Driver, PortBinding, PortProtocol
-from agent.secrets import SecretNotFoundError, SecretResolver, read_env_files, resolve_secrets
+from agent.endpoints.metadata import Endpoints
+from agent.provision.cgroups import TaskLimits, create_task_cgroup
+from agent.provision.containerconfig import TaskContext, docker_name
+from agent.provision.ports import PortsExhaustedError, PortTable
+from agent.provision.secrets import SecretNotFoundError, SecretResolver, read_env_files, resolve_secrets
+from agent.runtime.base import ContainerSpec, Driver, PortBinding, PortProtocol
 from minecs.errors import DriverError, MinecsError
 from minecs.logs import get_logger
 from minecs.model.efs import NfsMount

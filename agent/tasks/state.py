@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.containerconfig import TaskContext
-from agent.records import ContainerRecord
-from agent.runtime import PortBinding, PortProtocol
+from agent.provision.containerconfig import TaskContext
+from agent.runtime.base import PortBinding, PortProtocol
+from agent.tasks.records import ContainerRecord
 from minecs.logs import get_logger
 from minecs.model.task import DesiredStatus, HealthStatus, KnownStatus, StopCode, TaskAssignment
 from minecs.model.wire import (
@@ -43,8 +43,8 @@ from minecs.model.wire import (
 )
 
 if TYPE_CHECKING:
-    from agent.engine import Engine
-    from agent.runner import TaskRunner
+    from agent.tasks.engine import Engine
+    from agent.tasks.runner import TaskRunner
 
 log = get_logger(__name__)
 STATE_VERSION = 1
@@ -168,7 +168,7 @@ def _record_to_json(r: ContainerRecord) -> dict[str, Any]:
 
 
 def restore_runner(engine: Engine, data: dict[str, Any]) -> TaskRunner:
-    from agent.runner import TaskRunner
+    from agent.tasks.runner import TaskRunner
 
     runner = TaskRunner(engine, assignment_from_json(data["assignment"]))
     runner.desired = DesiredStatus(data["desired"])
@@ -209,7 +209,7 @@ def _restore_record(r: ContainerRecord, saved: dict[str, Any]) -> None:
 
 
 def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
-    from agent.resources import metadata_env, resolve_environment
+    from agent.provision.resources import metadata_env, resolve_environment
 
     engine = runner.engine
     ports = {

@@ -21,10 +21,10 @@ from typing import Any
 
 import aiohttp
 
-from agent.client import ControllerClient, Identity
-from agent.engine import Engine
-from agent.runtime import ExecSession
-from agent.served import Served, container_of
+from agent.link.client import ControllerClient, Identity
+from agent.link.served import Served, container_of
+from agent.runtime.base import ExecSession
+from agent.tasks.engine import Engine
 from minecs.errors import MinecsError
 from minecs.logs import get_logger
 

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.runtime import (
+from agent.runtime.base import (
     ContainerEvent,
     ContainerInfo,
     ContainerSpec,

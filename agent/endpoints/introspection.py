@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent.metadata import listen
+from agent.endpoints.metadata import listen
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
 DEFAULT_PORT = 51678

@@ -1,7 +1,7 @@
 """The real Docker Engine behind the ``Driver`` Protocol: the only module that imports the docker SDK.
 
 docker-py is synchronous and untyped, so every call runs in a thread and returns our own frozen
-types from ``agent.runtime``; docker errors become ``minecs.errors.DriverError`` subclasses in
+types from ``agent.runtime.base``; docker errors become ``minecs.errors.DriverError`` subclasses in
 ``_mapped`` and nowhere else.
 
 Design decisions:
@@ -35,8 +35,8 @@ from docker.types import LogConfig
 from docker.types import Ulimit as DockerUlimit
 from docker.utils import kwargs_from_env, parse_repository_tag
 
-from agent import dockerexec
-from agent.runtime import (
+from agent.runtime import dockerexec
+from agent.runtime.base import (
     ContainerEvent,
     ContainerInfo,
     ContainerSpec,
@@ -289,7 +289,7 @@ class DockerDriver:
             await loop.run_in_executor(self._pool, _close_stream, stream)
 
     async def exec(self, container_id: str, command: Sequence[str], *, tty: bool) -> ExecSession:
-        """Create the exec through the SDK, start it over ``agent.dockerexec``'s own connection."""
+        """Create the exec through the SDK, start it over ``agent.runtime.dockerexec``'s own connection."""
         created = await self._call(
             f"exec in container {container_id}",
             self._api.exec_create,

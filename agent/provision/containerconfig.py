@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from agent.runtime import ContainerSpec, HealthConfig, PortBinding, Ulimit
+from agent.runtime.base import ContainerSpec, HealthConfig, PortBinding, Ulimit
 from minecs.model.task import TaskAssignment
 from minecs.model.taskdef import ContainerDefinition, HealthCheck, LogDriver
 
@@ -57,7 +57,7 @@ class TaskContext:
     default_stop_timeout: int = 30
     cgroup_parent: str | None = None
     metadata_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Per container: ECS_CONTAINER_METADATA_URI(_V4), set by the agent (``agent.metadata``)."""
+    """Per container: ECS_CONTAINER_METADATA_URI(_V4), set by the agent (``agent.endpoints.metadata``)."""
 
 
 def container_spec(c: ContainerDefinition, ctx: TaskContext) -> ContainerSpec:

@@ -17,13 +17,19 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agent.cgroups import remove_task_cgroup
-from agent.containerconfig import LOCAL_LOG_DRIVERS, TaskContext, container_spec
-from agent.ordering import GiveUp, Start, decide_start, may_stop
-from agent.records import ContainerRecord, is_exited, reason, start_failure
-from agent.resources import ResourceInitError, TaskResources, deprovision, provision, remove_task_volumes
-from agent.runtime import Health, RunState
-from agent.taskstatus import essential_stop, last_status, task_health
+from agent.provision.cgroups import remove_task_cgroup
+from agent.provision.containerconfig import LOCAL_LOG_DRIVERS, TaskContext, container_spec
+from agent.provision.resources import (
+    ResourceInitError,
+    TaskResources,
+    deprovision,
+    provision,
+    remove_task_volumes,
+)
+from agent.runtime.base import Health, RunState
+from agent.tasks.ordering import GiveUp, Start, decide_start, may_stop
+from agent.tasks.records import ContainerRecord, is_exited, reason, start_failure
+from agent.tasks.taskstatus import essential_stop, last_status, task_health
 from minecs.aiotasks import sleep_or_wake
 from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError
 from minecs.logs import get_logger
@@ -40,7 +46,7 @@ from minecs.model.task import (
 from minecs.validation.graph import edges
 
 if TYPE_CHECKING:
-    from agent.engine import Engine
+    from agent.tasks.engine import Engine
 
 log = get_logger(__name__)
 DEPENDENCY_EXIT_CODE = 143
@@ -67,7 +73,7 @@ class TaskRunner:
         self.jobs: set[asyncio.Task[None]] = set()
         self.seq = 0
         self.edits = 0
-        """Bumped before a state write that must carry a change no report shows (``agent.state``)."""
+        """Bumped before a state write that must carry a change no report shows (``agent.tasks.state``)."""
         self.last: TaskSnapshot | None = None
         self.cleaned = False
         if self.desired is DesiredStatus.STOPPED:
