@@ -25,15 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from agent.endpoints.metadata import Endpoints
 from agent.provision.ports import PortTable
 from agent.provision.resources import ProvisionSettings
 from agent.provision.secrets import LocalSecretStore, SecretResolver
 from agent.runtime.base import ContainerEvent, Driver
+from agent.tasks.host import EngineObserver, RunnerHost
+from agent.tasks.memory import new_memory
 from agent.tasks.runner import TaskRunner
-from agent.tasks.state import StateFile, restore_runner
+from agent.tasks.state import StateFile, memory_from_json
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
@@ -126,18 +127,6 @@ class ImageManager:
             self._pulls[image] = pending
             pending.add_done_callback(lambda _: self._pulls.pop(image, None))
         await asyncio.shield(pending)
-
-
-class EngineObserver(Protocol):
-    """What the engine tells the agent's metrics (``agent.insights.metrics.AgentHealth``)."""
-
-    def event_handled(self, lag_seconds: float) -> None:
-        """A Docker event reached its task, ``lag_seconds`` after Docker stamped it."""
-        ...
-
-    def reconciled(self, seconds: float) -> None:
-        """One reconcile pass of a task took ``seconds``."""
-        ...
 
 
 class _Unobserved:
@@ -239,7 +228,10 @@ class Engine:
                 "move it away to register as a new instance"
             )
         for data in saved["tasks"]:
-            runner = restore_runner(self, data)
+            memory, claims = memory_from_json(data, self.provision_settings, self.secrets)
+            for port, protocol in claims:
+                self.ports.claim(memory.task_arn, port, protocol)
+            runner = TaskRunner(self._as_host(), memory)
             self._runners[runner.task_arn] = runner
             self._by_id[runner.assignment.task_id] = runner
             log.info("task restored", task=runner.task_arn, containers=len(runner.records))
@@ -259,8 +251,9 @@ class Engine:
             if self._persist_done >= mine:
                 return  # a write that began after we asked has already covered us
             covering = self._persist_asked
-            live = (r for r in self._runners.values() if not r.cleaned)
-            await self.state.save(self.state.encode(self.settings.instance_id, live, fresh=fresh))
+            live = (r.memory for r in self._runners.values() if not r.cleaned)
+            text = self.state.encode(self.settings.instance_id, live, self.ports.owned_by, fresh=fresh)
+            await self.state.save(text)
             self._persist_done = covering
 
     def _schedule_save(self) -> None:
@@ -299,11 +292,15 @@ class Engine:
         if runner is not None:
             runner.update(assignment)
             return
-        runner = TaskRunner(self, assignment)
+        runner = TaskRunner(self._as_host(), new_memory(assignment))
         self._runners[assignment.task_arn] = runner
         self._by_id[assignment.task_id] = runner
         if self._live:
             self._launch(runner)
+
+    def _as_host(self) -> RunnerHost:
+        """The engine as its runners see it: typed so, mypy checks that ``Engine`` is a ``RunnerHost``."""
+        return self
 
     def _launch(self, runner: TaskRunner) -> None:
         async def supervised() -> None:
