@@ -35,6 +35,7 @@ from agent.tasks.host import EngineObserver, RunnerHost
 from agent.tasks.memory import new_memory
 from agent.tasks.runner import TaskRunner
 from agent.tasks.state import StateFile, memory_from_json
+from minecs.aiotasks import RootOutcome, guard
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
@@ -123,6 +124,8 @@ class ImageManager:
     async def _pull_once(self, image: str) -> None:
         pending = self._pulls.get(image)
         if pending is None:
+            # Not a background task: a shared result that every caller awaits (shielded, so one
+            # caller's cancellation does not end the others' pull), and its failure reaches them all.
             pending = asyncio.ensure_future(self.driver.pull(image))
             self._pulls[image] = pending
             pending.add_done_callback(lambda _: self._pulls.pop(image, None))
@@ -166,13 +169,13 @@ class Engine:
         )
         self._runners: dict[str, TaskRunner] = {}
         self._by_id: dict[str, TaskRunner] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, asyncio.Task[RootOutcome]] = {}
         self._history: dict[str, list[TaskSnapshot]] = {}
         self._changed = asyncio.Condition()
         self._subscribers: list[asyncio.Queue[TaskSnapshot]] = []
         self._live = False
         self.state = StateFile(settings.state_path) if settings.state_path else None
-        self._saver: asyncio.Task[None] | None = None
+        self._saver: asyncio.Task[RootOutcome] | None = None
         self._save_wanted = False
         self._persist_lock = asyncio.Lock()
         self._persist_asked = 0
@@ -184,12 +187,16 @@ class Engine:
     async def running(self) -> AsyncIterator[Engine]:
         labels = {"minecs.instance-id": self.settings.instance_id}
         async with self.driver.subscribe(labels) as events:
-            pump = asyncio.create_task(self._route(events), name="engine events")
+            pump = asyncio.create_task(
+                guard("engine events", lambda: self._route(events)), name="engine events"
+            )
             self._restore()
             self._live = True
             for runner in self._runners.values():
                 self._launch(runner)
-            resync = asyncio.create_task(self._resync_forever(labels), name="engine resync")
+            resync = asyncio.create_task(
+                guard("engine resync", lambda: self._resync_forever(labels)), name="engine resync"
+            )
             try:
                 yield self
             finally:
@@ -261,7 +268,7 @@ class Engine:
             return
         self._save_wanted = True
         if self._saver is None or self._saver.done():
-            self._saver = asyncio.get_running_loop().create_task(self._save_loop(), name="state saver")
+            self._saver = asyncio.create_task(guard("state saver", self._save_loop), name="state saver")
 
     async def _save_loop(self) -> None:
         while self._save_wanted:
@@ -303,15 +310,8 @@ class Engine:
         return self
 
     def _launch(self, runner: TaskRunner) -> None:
-        async def supervised() -> None:
-            try:
-                await runner.run()
-            except asyncio.CancelledError:
-                raise
-            except (DriverError, Exception):
-                log.exception("task runner crashed", task=runner.task_arn)
-
-        self._tasks[runner.task_arn] = asyncio.create_task(supervised(), name=f"runner {runner.task_arn}")
+        name = f"runner {runner.task_arn}"
+        self._tasks[runner.task_arn] = asyncio.create_task(guard(name, runner.run), name=name)
 
     # ------------------------------------------------------------------ state changes out
     def publish(self, snapshot: TaskSnapshot) -> None:
@@ -325,7 +325,7 @@ class Engine:
         else:
             self._undelivered.append(snapshot)
             self._schedule_save()
-        self._notifier = asyncio.get_running_loop().create_task(self._notify())
+        self._notifier = asyncio.create_task(guard("engine notify", self._notify), name="engine notify")
 
     async def _notify(self) -> None:
         async with self._changed:

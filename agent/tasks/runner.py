@@ -26,7 +26,7 @@ from agent.tasks.memory import TaskMemory, take_snapshot
 from agent.tasks.ordering import GiveUp, Start, decide_start, may_stop
 from agent.tasks.records import ContainerRecord, is_exited, reason, start_failure
 from agent.tasks.taskstatus import essential_stop
-from minecs.aiotasks import sleep_or_wake
+from minecs.aiotasks import RootOutcome, guard, sleep_or_wake
 from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import (
@@ -55,7 +55,7 @@ class TaskRunner:
         self.wake = asyncio.Event()
         # A restored task re-reads every container it knows; a new one has none to read yet.
         self.dirty: set[str] = set(memory.records)
-        self.jobs: set[asyncio.Task[None]] = set()
+        self.jobs: set[asyncio.Task[RootOutcome]] = set()
         self.last: TaskSnapshot | None = None
         self.cleaned = False
         if memory.desired is DesiredStatus.STOPPED:
@@ -362,7 +362,8 @@ class TaskRunner:
                 self.dirty.add(record.name)
                 self.wake.set()
 
-        task = asyncio.create_task(job(), name=f"{self.task_arn}: {what}")
+        name = f"{self.task_arn}: {what}"
+        task = asyncio.create_task(guard(name, job), name=name)
         self.jobs.add(task)
         task.add_done_callback(self.jobs.discard)
 
