@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from agent.endpoints.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_PORT
@@ -37,6 +36,7 @@ from agent.endpoints.introspection import build_app as build_introspection
 from agent.endpoints.introspection import serve as serve_introspection
 from agent.endpoints.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
 from agent.endpoints.metadata import MetadataServer, load_key
+from agent.endpoints.server import SmallServer
 from agent.insights.server import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from agent.insights.server import AgentHealth, MetricsServer, instance_view
 from agent.link.client import (
@@ -240,13 +240,13 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event, driver: Driver
 
 @contextlib.asynccontextmanager
 async def _stopping(
-    metadata: MetadataServer, introspection: web.AppRunner, metrics: MetricsServer
+    metadata: MetadataServer, introspection: SmallServer, metrics: MetricsServer
 ) -> AsyncIterator[None]:
     try:
         yield
     finally:
         await metrics.stop()
-        await introspection.cleanup()
+        await introspection.stop()
         await metadata.stop()
 
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
-from agent.endpoints.metadata import listen
+from agent.endpoints.server import SmallServer
 from agent.insights.exposition import CONTENT_TYPE, render
 from agent.insights.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
 from agent.link.client import Identity
@@ -94,7 +94,7 @@ class MetricsServer:
         self.health, self.tasks, self.pids, self.instance = health, tasks, pids, instance
         self.cache = DirCache()
         self._one_at_a_time = asyncio.Lock()
-        self._runner: web.AppRunner | None = None
+        self._server: SmallServer | None = None
 
     async def render(self) -> bytes:
         async with self._one_at_a_time:
@@ -117,13 +117,12 @@ class MetricsServer:
     async def start(self, port: int = DEFAULT_PORT) -> int:
         app = web.Application()
         app.router.add_get("/metrics", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        return await listen(self._runner, "127.0.0.1", port, what="metrics")
+        self._server = SmallServer(app, what="metrics")
+        return await self._server.start(port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
 
 def instance_view(identity: Identity, registered: Mapping[str, Any], connected: bool) -> InstanceView:
