@@ -39,14 +39,7 @@ from agent.endpoints.metadata import MetadataServer, load_key
 from agent.endpoints.server import SmallServer
 from agent.insights.server import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from agent.insights.server import AgentHealth, MetricsServer, instance_view
-from agent.link.client import (
-    ControllerClient,
-    ControllerRefusedError,
-    ControllerUnavailableError,
-    Identity,
-    load_identity,
-    save_identity,
-)
+from agent.link.client import ControllerClient, Identity, load_identity, save_identity
 from agent.link.execs import ExecSessions
 from agent.link.logupload import LogUploads
 from agent.link.served import Served
@@ -55,6 +48,7 @@ from agent.runtime.base import Driver
 from agent.runtime.docker import DockerDriver
 from agent.tasks.engine import Engine, EngineSettings, PullBehavior
 from minecs.aiotasks import run_roots, sleep_or_wake
+from minecs.errors import ControllerRefusedError, ControllerUnavailableError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment
 from minecs.model.taskdef import TaskDefinition

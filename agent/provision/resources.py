@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from agent.endpoints.metadata import Endpoints
 from agent.provision.cgroups import TaskLimits, create_task_cgroup
 from agent.provision.containerconfig import TaskContext, docker_name
-from agent.provision.ports import PortsExhaustedError, PortTable
-from agent.provision.secrets import SecretNotFoundError, SecretResolver, read_env_files, resolve_secrets
+from agent.provision.ports import PortTable
+from agent.provision.secrets import SecretResolver, read_env_files, resolve_secrets
 from agent.runtime.base import ContainerSpec, Driver, PortBinding, PortProtocol
-from minecs.errors import DriverError, MinecsError
+from minecs.errors import DriverError, PortsExhaustedError, ResourceInitError, SecretNotFoundError
 from minecs.logs import get_logger
 from minecs.model.efs import NfsMount
 from minecs.model.task import NetworkBinding, TaskAssignment
@@ -45,10 +45,6 @@ log = get_logger(__name__)
 
 PAUSE_NAME = "~internal~ecs~pause"
 PAUSE_COMMAND = ("sh", "-c", "trap 'exit 0' TERM INT; sleep 2147483647 & wait")
-
-
-class ResourceInitError(MinecsError):
-    """A task resource could not be prepared; the task fails to start."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 
 from agent.provision.cgroups import remove_task_cgroup
 from agent.provision.containerconfig import LOCAL_LOG_DRIVERS, container_spec
-from agent.provision.resources import ResourceInitError, deprovision, provision, remove_task_volumes
+from agent.provision.resources import deprovision, provision, remove_task_volumes
 from agent.runtime.base import Health, RunState
 from agent.tasks.host import RunnerHost
 from agent.tasks.memory import TaskMemory, take_snapshot
@@ -27,7 +27,7 @@ from agent.tasks.ordering import GiveUp, Start, decide_start, may_stop
 from agent.tasks.records import ContainerRecord, is_exited, reason, start_failure
 from agent.tasks.taskstatus import essential_stop
 from minecs.aiotasks import RootOutcome, guard, sleep_or_wake
-from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError
+from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError, ResourceInitError
 from minecs.logs import get_logger
 from minecs.model.task import (
     USER_STOP_REASON,
