@@ -35,7 +35,7 @@ from agent.endpoints.introspection import DEFAULT_PORT as DEFAULT_INTROSPECTION_
 from agent.endpoints.introspection import build_app as build_introspection
 from agent.endpoints.introspection import serve as serve_introspection
 from agent.endpoints.metadata import DEFAULT_PORT as DEFAULT_METADATA_PORT
-from agent.endpoints.metadata import MetadataServer, load_key
+from agent.endpoints.metadata import Endpoints, MetadataServer, load_key
 from agent.endpoints.server import SmallServer
 from agent.insights.server import DEFAULT_PORT as DEFAULT_METRICS_PORT
 from agent.insights.server import AgentHealth, MetricsServer, instance_view
@@ -168,68 +168,85 @@ async def run_agent(settings: AgentSettings, stop: asyncio.Event, driver: Driver
         async with aiohttp.ClientSession() as session:
             client = ControllerClient(settings.endpoint, session)
             identity = await register(client, settings, await driver.version(), stop)
-            if identity is None:
-                return
-            holder: list[Engine] = []
-            metadata = MetadataServer(
-                driver,
-                load_key(settings.data_dir),
-                lambda: holder[0].tasks() if holder else {},
-                port=settings.metadata_port,
-            )
-            endpoints = await metadata.start()
-            health = AgentHealth(CollectorRegistry())
-            health.contact()  # registration was answered
-            engine = Engine(
-                driver,
-                EngineSettings(
-                    instance_id=identity.instance_id,
-                    cluster=identity.cluster,
-                    publish_address=settings.publish_address,
-                    pull_behavior=settings.pull_behavior,
-                    extra_labels=settings.labels,
-                    state_path=settings.data_dir / "agent-state.json",
-                    secrets_dir=settings.data_dir / "secrets",
-                    metadata=endpoints,
-                ),
-                observer=health,
-            )
-            holder.append(engine)
-            resources = host_resources()
-            metrics = MetricsServer(
-                health,
-                engine.tasks,
-                engine.pids,
-                lambda: instance_view(identity, resources, health.connected()),
-            )
-            metrics_port = await metrics.start(settings.metrics_port)
-            log.info("metrics served", address=f"127.0.0.1:{metrics_port}")
-            introspection = await serve_introspection(
-                build_introspection(
-                    cluster=identity.cluster,
-                    instance_arn=identity.container_instance_arn,
-                    version=f"minecs agent {AGENT_VERSION}",
-                    lookup=engine.tasks,
-                ),
-                settings.introspection_port,
-            )
-            changes = engine.subscribe()
-            async with engine.running(), _stopping(metadata, introspection, metrics):
-                notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
-                await run_roots(
-                    {
-                        "poll": lambda: _poll(
-                            client, identity, engine, health, wait=settings.poll_wait, stop=stop
-                        ),
-                        "report": lambda: _report(client, identity, changes, health, stop),
-                        "watchdog": lambda: watchdog(stop),
-                    },
-                    stop,
-                    # Both loops hold nothing that is not already in the engine's state file.
-                    graceful=1.0,
-                )
+            if identity is not None:
+                await _serve(settings, stop, driver, client, identity)
     finally:
         await driver.close()
+
+
+async def _serve(
+    settings: AgentSettings, stop: asyncio.Event, driver: Driver, client: ControllerClient, identity: Identity
+) -> None:
+    """Registered: the engine, the three local servers and the poll and report loops, until ``stop``."""
+    holder: list[Engine] = []
+    metadata = MetadataServer(
+        driver,
+        load_key(settings.data_dir),
+        lambda: holder[0].tasks() if holder else {},
+        port=settings.metadata_port,
+    )
+    endpoints = await metadata.start()
+    health = AgentHealth(CollectorRegistry())
+    health.contact()  # registration was answered
+    engine = _engine(driver, settings, identity, endpoints, health)
+    holder.append(engine)
+    metrics = await _start_metrics(settings, identity, engine, health)
+    introspection = await serve_introspection(
+        build_introspection(
+            cluster=identity.cluster,
+            instance_arn=identity.container_instance_arn,
+            version=f"minecs agent {AGENT_VERSION}",
+            lookup=engine.tasks,
+        ),
+        settings.introspection_port,
+    )
+    changes = engine.subscribe()
+    async with engine.running(), _stopping(metadata, introspection, metrics):
+        notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
+        await run_roots(
+            {
+                "poll": lambda: _poll(client, identity, engine, health, wait=settings.poll_wait, stop=stop),
+                "report": lambda: _report(client, identity, changes, health, stop),
+                "watchdog": lambda: watchdog(stop),
+            },
+            stop,
+            # Both loops hold nothing that is not already in the engine's state file.
+            graceful=1.0,
+        )
+
+
+def _engine(
+    driver: Driver, settings: AgentSettings, identity: Identity, endpoints: Endpoints, health: AgentHealth
+) -> Engine:
+    return Engine(
+        driver,
+        EngineSettings(
+            instance_id=identity.instance_id,
+            cluster=identity.cluster,
+            publish_address=settings.publish_address,
+            pull_behavior=settings.pull_behavior,
+            extra_labels=settings.labels,
+            state_path=settings.data_dir / "agent-state.json",
+            secrets_dir=settings.data_dir / "secrets",
+            metadata=endpoints,
+        ),
+        observer=health,
+    )
+
+
+async def _start_metrics(
+    settings: AgentSettings, identity: Identity, engine: Engine, health: AgentHealth
+) -> MetricsServer:
+    resources = host_resources()
+    metrics = MetricsServer(
+        health,
+        engine.tasks,
+        engine.pids,
+        lambda: instance_view(identity, resources, health.connected()),
+    )
+    metrics_port = await metrics.start(settings.metrics_port)
+    log.info("metrics served", address=f"127.0.0.1:{metrics_port}")
+    return metrics
 
 
 @contextlib.asynccontextmanager
