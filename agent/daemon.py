@@ -242,7 +242,7 @@ async def _start_metrics(
         health,
         engine.tasks,
         engine.pids,
-        lambda: instance_view(identity, resources, health.connected()),
+        lambda: instance_view(identity.cluster, identity.instance_id, resources, health.connected()),
     )
     metrics_port = await metrics.start(settings.metrics_port)
     log.info("metrics served", address=f"127.0.0.1:{metrics_port}")

@@ -22,7 +22,6 @@ from prometheus_client import Counter as PromCounter
 from agent.endpoints.server import SmallServer
 from agent.insights.exposition import CONTENT_TYPE, render
 from agent.insights.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
-from agent.link.client import Identity
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
 DEFAULT_PORT = 51680
@@ -125,11 +124,13 @@ class MetricsServer:
             await self._server.stop()
 
 
-def instance_view(identity: Identity, registered: Mapping[str, Any], connected: bool) -> InstanceView:
+def instance_view(
+    cluster: str, instance_id: str, registered: Mapping[str, Any], connected: bool
+) -> InstanceView:
     """The instance as registered (``host_resources()``: cpu units, memory MiB)."""
     return InstanceView(
-        cluster=identity.cluster,
-        instance_id=identity.instance_id,
+        cluster=cluster,
+        instance_id=instance_id,
         cpu_vcpus=int(registered["cpu"]) / 1024,
         memory_bytes=int(registered["memory"]) * MIB,
         connected=connected,
