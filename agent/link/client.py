@@ -24,6 +24,8 @@ from minecs.errors import ControllerRefusedError, ControllerUnavailableError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
+# Retry pacing of every call to the controller: 1 s, doubling to 30 s while it is away.
+BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
 
 
 @dataclass(frozen=True)
