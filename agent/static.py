@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from agent.driver import DockerDriver
-from agent.engine import Engine
-from agent.resources import InstanceFacts
+from agent.provision.resources import InstanceFacts
+from agent.runtime.docker import DockerDriver
+from agent.tasks.engine import Engine
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.errors import MinecsError
 from minecs.logs import get_logger

@@ -1,7 +1,7 @@
 """Measure 7: many agents. A controller process with 10 simulated agents (the real agent code and
 protocol, the fake driver in place of Docker) and 500 tasks.
 
-The agents run in this process, each with its own data directory, on ``agent.fakedriver.FakeDriver``
+The agents run in this process, each with its own data directory, on ``agent.runtime.fake.FakeDriver``
 wrapped to note when a task's first container is created, i.e. when its assignment reached an agent
 and was acted on. 500 tasks are run 10 per RunTask; each task's latency is from its ``createdAt``
 (stamped by the controller just before it places the task, so placement is included) to that
@@ -18,8 +18,8 @@ import time
 from typing import Any
 
 from agent.daemon import AgentStart, run_agent
-from agent.fakedriver import FakeDriver
-from agent.runtime import ContainerSpec
+from agent.runtime.base import ContainerSpec
+from agent.runtime.fake import FakeDriver
 from bench.common import Result, quick, record, spread
 from bench.footprint import cpu_seconds
 from bench.launch import ONE

@@ -19,7 +19,7 @@ from typing import Any
 
 import docker
 
-from agent.runtime import parse_docker_time
+from agent.runtime.base import parse_docker_time
 from bench.common import LABEL, Result, interleaved, quick, record, spread
 from bench.upctl import UpProcess
 

@@ -1,7 +1,7 @@
 """One exception tree for minecs, shared by the controller, the agent and the CLI.
 
 Every error minecs raises on purpose is a ``MinecsError``. Foreign errors (the docker SDK, sqlite,
-aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for Docker) with
+aiohttp) are mapped to ours in exactly one place each (``agent/runtime/docker.py`` for Docker) with
 ``raise Ours(...) from exc``, so callers never catch a library's exception type.
 
     MinecsError
@@ -26,11 +26,17 @@ aiohttp) are mapped to ours in exactly one place each (``agent/driver.py`` for D
     │   ├── UnrecognizedClientError         an ECS request signed with an access key nobody issued
     │   ├── InvalidSignatureError           403: a SigV4 signature that does not verify
     │   └── AgentUnavailableError           503: the task's agent is disconnected or did not answer
-    └── DriverError               the container engine refused or failed an operation
-        ├── EngineUnavailableError          no Docker Engine answers
-        ├── ImageNotFoundError              the image is neither cached nor pullable
-        ├── ContainerNotFoundError          no container with that id or name
-        └── ContainerConflictError          the name is taken, or the container is in the wrong state
+    ├── DriverError               the container engine refused or failed an operation
+    │   ├── EngineUnavailableError          no Docker Engine answers
+    │   ├── ImageNotFoundError              the image is neither cached nor pullable
+    │   ├── ContainerNotFoundError          no container with that id or name
+    │   └── ContainerConflictError          the name is taken, or the container is in the wrong state
+    └── AgentError                the agent's own work on the host failed (agent/)
+        ├── ResourceInitError               a task resource could not be prepared (ResourceInitializationError)
+        ├── SecretNotFoundError             a valueFrom names no secret the agent's store has
+        ├── PortsExhaustedError             no free host port is left in the dynamic range
+        ├── ControllerUnavailableError      the controller did not answer, or failed; try again later
+        └── ControllerRefusedError          the controller refused the agent's call (4xx)
 
 Design decision: an ``EcsError`` carries its wire ``code`` and HTTP ``status`` as data, so both API
 front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handler ever maps errors
@@ -223,3 +229,35 @@ class ContainerNotFoundError(DriverError):
 
 class ContainerConflictError(DriverError):
     """The container name is already in use, or the container is in a conflicting state."""
+
+
+# ---------------------------------------------------------------------------- agent
+
+
+class AgentError(MinecsError):
+    """The agent's own work on the host failed: provisioning a task, or talking to the controller."""
+
+
+class ResourceInitError(AgentError):
+    """A task resource could not be prepared; the task fails to start."""
+
+
+class SecretNotFoundError(AgentError):
+    """A ``valueFrom`` names no secret the resolver has; the task fails with ResourceInitializationError."""
+
+
+class PortsExhaustedError(AgentError):
+    """No free host port is left in the dynamic range."""
+
+
+class ControllerUnavailableError(AgentError):
+    """The controller did not answer, or failed; try again later."""
+
+
+class ControllerRefusedError(AgentError):
+    """The controller refused the call (4xx)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code

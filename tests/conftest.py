@@ -26,7 +26,7 @@ import docker
 import docker.errors
 import pytest
 
-from agent.driver import DockerDriver
+from agent.runtime.docker import DockerDriver
 
 TEST_LABEL_KEY = "minecs.test"
 TEST_LABELS = {TEST_LABEL_KEY: "1"}

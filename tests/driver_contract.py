@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from agent.runtime import ContainerEvent, ContainerSpec, Driver, Health, PortBinding, RunState
+from agent.runtime.base import ContainerEvent, ContainerSpec, Driver, Health, PortBinding, RunState
 from minecs.errors import ContainerConflictError, ContainerNotFoundError, ImageNotFoundError
 from tests.conftest import LOOPBACK, TEST_IMAGE, TEST_LABELS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from agent.engine import Engine
+from agent.tasks.engine import Engine
 from minecs.model.task import DesiredStatus, KnownStatus, TaskAssignment, TaskSnapshot, TaskStatus
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from agent.daemon import AgentStart, run_agent
-from agent.resources import InstanceFacts
+from agent.provision.resources import InstanceFacts
 from minecs import settings
 from minecs.aiotasks import install_stop_signals
 from minecs.cli.client import endpoint_of

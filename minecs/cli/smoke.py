@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from agent.driver import DockerDriver
-from agent.smoke import SMOKE_IMAGE, SmokeOptions, run_smoke
+from agent.runtime.docker import DockerDriver
+from agent.runtime.smoke import SMOKE_IMAGE, SmokeOptions, run_smoke
 from minecs import settings
 from minecs.aiotasks import any_failed, install_stop_signals, run_roots
 from minecs.errors import MinecsError

@@ -14,11 +14,11 @@ CONTAINER: Mapping[str, Entry] = {
     "name": honoured(
         "Part of the Docker name (`ecs-<family>-<revision>-<name>-<hex>`) and the "
         "`com.amazonaws.ecs.container-name` label; what dependsOn, links and volumesFrom refer to "
-        "(`agent/containerconfig.py`)."
+        "(`agent/provision/containerconfig.py`)."
     ),
     "image": honoured(
         "Made present per the agent's pull behaviour (ECS's default, always, once, prefer-cached) and run; "
-        "a failure is `CannotPullContainerError` (`agent/engine.py`, `agent/runner.py`)."
+        "a failure is `CannotPullContainerError` (`agent/tasks/engine.py`, `agent/tasks/runner.py`)."
     ),
     "repositoryCredentials": ignored(
         "The secret is not read: the engine pulls with its own registry credentials (`docker login` on the "
@@ -27,11 +27,11 @@ CONTAINER: Mapping[str, Entry] = {
         sample={"credentialsParameter": "arn:aws:secretsmanager:us-east-1:000000000000:secret:registry"},
     ),
     "cpu": honoured(
-        "Docker CpuShares, clamped to 2..262144 as the ECS agent does (`agent/containerconfig.py`); "
+        "Docker CpuShares, clamped to 2..262144 as the ECS agent does (`agent/provision/containerconfig.py`); "
         "reserved by placement when the task has no cpu (`minecs/scheduling/needs.py`)."
     ),
     "memory": honoured(
-        "Docker hard limit, raised to 4 MiB as the ECS agent does (`agent/containerconfig.py`); an OOM kill "
+        "Docker hard limit, raised to 4 MiB as the ECS agent does (`agent/provision/containerconfig.py`); an OOM kill "
         "is reported as `OutOfMemoryError`. Reserved by placement unless memoryReservation is set."
     ),
     "memoryReservation": honoured(
@@ -39,18 +39,18 @@ CONTAINER: Mapping[str, Entry] = {
     ),
     "links": honoured(
         "Docker links (`name:alias`), bridge mode only as in ECS; each adds a START dependency "
-        "(`minecs/validation/graph.py`, `agent/ordering.py`)."
+        "(`minecs/validation/graph.py`, `agent/tasks/ordering.py`)."
     ),
     "portMappings": honoured(
         "Per member below. None allowed with networkMode none, and a static host port at most once per task "
         "(`minecs/validation/network.py`)."
     ),
     "portMappings[].containerPort": honoured(
-        "Published on the agent's publish address (`agent/resources.py`); under awsvpc on the pause container."
+        "Published on the agent's publish address (`agent/provision/resources.py`); under awsvpc on the pause container."
     ),
     "portMappings[].hostPort": honoured(
         "bridge: a static port is claimed, omitted or 0 takes a dynamic port from `ip_local_port_range` minus "
-        "the reserved ports (`agent/ports.py`). host: equals containerPort and is claimed, so a second copy "
+        "the reserved ports (`agent/provision/ports.py`). host: equals containerPort and is claimed, so a second copy "
         "is refused. awsvpc: equals containerPort, but the host side is a dynamic port, the task having the "
         "host's IP. Static ports count in placement (`minecs/scheduling/needs.py`)."
     ),
@@ -61,43 +61,43 @@ CONTAINER: Mapping[str, Entry] = {
     ),
     "portMappings[].containerPortRange": ignored(
         "Checked (the form, bridge or awsvpc only) but not published: the agent maps only mappings with a "
-        "containerPort (`agent/resources.py`), so nothing outside reaches the range. Use one mapping per port.",
+        "containerPort (`agent/provision/resources.py`), so nothing outside reaches the range. Use one mapping per port.",
         sample="8000-8010",
     ),
     "essential": honoured(
         "When an essential container stops, the task stops (`EssentialContainerExited`); task health comes "
-        "from the essential containers (`agent/taskstatus.py`)."
+        "from the essential containers (`agent/tasks/taskstatus.py`)."
     ),
     "restartPolicy": honoured(
         "Restarted in place (`docker start`) when enabled, its exit code is not in ignoredExitCodes and it "
         "ran for restartAttemptPeriod; a restarted essential container does not stop the task "
-        "(`agent/runner.py`).",
+        "(`agent/tasks/runner.py`).",
         whole=True,
     ),
-    "entryPoint": honoured("Docker Entrypoint (`agent/containerconfig.py`)."),
-    "command": honoured("Docker Cmd; RunTask's container override replaces it (`agent/containerconfig.py`)."),
+    "entryPoint": honoured("Docker Entrypoint (`agent/provision/containerconfig.py`)."),
+    "command": honoured("Docker Cmd; RunTask's container override replaces it (`agent/provision/containerconfig.py`)."),
     "environment": honoured(
         "Container environment: wins over environmentFiles, loses to RunTask overrides, the metadata "
-        "endpoint variables and secrets (`agent/containerconfig.py`).",
+        "endpoint variables and secrets (`agent/provision/containerconfig.py`).",
         whole=True,
     ),
     "environmentFiles": honoured(
         "Read by the agent before the task starts, top-down, `VAR=VALUE` lines. Unlike ECS, `value` is a "
         "file path on the host, not an S3 object (`type` is still `s3`); an unreadable file fails the task "
-        "with `ResourceInitializationError` (`agent/secrets.py`, `agent/resources.py`).",
+        "with `ResourceInitializationError` (`agent/provision/secrets.py`, `agent/provision/resources.py`).",
         whole=True,
     ),
     "mountPoints": honoured(
-        "Docker binds of the declared volume at containerPath, read-only when readOnly (`agent/containerconfig.py`).",
+        "Docker binds of the declared volume at containerPath, read-only when readOnly (`agent/provision/containerconfig.py`).",
         whole=True,
     ),
     "volumesFrom": honoured(
         "Docker VolumesFrom, read-only when readOnly; the source container is created first "
-        "(a CREATE dependency, `agent/ordering.py`).",
+        "(a CREATE dependency, `agent/tasks/ordering.py`).",
         whole=True,
     ),
     "linuxParameters": honoured(
-        "Per member below, each a Docker HostConfig setting (`agent/containerconfig.py`)."
+        "Per member below, each a Docker HostConfig setting (`agent/provision/containerconfig.py`)."
     ),
     "linuxParameters.capabilities": honoured(
         "Docker CapAdd and CapDrop; names checked against ECS's list (`minecs/validation/containers.py`).",
@@ -116,23 +116,23 @@ CONTAINER: Mapping[str, Entry] = {
     "secrets": honoured(
         "Resolved before the task starts and set as environment variables, which win over all others. Unlike "
         "ECS, values come from the agent's local store, one 0600 file per secret named by the ARN's last "
-        "segment (`agent/secrets.py`); a missing one fails the task with `ResourceInitializationError`.",
+        "segment (`agent/provision/secrets.py`); a missing one fails the task with `ResourceInitializationError`.",
         whole=True,
     ),
     "dependsOn": honoured(
         "START, COMPLETE, SUCCESS and HEALTHY, with the ECS agent's `dependency graph` errors, and stops in "
-        "reverse order (`agent/ordering.py`); any wait is bounded by the agent's dependency_wait_timeout. "
+        "reverse order (`agent/tasks/ordering.py`); any wait is bounded by the agent's dependency_wait_timeout. "
         "HEALTHY on a container without a healthCheck registers, as in ECS, and the task stops when it "
         "arrives on the agent.",
         whole=True,
     ),
     "startTimeout": honoured(
         "How long a COMPLETE, SUCCESS or HEALTHY dependency may take before its dependents give up "
-        "(`agent/ordering.py`)."
+        "(`agent/tasks/ordering.py`)."
     ),
     "stopTimeout": honoured(
         "Grace between SIGTERM and SIGKILL when the container is stopped (default 30 s, an agent setting; "
-        "`agent/runner.py`)."
+        "`agent/tasks/runner.py`)."
     ),
     "versionConsistency": ignored(
         "ECS pins a tag to the digest resolved at the first launch, so a deployment runs one image; minecs "
@@ -167,11 +167,11 @@ CONTAINER: Mapping[str, Entry] = {
         "Docker labels; the five `com.amazonaws.ecs.*` labels the agent sets win over the same keys."
     ),
     "ulimits": honoured("Docker Ulimits; a name at most once, softLimit <= hardLimit.", whole=True),
-    "logConfiguration": honoured("Docker LogConfig, per member below (`agent/containerconfig.py`)."),
+    "logConfiguration": honoured("Docker LogConfig, per member below (`agent/provision/containerconfig.py`)."),
     "logConfiguration.logDriver": honoured(
         "json-file, syslog, journald, gelf, fluentd and splunk go to Docker (the driver must work on the "
         "host). awslogs and awsfirelens have no destination here: the container logs to json-file instead "
-        "and the agent logs a warning (`agent/runner.py`)."
+        "and the agent logs a warning (`agent/tasks/runner.py`)."
     ),
     "logConfiguration.options": honoured("Docker log options; dropped with awslogs and awsfirelens."),
     "logConfiguration.secretOptions": ignored(
@@ -182,7 +182,7 @@ CONTAINER: Mapping[str, Entry] = {
     ),
     "healthCheck": honoured(
         "Docker Healthcheck (a command without CMD or CMD-SHELL gets CMD); container and task healthStatus "
-        "as ECS computes them (`agent/taskstatus.py`), HEALTHY dependencies, and a service replaces an "
+        "as ECS computes them (`agent/tasks/taskstatus.py`), HEALTHY dependencies, and a service replaces an "
         "UNHEALTHY task (`minecs/controlplane/scheduler.py`). ECS's ranges are checked at registration.",
         whole=True,
     ),

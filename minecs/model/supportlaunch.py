@@ -79,7 +79,7 @@ RunTask's `overrides.cpu` and `overrides.memory` must stay in Fargate's table. `
 `LATEST` (the default) or `1.4.0`; any other is PlatformUnknownException `The specified platform
 version doesn't exist.` (1.3.0 was retired in 2026). The task-level size is the task's reservation
 on its instance (not its containers' sum) and the agent enforces it as the task's cgroup limits
-(`agent/cgroups.py`).
+(`agent/provision/cgroups.py`).
 
 **ECS's awsvpc rule** (EC2 and FARGATE): an awsvpc task needs
 `networkConfiguration.awsvpcConfiguration.subnets` (InvalidParameterException `Network

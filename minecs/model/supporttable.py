@@ -52,7 +52,7 @@ TASK: Mapping[str, Entry] = {
     "family": honoured(
         "Revisions are numbered per family (`minecs/controlplane/taskdefs.py`); it is part of every Docker "
         "name (`ecs-<family>-<revision>-...`) and of the `com.amazonaws.ecs.task-definition-family` label "
-        "(`agent/containerconfig.py`)."
+        "(`agent/provision/containerconfig.py`)."
     ),
     "containerDefinitions": honoured(
         "One Docker container each, see the container definition table. At most 10, names unique, at "
@@ -66,13 +66,13 @@ TASK: Mapping[str, Entry] = {
     ),
     "executionRoleArn": ignored(
         "Needs AWS IAM, and nothing here would use it: images are pulled with the Docker Engine's own "
-        "credentials and secrets come from the agent's local store (`agent/secrets.py`).",
+        "credentials and secrets come from the agent's local store (`agent/provision/secrets.py`).",
         sample=_ROLE,
     ),
     "networkMode": honoured(
         "bridge, host and none are Docker's network modes. awsvpc is emulated: a pause container per task "
         "holds the network namespace and the containers join it, so they share localhost; the task has the "
-        "host's IP, so its ports are published through dynamic host ports (`agent/resources.py`)."
+        "host's IP, so its ports are published through dynamic host ports (`agent/provision/resources.py`)."
     ),
     "volumes": honoured(
         "See the volume table. Names unique, every `mountPoints[].sourceVolume` declared "
@@ -94,12 +94,12 @@ TASK: Mapping[str, Entry] = {
     "cpu": honoured(
         "CPU units or `1 vCPU`, normalised to units at registration. Placement reserves it instead of the "
         "containers' sum (`minecs/scheduling/needs.py`); the agent enforces it as a CFS quota on the task "
-        "cgroup `/ecs/<task id>` (`agent/cgroups.py`), except with the systemd cgroup driver (logged)."
+        "cgroup `/ecs/<task id>` (`agent/provision/cgroups.py`), except with the systemd cgroup driver (logged)."
     ),
     "memory": honoured(
         "MiB or `2 GB`, normalised to MiB at registration. Placement reserves it instead of the containers' "
         "sum (`minecs/scheduling/needs.py`); the agent enforces it as the task cgroup's memory limit "
-        "(`agent/cgroups.py`), except with the systemd cgroup driver (logged)."
+        "(`agent/provision/cgroups.py`), except with the systemd cgroup driver (logged)."
     ),
     "tags": honoured(
         "ECS's tag rules are checked (`minecs/validation/task.py`); kept beside the definition and "
@@ -161,10 +161,10 @@ VOLUME: Mapping[str, Entry] = {
     ),
     "host": honoured(
         "With sourcePath, a bind mount of that host path (Docker creates it if missing; it outlives the "
-        "task); without, a local Docker volume removed with the task (`agent/resources.py`).",
+        "task); without, a local Docker volume removed with the task (`agent/provision/resources.py`).",
         whole=True,
     ),
-    "dockerVolumeConfiguration": honoured("A Docker volume, per member below (`agent/resources.py`)."),
+    "dockerVolumeConfiguration": honoured("A Docker volume, per member below (`agent/provision/resources.py`)."),
     "dockerVolumeConfiguration.scope": honoured(
         "task (the default): `ecs-<family>-<revision>-<name>-<hex>`, made for the task and removed at "
         "cleanup. shared: the volume named exactly, kept."
@@ -185,7 +185,7 @@ VOLUME: Mapping[str, Entry] = {
         "file system <id> is not mapped on this controller; map it to an NFS server and export in "
         "controller.efs.file_systems` (`minecs/controlplane/efs.py`). Registration does not look for the "
         "file system, as in ECS. The agent makes a task-scoped Docker `local` volume of `type=nfs`, removed "
-        "with the task (`agent/resources.py`); read-write as ECS mounts EFS, and `ro` as well when every "
+        "with the task (`agent/provision/resources.py`); read-write as ECS mounts EFS, and `ro` as well when every "
         "mountPoint of the volume is readOnly. Defaults are applied, not echoed.",
         sample={"fileSystemId": "fs-12345678"},
     ),

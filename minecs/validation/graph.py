@@ -14,7 +14,7 @@ cycle: a -> b -> a`` (ECS has no documented message for it), naming the cycle.
 
 Not checked here, because ECS does not refuse it at RegisterTaskDefinition: a HEALTHY dependency on
 a container without a healthCheck. The ECS agent finds at run time that it can never resolve and
-stops the task; minecs's agent does the same (``agent.ordering``).
+stops the task; minecs's agent does the same (``agent.tasks.ordering``).
 """
 
 from __future__ import annotations

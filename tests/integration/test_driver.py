@@ -10,8 +10,8 @@ from typing import Any
 import docker
 import pytest
 
-from agent.driver import DockerDriver
-from agent.runtime import Health, HealthConfig, PortBinding, RunState
+from agent.runtime.base import Health, HealthConfig, PortBinding, RunState
+from agent.runtime.docker import DockerDriver
 from minecs.errors import ContainerConflictError, ImageNotFoundError
 from tests.conftest import LOOPBACK, TEST_LABELS, free_port
 from tests.driver_contract import DriverContract, next_event, spec

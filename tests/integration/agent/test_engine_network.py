@@ -8,8 +8,8 @@ import urllib.request
 
 import docker
 
-from agent.engine import Engine
-from agent.runtime import parse_docker_time
+from agent.runtime.base import parse_docker_time
+from agent.tasks.engine import Engine
 from minecs.model.task import KnownStatus
 from tests.conftest import LOOPBACK, free_port
 from tests.integration.agent.conftest import assignment, container, rid

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import docker
 
-from agent.engine import Engine
-from agent.runtime import parse_docker_time
+from agent.runtime.base import parse_docker_time
+from agent.tasks.engine import Engine
 from minecs.model.task import (
     DesiredStatus,
     HealthStatus,

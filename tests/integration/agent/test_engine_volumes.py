@@ -7,7 +7,7 @@ from pathlib import Path
 
 import docker
 
-from agent.engine import Engine
+from agent.tasks.engine import Engine
 from minecs.model.task import DesiredStatus, StopCode
 from tests.conftest import TEST_LABELS
 from tests.integration.agent.conftest import assignment, container, rid

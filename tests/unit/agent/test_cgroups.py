@@ -6,7 +6,7 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
-from agent.cgroups import TaskLimits, create_task_cgroup, remove_task_cgroup
+from agent.provision.cgroups import TaskLimits, create_task_cgroup, remove_task_cgroup
 
 
 async def test_cgroup_v1_limits(tmp_path: Path) -> None:

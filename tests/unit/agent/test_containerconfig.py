@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.containerconfig import TaskContext, container_spec, cpu_shares, docker_name, health_config
-from agent.runtime import PortBinding, Ulimit
+from agent.provision.containerconfig import (
+    TaskContext,
+    container_spec,
+    cpu_shares,
+    docker_name,
+    health_config,
+)
+from agent.runtime.base import PortBinding, Ulimit
 from minecs.model.registered import register
 from minecs.model.task import ContainerOverride, TaskAssignment
 from minecs.model.taskdef import HealthCheck

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.daemon import DecodedAssignments
+from agent.link.polling import DecodedAssignments
 from minecs.model.registered import register
 from minecs.model.registered import to_json as taskdef_to_json
 from minecs.model.task import DesiredStatus, TaskAssignment

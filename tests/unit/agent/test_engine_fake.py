@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from agent.engine import Engine
-from agent.fakedriver import FakeDriver
-from agent.resources import InstanceFacts
-from agent.runtime import Health
+from agent.tasks.engine import Engine
+from agent.runtime.fake import FakeDriver
+from agent.provision.resources import InstanceFacts
+from agent.runtime.base import Health
 from minecs.model.registered import register
 from minecs.model.task import (
     DesiredStatus,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.fakedriver import FakeDriver
-from agent.runtime import Health, HealthConfig, RunState
+from agent.runtime.base import Health, HealthConfig, RunState
+from agent.runtime.fake import FakeDriver
 from minecs.errors import ContainerNotFoundError
 from tests.conftest import TEST_IMAGE, TEST_LABELS
 from tests.driver_contract import UNPULLABLE_IMAGE, DriverContract, next_event, spec

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from agent.introspection import build_app
+from agent.endpoints.introspection import build_app
 from minecs.model.registered import register
 from minecs.model.task import (
     ContainerSnapshot,

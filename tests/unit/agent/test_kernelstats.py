@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import kernelstats
-from agent.kernelstats import Interface
+from agent.insights import kernelstats
+from agent.insights.kernelstats import Interface
 
 CONTAINER = "/docker/1944be8aea80d25f417c485befa642fabb5b2c14864db1e85ee5c17ffb125ad7"
 V1_PROC_CGROUP = f"""9:name=systemd:{CONTAINER}

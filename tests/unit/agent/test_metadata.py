@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.containerconfig import TaskContext, container_spec
-from agent.metadata import Endpoints, load_key
-from agent.resources import metadata_env
+from agent.endpoints.metadata import Endpoints, load_key
+from agent.provision.containerconfig import TaskContext, container_spec
+from agent.provision.resources import metadata_env
 from minecs.model.registered import register
 from minecs.model.task import TaskAssignment
 from minecs.validation import parse_task_definition

@@ -8,9 +8,9 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from agent.exposition import render
-from agent.metrics import DirCache, InstanceView, collect, task_views
-from agent.metricsserver import AgentHealth
+from agent.insights.exposition import render
+from agent.insights.metrics import DirCache, InstanceView, collect, task_views
+from agent.insights.server import AgentHealth
 from minecs.model.registered import register
 from minecs.model.task import (
     ContainerSnapshot,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.ordering import ContainerView, GiveUp, Start, Wait, decide_start, may_stop
+from agent.tasks.ordering import ContainerView, GiveUp, Start, Wait, decide_start, may_stop
 from minecs.model.task import HealthStatus, KnownStatus
 from minecs.validation.graph import Edge
 

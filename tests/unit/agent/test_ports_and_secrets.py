@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.ports import PortsExhaustedError, PortTable, read_range
-from agent.secrets import (
-    LocalSecretStore,
-    SecretNotFoundError,
-    candidate_keys,
-    parse_env_file,
-    read_env_files,
-)
+from agent.provision.ports import PortTable, read_range
+from agent.provision.secrets import LocalSecretStore, candidate_keys, parse_env_file, read_env_files
+from minecs.errors import PortsExhaustedError, SecretNotFoundError
 
 
 def test_range_file_and_fallback(tmp_path: Path) -> None:

@@ -6,8 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.driver import _event, _info
-from agent.runtime import Health, PortBinding, PortProtocol, RunState, bridge_gateway_of, parse_docker_time
+from agent.runtime.base import (
+    Health,
+    PortBinding,
+    PortProtocol,
+    RunState,
+    bridge_gateway_of,
+    parse_docker_time,
+)
+from agent.runtime.dockershapes import container_event, container_info
 
 
 @pytest.mark.parametrize(
@@ -32,7 +39,7 @@ def test_parse_docker_time_keeps_a_non_utc_offset() -> None:
 
 
 def test_inspect_payload_of_an_exited_container() -> None:
-    info = _info(
+    info = container_info(
         {
             "Id": "abc",
             "Name": "/web",
@@ -60,7 +67,7 @@ def test_inspect_payload_of_an_exited_container() -> None:
 
 
 def test_inspect_payload_of_a_running_container_has_no_exit_code_and_bound_ports() -> None:
-    info = _info(
+    info = container_info(
         {
             "Id": "abc",
             "Name": "/web",
@@ -84,7 +91,7 @@ def test_inspect_payload_of_a_running_container_has_no_exit_code_and_bound_ports
 
 
 def test_health_status_event_splits_action_and_status() -> None:
-    event = _event(
+    event = container_event(
         {
             "Type": "container",
             "Action": "health_status: healthy",
@@ -102,22 +109,22 @@ def test_health_status_event_splits_action_and_status() -> None:
 
 
 def test_die_event_carries_the_exit_code_and_other_types_are_ignored() -> None:
-    died = _event(
+    died = container_event(
         {"Type": "container", "Action": "die", "Actor": {"ID": "a", "Attributes": {"exitCode": "3"}}}
     )
     assert died is not None
     assert died.exit_code == 3
-    assert _event({"Type": "network", "Action": "connect"}) is None
+    assert container_event({"Type": "network", "Action": "connect"}) is None
 
 
 def test_the_health_in_a_container_list_status_text() -> None:
-    from agent.driver import _listed_health
+    from agent.runtime.dockershapes import listed_health
 
-    assert _listed_health("Up 3 minutes (healthy)") is Health.HEALTHY
-    assert _listed_health("Up 10 seconds (health: starting)") is Health.STARTING
-    assert _listed_health("Up 2 hours (unhealthy)") is Health.UNHEALTHY
-    assert _listed_health("Up 2 hours") is Health.NONE
-    assert _listed_health("Exited (0) 5 seconds ago") is Health.NONE
+    assert listed_health("Up 3 minutes (healthy)") is Health.HEALTHY
+    assert listed_health("Up 10 seconds (health: starting)") is Health.STARTING
+    assert listed_health("Up 2 hours (unhealthy)") is Health.UNHEALTHY
+    assert listed_health("Up 2 hours") is Health.NONE
+    assert listed_health("Exited (0) 5 seconds ago") is Health.NONE
 
 
 # ``docker network inspect bridge`` of a Docker Engine 20.10 on its first boot (seen on this host):

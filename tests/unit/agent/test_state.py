@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from agent.engine import Engine
-from agent.fakedriver import FakeDriver
-from agent.resources import InstanceFacts
-from agent.state import runner_to_json
+from agent.tasks.engine import Engine
+from agent.runtime.fake import FakeDriver
+from agent.provision.resources import InstanceFacts
+from agent.tasks.state import PortClaim, memory_to_json
 from minecs.model.registered import register
 from minecs.model.task import TaskAssignment
 from minecs.model.wire import assignment_from_json, assignment_to_json, snapshot_from_json, snapshot_to_json
@@ -202,7 +202,7 @@ async def test_concurrent_persists_share_writes_and_each_waits_for_one_that_cove
 async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import agent.state
+    import agent.tasks.state
 
     assignments: list[str] = []
     tasks_encoded: list[str] = []
@@ -211,12 +211,12 @@ async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
         assignments.append(a.task_arn)
         return assignment_to_json(a)
 
-    def counting_task(runner: Any) -> dict[str, Any]:
-        tasks_encoded.append(runner.task_arn)
-        return runner_to_json(runner)
+    def counting_task(memory: Any, claims: list[PortClaim]) -> dict[str, Any]:
+        tasks_encoded.append(memory.task_arn)
+        return memory_to_json(memory, claims)
 
-    monkeypatch.setattr(agent.state, "assignment_to_json", counting_assignment)
-    monkeypatch.setattr(agent.state, "runner_to_json", counting_task)
+    monkeypatch.setattr(agent.tasks.state, "assignment_to_json", counting_assignment)
+    monkeypatch.setattr(agent.tasks.state, "memory_to_json", counting_task)
     path = tmp_path / "agent-state.json"
     engine = engine_on(FakeDriver(images={IMAGE}), path)
     assert engine.state is not None
@@ -226,7 +226,7 @@ async def test_a_write_encodes_only_the_tasks_whose_revision_moved(
     for _ in range(4):
         await engine.persist()
     assert sorted(tasks_encoded) == sorted(t.task_arn for t in tasks)  # four writes, one encoding each
-    changed = engine._runners[tasks[1].task_arn]
+    changed = engine._runners[tasks[1].task_arn].memory
     changed.stopped_reason, changed.edits = "edited", changed.edits + 1
     await engine.persist()
     assert tasks_encoded[3:] == [tasks[1].task_arn]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.taskstatus import ContainerFacts, StopDecision, essential_stop, last_status, task_health
+from agent.tasks.taskstatus import ContainerFacts, StopDecision, essential_stop, last_status, task_health
 from minecs.model.task import HealthStatus, KnownStatus, StopCode, TaskStatus
 
 K, H = KnownStatus, HealthStatus

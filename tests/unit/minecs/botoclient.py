@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from agent.daemon import CAPABILITIES
+from agent.link.registration import CAPABILITIES
 from minecs.controlplane.auth import AdminCredential
 from minecs.controlplane.instances import Registration
 from minecs.controlplane.plane import ControlPlane

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from agent.metadata import task_json
+from agent.endpoints.metadata import task_json
 from minecs.controlplane.plane import ControlPlane
 from minecs.model.registered import from_json
 from minecs.model.task import DesiredStatus, TaskSnapshot, TaskStatus

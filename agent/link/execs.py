@@ -21,10 +21,11 @@ from typing import Any
 
 import aiohttp
 
-from agent.client import ControllerClient, Identity
-from agent.engine import Engine
-from agent.runtime import ExecSession
-from agent.served import Served, container_of
+from agent.link.client import ControllerClient, Identity
+from agent.link.served import Served, container_of
+from agent.runtime.base import ExecSession
+from agent.tasks.engine import Engine
+from minecs.aiotasks import guard
 from minecs.errors import MinecsError
 from minecs.logs import get_logger
 
@@ -71,12 +72,20 @@ class ExecSessions(Served):
 
 async def _relay(channel: aiohttp.ClientWebSocketResponse, session: ExecSession) -> int | None:
     """Copy both ways; the exit code, or None when the caller went away first (the command is hung up)."""
-    output = asyncio.create_task(_output(channel, session), name="exec output")
-    caller = asyncio.create_task(_input(channel, session), name="exec input")
+    codes: list[int] = []
+
+    async def output_then_code() -> None:
+        codes.append(await _output(channel, session))
+
+    output = asyncio.create_task(guard("exec output", output_then_code), name="exec output")
+    caller = asyncio.create_task(guard("exec input", lambda: _input(channel, session)), name="exec input")
     try:
         await asyncio.wait({output, caller}, return_when=asyncio.FIRST_COMPLETED)
         if output.done():
-            return output.result()
+            failure = output.result().error
+            if failure is not None:
+                raise failure
+            return codes[0]
         await session.hang_up()
         return None
     finally:

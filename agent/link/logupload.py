@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from agent.client import ControllerClient, Identity
-from agent.engine import Engine
-from agent.served import Served, container_of
+from agent.link.client import ControllerClient, Identity
+from agent.link.served import Served, container_of
+from agent.tasks.engine import Engine
 from minecs.errors import ContainerNotFoundError, MinecsError
 
 

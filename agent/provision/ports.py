@@ -21,15 +21,11 @@ import socket
 from collections.abc import Iterable
 from pathlib import Path
 
-from minecs.errors import MinecsError
+from minecs.errors import PortsExhaustedError
 
 DEFAULT_RANGE = (49153, 65535)
 DEFAULT_RESERVED = frozenset({22, 2375, 2376, 51678, 51679, 51680})
 RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-
-
-class PortsExhaustedError(MinecsError):
-    """No free host port is left in the dynamic range."""
 
 
 def read_range(path: Path = RANGE_FILE) -> tuple[int, int]:

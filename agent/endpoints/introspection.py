@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent.metadata import listen
+from agent.endpoints.server import SmallServer
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
 DEFAULT_PORT = 51678
@@ -59,9 +59,8 @@ def task_json(assignment: TaskAssignment, snapshot: TaskSnapshot | None) -> dict
     }
 
 
-async def serve(app: web.Application, port: int = DEFAULT_PORT) -> web.AppRunner:
+async def serve(app: web.Application, port: int = DEFAULT_PORT) -> SmallServer:
     """Listen on 127.0.0.1:``port`` (any free port when it is taken, e.g. by a second agent)."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await listen(runner, "127.0.0.1", port, what="introspection API")
-    return runner
+    server = SmallServer(app, what="introspection API")
+    await server.start(port)
+    return server

@@ -25,8 +25,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from agent.runtime import ContainerSpec, HealthConfig, PortBinding, Ulimit
+from agent.runtime.base import ContainerSpec, HealthConfig, PortBinding, Ulimit
 from minecs.model.task import TaskAssignment
 from minecs.model.taskdef import ContainerDefinition, HealthCheck, LogDriver
 
@@ -57,16 +58,13 @@ class TaskContext:
     default_stop_timeout: int = 30
     cgroup_parent: str | None = None
     metadata_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """Per container: ECS_CONTAINER_METADATA_URI(_V4), set by the agent (``agent.metadata``)."""
+    """Per container: ECS_CONTAINER_METADATA_URI(_V4), set by the agent (``agent.endpoints.metadata``)."""
 
 
 def container_spec(c: ContainerDefinition, ctx: TaskContext) -> ContainerSpec:
     name = c.name or ""
     override = ctx.assignment.override_for(name)
-    joined = ctx.network_mode.startswith("container:")
     log_driver, log_options = log_config(c)
-    params = c.linux_parameters
-    caps = params.capabilities if params else None
     return ContainerSpec(
         name=ctx.docker_names[name],
         image=c.image or "",
@@ -74,54 +72,77 @@ def container_spec(c: ContainerDefinition, ctx: TaskContext) -> ContainerSpec:
         entrypoint=c.entry_point or None,
         env=environment(c, ctx),
         labels=labels(c, ctx),
-        ports=() if joined else ctx.ports.get(name, ()),
         health=health_config(c.health_check) if c.health_check else None,
-        network_mode=ctx.network_mode,
-        hostname=None if joined or ctx.network_mode == "host" else c.hostname,
         working_dir=c.working_directory,
         user=c.user,
         cpu_shares=cpu_shares(override.cpu if override and override.cpu is not None else c.cpu),
         memory=_mib(max(m, MIN_MEMORY_MIB)) if (m := _memory(c, override)) is not None else None,
         memory_reservation=_mib(r) if (r := _reservation(c, override)) is not None else None,
         memory_swap=_swap(c),
-        swappiness=params.swappiness if params else None,
         cgroup_parent=ctx.cgroup_parent,
-        links={} if joined else {ctx.docker_names[target]: alias for target, alias in _links(c)},
-        volumes_from=tuple(
-            ctx.docker_names[v.source_container] + (":ro" if v.read_only else "")
-            for v in c.volumes_from
-            if v.source_container
-        ),
-        binds=tuple(
-            f"{ctx.volume_sources[m.source_volume]}:{m.container_path}" + (":ro" if m.read_only else "")
-            for m in c.mount_points
-            if m.source_volume and m.container_path
-        ),
-        tmpfs={t.container_path: ",".join([f"size={t.size}m", *t.mount_options]) for t in params.tmpfs}
-        if params
-        else {},
-        dns=() if joined else c.dns_servers,
-        dns_search=() if joined else c.dns_search_domains,
-        extra_hosts={} if joined else {h.hostname: h.ip_address for h in c.extra_hosts},
-        network_disabled=bool(c.disable_networking),
-        privileged=bool(c.privileged),
-        read_only=bool(c.readonly_root_filesystem),
-        init=params.init_process_enabled if params else None,
-        cap_add=caps.add if caps else (),
-        cap_drop=caps.drop if caps else (),
-        security_opt=c.docker_security_options,
-        sysctls={s.namespace: s.value or "" for s in c.system_controls if s.namespace},
-        ulimits=tuple(Ulimit(u.name.value, u.soft_limit, u.hard_limit) for u in c.ulimits),
-        devices=tuple(_device(d.host_path, d.container_path, d.permissions) for d in params.devices)
-        if params
-        else (),
-        shm_size=_mib(params.shared_memory_size) if params and params.shared_memory_size else None,
         tty=bool(c.pseudo_terminal),
         stdin_open=bool(c.interactive),
         stop_timeout=c.stop_timeout if c.stop_timeout is not None else ctx.default_stop_timeout,
         log_driver=log_driver,
         log_options=log_options,
+        **_networking(c, ctx),
+        **_storage(c, ctx),
+        **_linux(c),
     )
+
+
+def _networking(c: ContainerDefinition, ctx: TaskContext) -> dict[str, Any]:
+    """The network part of a spec; a container joined to another's namespace (awsvpc) sets none."""
+    joined = ctx.network_mode.startswith("container:")
+    return {
+        "ports": () if joined else ctx.ports.get(c.name or "", ()),
+        "network_mode": ctx.network_mode,
+        "hostname": None if joined or ctx.network_mode == "host" else c.hostname,
+        "links": {} if joined else {ctx.docker_names[target]: alias for target, alias in _links(c)},
+        "dns": () if joined else c.dns_servers,
+        "dns_search": () if joined else c.dns_search_domains,
+        "extra_hosts": {} if joined else {h.hostname: h.ip_address for h in c.extra_hosts},
+        "network_disabled": bool(c.disable_networking),
+    }
+
+
+def _storage(c: ContainerDefinition, ctx: TaskContext) -> dict[str, Any]:
+    return {
+        "volumes_from": tuple(
+            ctx.docker_names[v.source_container] + (":ro" if v.read_only else "")
+            for v in c.volumes_from
+            if v.source_container
+        ),
+        "binds": tuple(
+            f"{ctx.volume_sources[m.source_volume]}:{m.container_path}" + (":ro" if m.read_only else "")
+            for m in c.mount_points
+            if m.source_volume and m.container_path
+        ),
+    }
+
+
+def _linux(c: ContainerDefinition) -> dict[str, Any]:
+    """linuxParameters and the other kernel-facing members, each a Docker HostConfig setting."""
+    params = c.linux_parameters
+    caps = params.capabilities if params else None
+    return {
+        "swappiness": params.swappiness if params else None,
+        "tmpfs": {t.container_path: ",".join([f"size={t.size}m", *t.mount_options]) for t in params.tmpfs}
+        if params
+        else {},
+        "privileged": bool(c.privileged),
+        "read_only": bool(c.readonly_root_filesystem),
+        "init": params.init_process_enabled if params else None,
+        "cap_add": caps.add if caps else (),
+        "cap_drop": caps.drop if caps else (),
+        "security_opt": c.docker_security_options,
+        "sysctls": {s.namespace: s.value or "" for s in c.system_controls if s.namespace},
+        "ulimits": tuple(Ulimit(u.name.value, u.soft_limit, u.hard_limit) for u in c.ulimits),
+        "devices": tuple(_device(d.host_path, d.container_path, d.permissions) for d in params.devices)
+        if params
+        else (),
+        "shm_size": _mib(params.shared_memory_size) if params and params.shared_memory_size else None,
+    }
 
 
 def cpu_shares(cpu: int | None) -> int:

@@ -1,7 +1,7 @@
 """The agent's metrics endpoint, ``GET /metrics`` on 127.0.0.1 (51680 by default), and its own health.
 
 A scrape (``MetricsServer.render``) takes the engine's views on the event loop, then reads the kernel
-and renders in a worker thread (``agent.metrics``), one scrape at a time so the cgroup-directory cache
+and renders in a worker thread (``agent.insights.metrics``), one scrape at a time so the cgroup-directory cache
 stays single-threaded. ``AgentHealth`` holds the agent's own metrics on a prometheus_client registry
 passed in: Docker event lag and task reconcile durations (the engine reports them as its
 ``EngineObserver``), the state reports not yet acknowledged and the last controller contact (the
@@ -19,10 +19,9 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
-from agent.client import Identity
-from agent.exposition import CONTENT_TYPE, render
-from agent.metadata import listen
-from agent.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
+from agent.endpoints.server import SmallServer
+from agent.insights.exposition import CONTENT_TYPE, render
+from agent.insights.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
 DEFAULT_PORT = 51680
@@ -94,7 +93,7 @@ class MetricsServer:
         self.health, self.tasks, self.pids, self.instance = health, tasks, pids, instance
         self.cache = DirCache()
         self._one_at_a_time = asyncio.Lock()
-        self._runner: web.AppRunner | None = None
+        self._server: SmallServer | None = None
 
     async def render(self) -> bytes:
         async with self._one_at_a_time:
@@ -117,20 +116,21 @@ class MetricsServer:
     async def start(self, port: int = DEFAULT_PORT) -> int:
         app = web.Application()
         app.router.add_get("/metrics", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        return await listen(self._runner, "127.0.0.1", port, what="metrics")
+        self._server = SmallServer(app, what="metrics")
+        return await self._server.start(port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
 
-def instance_view(identity: Identity, registered: Mapping[str, Any], connected: bool) -> InstanceView:
+def instance_view(
+    cluster: str, instance_id: str, registered: Mapping[str, Any], connected: bool
+) -> InstanceView:
     """The instance as registered (``host_resources()``: cpu units, memory MiB)."""
     return InstanceView(
-        cluster=identity.cluster,
-        instance_id=identity.instance_id,
+        cluster=cluster,
+        instance_id=instance_id,
         cpu_vcpus=int(registered["cpu"]) / 1024,
         memory_bytes=int(registered["memory"]) * MIB,
         connected=connected,

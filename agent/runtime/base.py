@@ -3,8 +3,8 @@
 Everything above this seam (the task engine, health, networking, the smoke run) speaks only these
 frozen dataclasses. Two implementations sit below it:
 
-* ``agent.driver.DockerDriver``: the real Docker Engine, the only module that imports the docker SDK;
-* ``agent.fakedriver.FakeDriver``: an in-memory twin for fast unit tests of pure logic.
+* ``agent.runtime.docker.DockerDriver``: the real Docker Engine, the only module that imports the docker SDK;
+* ``agent.runtime.fake.FakeDriver``: an in-memory twin for fast unit tests of pure logic.
 
 A shared contract (``tests/driver_contract.py``) runs the same assertions against both, so the fake
 cannot drift from the engine's behaviour that the engine relies on.

@@ -20,23 +20,12 @@ from typing import Any
 
 import aiohttp
 
-from minecs.errors import MinecsError
+from minecs.errors import ControllerRefusedError, ControllerUnavailableError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
-
-
-class ControllerUnavailableError(MinecsError):
-    """The controller did not answer, or failed; try again later."""
-
-
-class ControllerRefusedError(MinecsError):
-    """The controller refused the call (4xx)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
+# Retry pacing of every call to the controller: 1 s, doubling to 30 s while it is away.
+BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ raised into the poll loop, and ``close`` cancels what still runs (docs/protocol.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from typing import Any
 
-from agent.engine import Engine
+from agent.tasks.engine import Engine
+from minecs.aiotasks import RootOutcome, guard
 from minecs.errors import MinecsError
-from minecs.logs import get_logger
 
-log = get_logger(__name__)
 REMEMBERED = 256
 
 
@@ -23,7 +23,7 @@ class Served:
     kind = "request"
 
     def __init__(self) -> None:
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[RootOutcome]] = set()
         self._seen: deque[str] = deque(maxlen=REMEMBERED)
 
     def serve(self, requests: list[dict[str, Any]]) -> None:
@@ -33,14 +33,9 @@ class Served:
                 continue
             self._seen.append(request["id"])
             name = f"{self.kind} {request['id']}"
-            task = asyncio.get_running_loop().create_task(self._serve(request), name=name)
+            task = asyncio.create_task(guard(name, functools.partial(self._serve, request)), name=name)
             self._running.add(task)
-            task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("request failed", task=task.get_name(), error=repr(task.exception()))
+            task.add_done_callback(self._running.discard)
 
     async def close(self) -> None:
         for task in list(self._running):

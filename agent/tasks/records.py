@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from agent.ordering import ContainerView
-from agent.runtime import ContainerInfo, Health, RunState
-from agent.taskstatus import ContainerFacts
+from agent.runtime.base import ContainerInfo, Health, RunState
+from agent.tasks.ordering import ContainerView
+from agent.tasks.taskstatus import ContainerFacts
 from minecs.model.task import (
     ContainerSnapshot,
     DesiredStatus,

@@ -22,13 +22,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from minecs.errors import MinecsError
+from minecs.errors import SecretNotFoundError
 
 _SM_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
-
-
-class SecretNotFoundError(MinecsError):
-    """A ``valueFrom`` names no secret the resolver has; the task fails with ResourceInitializationError."""
 
 
 class SecretResolver(Protocol):

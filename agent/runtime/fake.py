@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.runtime import (
+from agent.runtime.base import (
     ContainerEvent,
     ContainerInfo,
     ContainerSpec,
@@ -32,6 +33,7 @@ from agent.runtime import (
     RunState,
     bridge_gateway_of,
 )
+from minecs.aiotasks import guard
 from minecs.errors import ContainerConflictError, ContainerNotFoundError, ImageNotFoundError
 
 # What a killed process exits with: 128 + SIGKILL, and 128 + SIGTERM for a graceful stop.
@@ -287,7 +289,9 @@ class FakeExecSession:
         self._output: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
         self.code: int | None = None
         self.size: tuple[int, int] | None = None
-        self._run = asyncio.get_running_loop().create_task(self._interpret(statements))
+        self._run = asyncio.create_task(
+            guard("fake exec", functools.partial(self._interpret, statements)), name="fake exec"
+        )
 
     async def _interpret(self, statements: list[list[str]]) -> None:
         code = 0

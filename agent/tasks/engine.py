@@ -23,18 +23,20 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
-from agent.ports import PortTable
-from agent.resources import InstanceFacts
-from agent.runner import TaskRunner
-from agent.runtime import ContainerEvent, Driver
-from agent.secrets import LocalSecretStore, SecretResolver
-from agent.state import StateFile, restore_runner
+from agent.provision.ports import PortTable
+from agent.provision.resources import InstanceFacts
+from agent.provision.secrets import LocalSecretStore, SecretResolver
+from agent.runtime.base import ContainerEvent, Driver
+from agent.tasks.host import EngineObserver, RunnerHost
+from agent.tasks.memory import new_memory
+from agent.tasks.runner import TaskRunner
+from agent.tasks.state import StateFile, memory_from_json
+from minecs.aiotasks import RootOutcome, guard
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger
 from minecs.model.task import TaskAssignment, TaskSnapshot
-from minecs.settings import EngineSettings, PullBehavior
+from minecs.settings import EngineSettings, ProvisionSettings, PullBehavior
 
 log = get_logger(__name__)
 
@@ -89,22 +91,12 @@ class ImageManager:
     async def _pull_once(self, image: str) -> None:
         pending = self._pulls.get(image)
         if pending is None:
+            # Not a background task: a shared result that every caller awaits (shielded, so one
+            # caller's cancellation does not end the others' pull), and its failure reaches them all.
             pending = asyncio.ensure_future(self.driver.pull(image))
             self._pulls[image] = pending
             pending.add_done_callback(lambda _: self._pulls.pop(image, None))
         await asyncio.shield(pending)
-
-
-class EngineObserver(Protocol):
-    """What the engine tells the agent's metrics (``agent.metrics.AgentHealth``)."""
-
-    def event_handled(self, lag_seconds: float) -> None:
-        """A Docker event reached its task, ``lag_seconds`` after Docker stamped it."""
-        ...
-
-    def reconciled(self, seconds: float) -> None:
-        """One reconcile pass of a task took ``seconds``."""
-        ...
 
 
 class _Unobserved:
@@ -144,30 +136,39 @@ class Engine:
         )
         self._runners: dict[str, TaskRunner] = {}
         self._by_id: dict[str, TaskRunner] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, asyncio.Task[RootOutcome]] = {}
         self._history: dict[str, list[TaskSnapshot]] = {}
         self._changed = asyncio.Condition()
         self._subscribers: list[asyncio.Queue[TaskSnapshot]] = []
         self._live = False
         self.state = StateFile(state_path) if state_path else None
-        self._saver: asyncio.Task[None] | None = None
+        self._saver: asyncio.Task[RootOutcome] | None = None
         self._save_wanted = False
         self._persist_lock = asyncio.Lock()
         self._persist_asked = 0
         self._persist_done = 0
         self._undelivered: list[TaskSnapshot] = []
 
+    @property
+    def provision_settings(self) -> ProvisionSettings:
+        """The tree's ``agent.engine.provision`` section (what a runner's provisioning reads)."""
+        return self.settings.provision
+
     # ------------------------------------------------------------------ lifetime
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Engine]:
         labels = {"minecs.instance-id": self.facts.instance_id}
         async with self.driver.subscribe(labels) as events:
-            pump = asyncio.create_task(self._route(events), name="engine events")
+            pump = asyncio.create_task(
+                guard("engine events", lambda: self._route(events)), name="engine events"
+            )
             self._restore()
             self._live = True
             for runner in self._runners.values():
                 self._launch(runner)
-            resync = asyncio.create_task(self._resync_forever(labels), name="engine resync")
+            resync = asyncio.create_task(
+                guard("engine resync", lambda: self._resync_forever(labels)), name="engine resync"
+            )
             try:
                 yield self
             finally:
@@ -206,7 +207,10 @@ class Engine:
                 "move it away to register as a new instance"
             )
         for data in saved["tasks"]:
-            runner = restore_runner(self, data)
+            memory, claims = memory_from_json(data, self.provision_settings, self.facts, self.secrets)
+            for port, protocol in claims:
+                self.ports.claim(memory.task_arn, port, protocol)
+            runner = TaskRunner(self._as_host(), memory)
             self._runners[runner.task_arn] = runner
             self._by_id[runner.assignment.task_id] = runner
             log.info("task restored", task=runner.task_arn, containers=len(runner.records))
@@ -226,8 +230,9 @@ class Engine:
             if self._persist_done >= mine:
                 return  # a write that began after we asked has already covered us
             covering = self._persist_asked
-            live = (r for r in self._runners.values() if not r.cleaned)
-            await self.state.save(self.state.encode(self.facts.instance_id, live, fresh=fresh))
+            live = (r.memory for r in self._runners.values() if not r.cleaned)
+            text = self.state.encode(self.facts.instance_id, live, self.ports.owned_by, fresh=fresh)
+            await self.state.save(text)
             self._persist_done = covering
 
     def _schedule_save(self) -> None:
@@ -235,7 +240,7 @@ class Engine:
             return
         self._save_wanted = True
         if self._saver is None or self._saver.done():
-            self._saver = asyncio.get_running_loop().create_task(self._save_loop(), name="state saver")
+            self._saver = asyncio.create_task(guard("state saver", self._save_loop), name="state saver")
 
     async def _save_loop(self) -> None:
         while self._save_wanted:
@@ -266,22 +271,19 @@ class Engine:
         if runner is not None:
             runner.update(assignment)
             return
-        runner = TaskRunner(self, assignment)
+        runner = TaskRunner(self._as_host(), new_memory(assignment))
         self._runners[assignment.task_arn] = runner
         self._by_id[assignment.task_id] = runner
         if self._live:
             self._launch(runner)
 
-    def _launch(self, runner: TaskRunner) -> None:
-        async def supervised() -> None:
-            try:
-                await runner.run()
-            except asyncio.CancelledError:
-                raise
-            except (DriverError, Exception):
-                log.exception("task runner crashed", task=runner.task_arn)
+    def _as_host(self) -> RunnerHost:
+        """The engine as its runners see it: typed so, mypy checks that ``Engine`` is a ``RunnerHost``."""
+        return self
 
-        self._tasks[runner.task_arn] = asyncio.create_task(supervised(), name=f"runner {runner.task_arn}")
+    def _launch(self, runner: TaskRunner) -> None:
+        name = f"runner {runner.task_arn}"
+        self._tasks[runner.task_arn] = asyncio.create_task(guard(name, runner.run), name=name)
 
     # ------------------------------------------------------------------ state changes out
     def publish(self, snapshot: TaskSnapshot) -> None:
@@ -295,7 +297,7 @@ class Engine:
         else:
             self._undelivered.append(snapshot)
             self._schedule_save()
-        self._notifier = asyncio.get_running_loop().create_task(self._notify())
+        self._notifier = asyncio.create_task(guard("engine notify", self._notify), name="engine notify")
 
     async def _notify(self) -> None:
         async with self._changed:

@@ -18,7 +18,6 @@ the same host, an ephemeral port is used and logged, and the URIs carry that por
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import json
@@ -31,8 +30,8 @@ from typing import Any
 
 from aiohttp import web
 
-from agent.runtime import Driver
-from minecs.errors import MinecsError
+from agent.endpoints.server import SmallServer
+from agent.runtime.base import Driver
 from minecs.logs import get_logger
 from minecs.model.task import ContainerSnapshot, TaskAssignment, TaskSnapshot, service_of
 
@@ -85,7 +84,7 @@ class MetadataServer:
         self, driver: Driver, endpoints_key: bytes, lookup: Lookup, *, port: int = DEFAULT_PORT
     ) -> None:
         self.driver, self.key, self.lookup, self.port = driver, endpoints_key, lookup, port
-        self._runner: web.AppRunner | None = None
+        self._server: SmallServer | None = None
 
     async def start(self) -> Endpoints:
         app = web.Application()
@@ -95,14 +94,13 @@ class MetadataServer:
             app.router.add_get(f"/{version}/{{id}}/taskWithTags", self._task_with_tags)
             app.router.add_get(f"/{version}/{{id}}/stats", self._stats)
             app.router.add_get(f"/{version}/{{id}}/task/stats", self._task_stats)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        port = await listen(self._runner, "127.0.0.1", self.port, what="task metadata endpoint")
+        self._server = SmallServer(app, what="task metadata endpoint")
+        port = await self._server.start(self.port)
         gateway = await self.driver.bridge_gateway()
         bridge = None
         if gateway:
             try:
-                await web.TCPSite(self._runner, gateway, port).start()
+                await self._server.also_on(gateway, port)
                 bridge = f"http://{gateway}:{port}"
             except OSError as exc:
                 log.warning(
@@ -112,8 +110,8 @@ class MetadataServer:
         return Endpoints(self.key, bridge, f"http://127.0.0.1:{port}")
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.stop()
 
     # ------------------------------------------------------------------ handlers
     def _find(self, request: web.Request) -> tuple[TaskAssignment, TaskSnapshot, str]:
@@ -154,22 +152,6 @@ class MetadataServer:
         _, snapshot, _ = self._find(request)
         ids = [c.runtime_id for c in snapshot.containers if c.runtime_id]
         return web.json_response({i: await self.driver.stats(i) for i in ids})
-
-
-async def listen(runner: web.AppRunner, host: str, port: int, *, what: str) -> int:
-    """Serve ``runner`` on ``host:port``, or on a free port when that one is taken (a second agent on
-    the host holds ECS's fixed ports); returns the port bound."""
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE or port == 0:
-            raise MinecsError(f"{what} cannot listen on {host}:{port}: {exc}") from exc
-        log.warning("port taken; using an ephemeral one", what=what, port=port)
-        site = web.TCPSite(runner, host, 0)
-        await site.start()
-    server = site._server  # aiohttp keeps the bound sockets here; the port is what we need
-    return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------- response shapes (pure)

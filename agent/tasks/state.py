@@ -23,14 +23,18 @@ import asyncio
 import contextlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from agent.containerconfig import TaskContext
-from agent.records import ContainerRecord
-from agent.runtime import PortBinding, PortProtocol
+from agent.provision.containerconfig import TaskContext
+from agent.provision.resources import InstanceFacts, TaskResources, metadata_env, resolve_environment
+from agent.provision.secrets import SecretResolver
+from agent.runtime.base import PortBinding, PortProtocol
+from agent.tasks.memory import TaskMemory, new_memory
+from agent.tasks.records import ContainerRecord
+from minecs.settings import ProvisionSettings
 from minecs.logs import get_logger
 from minecs.model.task import DesiredStatus, HealthStatus, KnownStatus, StopCode, TaskAssignment
 from minecs.model.wire import (
@@ -42,13 +46,12 @@ from minecs.model.wire import (
     time_to_json,
 )
 
-if TYPE_CHECKING:
-    from agent.engine import Engine
-    from agent.runner import TaskRunner
-
 log = get_logger(__name__)
 STATE_VERSION = 1
 _RECORD_TIMES = ("created_at", "started_at", "finished_at", "last_restart_at")
+PortClaim = tuple[int, str]
+"""A host port and its protocol, held by a task (``PortTable.owned_by``)."""
+Claims = Callable[[str], list[PortClaim]]
 
 
 class StateFile:
@@ -76,23 +79,26 @@ class StateFile:
             raise ValueError(f"{self.path}: not an agent state file of version {STATE_VERSION}")
         return data
 
-    def encode(self, instance_id: str, runners: Iterable[TaskRunner], *, fresh: bool = False) -> str:
-        """The whole state as text; ``fresh`` encodes every task again, whatever its revision."""
-        tasks, kept = [], {}
-        for runner in runners:
-            revision = (runner.seq, runner.edits)
-            cached = self._texts.get(runner.task_arn)
-            if cached is None or cached.assignment is not runner.assignment:
-                cached = _TaskText(runner.assignment, _dumps(assignment_to_json(runner.assignment)))
+    def encode(
+        self, instance_id: str, tasks: Iterable[TaskMemory], claims: Claims, *, fresh: bool = False
+    ) -> str:
+        """The whole state as text; ``fresh`` encodes every task again, whatever its revision.
+        ``claims`` gives the host ports a task holds, by task ARN."""
+        texts, kept = [], {}
+        for memory in tasks:
+            revision = (memory.seq, memory.edits)
+            cached = self._texts.get(memory.task_arn)
+            if cached is None or cached.assignment is not memory.assignment:
+                cached = _TaskText(memory.assignment, _dumps(assignment_to_json(memory.assignment)))
             if fresh or cached.revision != revision:
-                rest = _dumps(runner_to_json(runner))
+                rest = _dumps(memory_to_json(memory, claims(memory.task_arn)))
                 cached.text = rest[:-1] + ',"assignment":' + cached.assignment_text + "}"
                 cached.revision = revision
-            kept[runner.task_arn] = cached
-            tasks.append(cached.text)
+            kept[memory.task_arn] = cached
+            texts.append(cached.text)
         self._texts = kept
         head = _dumps({"version": STATE_VERSION, "instanceId": instance_id})
-        return head[:-1] + ',"tasks":[' + ",".join(tasks) + "]}"
+        return head[:-1] + ',"tasks":[' + ",".join(texts) + "]}"
 
     async def save(self, text: str) -> None:
         async with self._lock:
@@ -120,17 +126,17 @@ def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def runner_to_json(runner: TaskRunner) -> dict[str, Any]:
+def memory_to_json(memory: TaskMemory, claims: list[PortClaim]) -> dict[str, Any]:
     """Everything of a task but its assignment, which ``StateFile.encode`` adds."""
-    ctx = runner.context
+    ctx = memory.context
     return {
-        "desired": runner.desired.value,
-        "stopCode": runner.stop_code.value if runner.stop_code else None,
-        "stoppedReason": runner.stopped_reason,
-        "times": {k: time_to_json(v) for k, v in runner.times.items()},
-        "seq": runner.seq,
-        "provisionFailed": runner.provision_failed,
-        "waitingSince": time_to_json(runner.waiting_since),
+        "desired": memory.desired.value,
+        "stopCode": memory.stop_code.value if memory.stop_code else None,
+        "stoppedReason": memory.stopped_reason,
+        "times": {k: time_to_json(v) for k, v in memory.times.items()},
+        "seq": memory.seq,
+        "provisionFailed": memory.provision_failed,
+        "waitingSince": time_to_json(memory.waiting_since),
         "context": None
         if ctx is None
         else {
@@ -144,11 +150,11 @@ def runner_to_json(runner: TaskRunner) -> dict[str, Any]:
             },
         },
         "resources": {
-            "pauseId": runner.resources.pause_id,
-            "taskVolumes": list(runner.resources.task_volumes),
-            "claims": runner.engine.ports.owned_by(runner.task_arn),
+            "pauseId": memory.resources.pause_id,
+            "taskVolumes": list(memory.resources.task_volumes),
+            "claims": claims,
         },
-        "containers": {name: _record_to_json(r) for name, r in runner.records.items()},
+        "containers": {name: _record_to_json(r) for name, r in memory.records.items()},
     }
 
 
@@ -167,28 +173,27 @@ def _record_to_json(r: ContainerRecord) -> dict[str, Any]:
     }
 
 
-def restore_runner(engine: Engine, data: dict[str, Any]) -> TaskRunner:
-    from agent.runner import TaskRunner
-
-    runner = TaskRunner(engine, assignment_from_json(data["assignment"]))
-    runner.desired = DesiredStatus(data["desired"])
-    runner.stop_code = StopCode(data["stopCode"]) if data.get("stopCode") else None
-    runner.stopped_reason = data.get("stoppedReason")
-    runner.times = {k: time_from_json(v) for k, v in data["times"].items()}
-    runner.seq = data["seq"]
-    runner.provision_failed = data["provisionFailed"]
-    runner.waiting_since = time_from_json(data.get("waitingSince"))
+def memory_from_json(
+    data: dict[str, Any], settings: ProvisionSettings, facts: InstanceFacts, secrets: SecretResolver | None
+) -> tuple[TaskMemory, list[PortClaim]]:
+    """A saved task, and the host ports it held (to be claimed again)."""
+    memory = new_memory(assignment_from_json(data["assignment"]))
+    memory.desired = DesiredStatus(data["desired"])
+    memory.stop_code = StopCode(data["stopCode"]) if data.get("stopCode") else None
+    memory.stopped_reason = data.get("stoppedReason")
+    memory.times = {k: time_from_json(v) for k, v in data["times"].items()}
+    memory.seq = data["seq"]
+    memory.provision_failed = data["provisionFailed"]
+    memory.waiting_since = time_from_json(data.get("waitingSince"))
     resources = data["resources"]
-    runner.resources.pause_id = resources["pauseId"]
-    runner.resources.task_volumes = list(resources["taskVolumes"])
-    for port, protocol in resources["claims"]:
-        engine.ports.claim(runner.task_arn, port, protocol)
+    memory.resources = TaskResources(
+        owner=memory.task_arn, pause_id=resources["pauseId"], task_volumes=list(resources["taskVolumes"])
+    )
     for name, saved in data["containers"].items():
-        _restore_record(runner.records[name], saved)
-        runner.dirty.add(name)
+        _restore_record(memory.records[name], saved)
     if data["context"] is not None:
-        runner.context = _restore_context(runner, data["context"])
-    return runner
+        memory.context = _restore_context(memory, data["context"], settings, facts, secrets)
+    return memory, [(port, protocol) for port, protocol in resources["claims"]]
 
 
 def _restore_record(r: ContainerRecord, saved: dict[str, Any]) -> None:
@@ -208,31 +213,34 @@ def _restore_record(r: ContainerRecord, saved: dict[str, Any]) -> None:
         setattr(r, t, time_from_json(saved.get(t)))
 
 
-def _restore_context(runner: TaskRunner, saved: dict[str, Any]) -> TaskContext:
-    from agent.resources import metadata_env, resolve_environment
-
-    engine = runner.engine
+def _restore_context(
+    memory: TaskMemory,
+    saved: dict[str, Any],
+    settings: ProvisionSettings,
+    facts: InstanceFacts,
+    resolver: SecretResolver | None,
+) -> TaskContext:
     ports = {
         name: tuple(PortBinding(cp, hp, PortProtocol(proto), ip) for cp, hp, proto, ip in bindings)
         for name, bindings in saved["ports"].items()
     }
     file_env: dict[str, dict[str, str]] = {}
     secrets: dict[str, dict[str, str]] = {}
-    if any(r.known is KnownStatus.NONE and not r.desired_stopped for r in runner.records.values()):
+    if any(r.known is KnownStatus.NONE and not r.desired_stopped for r in memory.records.values()):
         # Containers that still have to be created need their environment again.
         with contextlib.suppress(Exception):
-            file_env, secrets = resolve_environment(runner.assignment, engine.secrets)
+            file_env, secrets = resolve_environment(memory.assignment, resolver)
     return TaskContext(
-        assignment=runner.assignment,
-        instance_id=engine.facts.instance_id,
+        assignment=memory.assignment,
+        instance_id=facts.instance_id,
         docker_names=saved["dockerNames"],
         network_mode=saved["networkMode"],
         ports=ports,
         volume_sources=saved["volumeSources"],
         file_env=file_env,
         secrets=secrets,
-        extra_labels=engine.facts.extra_labels,
-        default_stop_timeout=engine.settings.provision.default_stop_timeout,
+        extra_labels=facts.extra_labels,
+        default_stop_timeout=settings.default_stop_timeout,
         cgroup_parent=saved.get("cgroupParent"),
-        metadata_env=metadata_env(runner.assignment, engine.facts.metadata),
+        metadata_env=metadata_env(memory.assignment, facts.metadata),
     )

@@ -14,21 +14,22 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import Any
 
-from agent.cgroups import remove_task_cgroup
-from agent.containerconfig import LOCAL_LOG_DRIVERS, TaskContext, container_spec
-from agent.ordering import GiveUp, Start, decide_start, may_stop
-from agent.records import ContainerRecord, is_exited, reason, start_failure
-from agent.resources import ResourceInitError, TaskResources, deprovision, provision, remove_task_volumes
-from agent.runtime import Health, RunState
-from agent.taskstatus import essential_stop, last_status, task_health
-from minecs.aiotasks import sleep_or_wake
-from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError
+from agent.provision.cgroups import remove_task_cgroup
+from agent.provision.containerconfig import LOCAL_LOG_DRIVERS, container_spec
+from agent.provision.resources import deprovision, provision, remove_task_volumes
+from agent.runtime.base import Health, RunState
+from agent.tasks.host import RunnerHost
+from agent.tasks.memory import TaskMemory, take_snapshot
+from agent.tasks.ordering import GiveUp, Start, decide_start, may_stop
+from agent.tasks.records import ContainerRecord, is_exited, reason, start_failure
+from agent.tasks.taskstatus import essential_stop
+from minecs.aiotasks import RootOutcome, guard, sleep_or_wake
+from minecs.errors import ContainerNotFoundError, DriverError, ImageNotFoundError, ResourceInitError
 from minecs.logs import get_logger
 from minecs.model.task import (
-    TASK_TIMES,
     USER_STOP_REASON,
     DesiredStatus,
     KnownStatus,
@@ -39,45 +40,45 @@ from minecs.model.task import (
 )
 from minecs.validation.graph import edges
 
-if TYPE_CHECKING:
-    from agent.engine import Engine
-
 log = get_logger(__name__)
 DEPENDENCY_EXIT_CODE = 143
 
 
 class TaskRunner:
-    def __init__(self, engine: Engine, assignment: TaskAssignment) -> None:
-        self.engine = engine
-        self.assignment = assignment
-        self.task_arn = assignment.task_arn
-        td = assignment.definition
-        self.records = {c.name or "": ContainerRecord(c, docker_name="") for c in td.container_definitions}
-        self.edges = edges(td)
-        self.resources = TaskResources(owner=assignment.task_arn)
-        self.context: TaskContext | None = None
-        self.desired = assignment.desired_status
-        self.stop_code: StopCode | None = None
-        self.stopped_reason: str | None = None
-        self.times: dict[str, datetime | None] = dict.fromkeys(TASK_TIMES)
-        self.provision_failed = False
-        self.waiting_since: datetime | None = None
+    """Drives one task to its desired status; owns and alone writes its ``TaskMemory``."""
+
+    def __init__(self, host: RunnerHost, memory: TaskMemory) -> None:
+        self.host = host
+        self.memory = memory
+        self.task_arn = memory.task_arn
+        self.edges = edges(memory.assignment.definition)
         self.wake = asyncio.Event()
-        self.dirty: set[str] = set()
-        self.jobs: set[asyncio.Task[None]] = set()
-        self.seq = 0
-        self.edits = 0
-        """Bumped before a state write that must carry a change no report shows (``agent.state``)."""
+        # A restored task re-reads every container it knows; a new one has none to read yet.
+        self.dirty: set[str] = set(memory.records)
+        self.jobs: set[asyncio.Task[RootOutcome]] = set()
         self.last: TaskSnapshot | None = None
         self.cleaned = False
-        if self.desired is DesiredStatus.STOPPED:
-            self._want_stop(assignment.stop_code or StopCode.USER_INITIATED, assignment.stopped_reason)
+        if memory.desired is DesiredStatus.STOPPED:
+            self._want_stop(
+                memory.assignment.stop_code or StopCode.USER_INITIATED, memory.assignment.stopped_reason
+            )
+
+    @property
+    def assignment(self) -> TaskAssignment:
+        return self.memory.assignment
+
+    @property
+    def records(self) -> dict[str, ContainerRecord]:
+        return self.memory.records
 
     # ------------------------------------------------------------------ inputs
     def update(self, assignment: TaskAssignment) -> None:
         """A poll answer's assignment for this task. Only a stop is news: every answer repeats the
         whole set, and waking all runners on each one made a scale-out step every task N times."""
-        if assignment.desired_status is DesiredStatus.STOPPED and self.desired is DesiredStatus.RUNNING:
+        if (
+            assignment.desired_status is DesiredStatus.STOPPED
+            and self.memory.desired is DesiredStatus.RUNNING
+        ):
             self._want_stop(
                 assignment.stop_code or StopCode.USER_INITIATED, assignment.stopped_reason or USER_STOP_REASON
             )
@@ -88,13 +89,13 @@ class TaskRunner:
 
     # ------------------------------------------------------------------ the loop
     async def run(self) -> None:
-        settings = self.engine.settings
+        settings = self.host.settings
         while True:
             self.wake.clear()
             began = time.monotonic()
             await self._step()
             self._emit()
-            self.engine.observer.reconciled(time.monotonic() - began)
+            self.host.observer.reconciled(time.monotonic() - began)
             if self.last is not None and self.last.last_status is TaskStatus.STOPPED and not self.jobs:
                 break
             # The timer also re-checks time limits (startTimeout, the dependency wait); containers
@@ -114,22 +115,23 @@ class TaskRunner:
 
     async def _step(self) -> None:
         await self._refresh()
-        if self.desired is DesiredStatus.RUNNING:
-            if self.context is None and not self.provision_failed:
+        if self.memory.desired is DesiredStatus.RUNNING:
+            if self.memory.context is None and not self.memory.provision_failed:
                 await self._provision()
-            if self.context is not None:
+            if self.memory.context is not None:
                 self._start_what_may_start()
             decision = essential_stop(
-                [r.facts() for r in self.records.values()], task_ran=self.times["started_at"] is not None
+                [r.facts() for r in self.records.values()],
+                task_ran=self.memory.times["started_at"] is not None,
             )
             if decision is not None:
                 self._want_stop(decision.code, decision.reason)
-        if self.desired is DesiredStatus.STOPPED:
+        if self.memory.desired is DesiredStatus.STOPPED:
             self._stop_what_may_stop()
-            if self._all_stopped() and self.resources.held and not self.jobs:
-                await deprovision(self.engine.driver, self.engine.ports, self.resources)
+            if self._all_stopped() and self.memory.resources.held and not self.jobs:
+                await deprovision(self.host.driver, self.host.ports, self.memory.resources)
         if self._all_stopped() and not self.jobs:
-            self.engine.ports.release(self.task_arn)
+            self.host.ports.release(self.task_arn)
 
     # ------------------------------------------------------------------ observing
     async def _refresh(self) -> None:
@@ -139,10 +141,10 @@ class TaskRunner:
             if record is None or not (record.runtime_id or record.docker_name):
                 continue
             try:
-                info = await self.engine.driver.inspect(record.runtime_id or record.docker_name)
+                info = await self.host.driver.inspect(record.runtime_id or record.docker_name)
             except ContainerNotFoundError:
                 if record.runtime_id is not None:
-                    record.observe_vanished(self.engine.now())
+                    record.observe_vanished(self.host.now())
                 continue
             except DriverError as exc:
                 log.warning("inspect failed", task=self.task_arn, container=name, error=exc.message)
@@ -150,13 +152,13 @@ class TaskRunner:
             if is_exited(info):
                 if record.known is not KnownStatus.STOPPED and self._restart_if_due(record, info.exit_code):
                     continue
-                record.observe_exited(info, self.engine.now())
+                record.observe_exited(info, self.host.now())
             elif info.running:
                 record.observe_running(info)
             elif record.desired_stopped:
                 # Created but never started, and no longer wanted: it will never run.
                 record.known = KnownStatus.STOPPED
-                record.finished_at = record.finished_at or self.engine.now()
+                record.finished_at = record.finished_at or self.host.now()
             else:
                 record.observe_created(info)
 
@@ -166,44 +168,44 @@ class TaskRunner:
             policy is None
             or not policy.enabled
             or record.desired_stopped
-            or self.desired is DesiredStatus.STOPPED
+            or self.memory.desired is DesiredStatus.STOPPED
         ):
             return False
         if exit_code is None or exit_code in policy.ignored_exit_codes:
             return False
         since = record.last_restart_at or record.started_at
-        now = self.engine.now()
+        now = self.host.now()
         if since is None or now - since < timedelta(seconds=policy.restart_attempt_period):
             return False
         record.restart_count += 1
         record.last_restart_at = now
         runtime_id = record.runtime_id or ""
         log.info("restarting container", task=self.task_arn, container=record.name, exit_code=exit_code)
-        self._spawn(record, f"restart {record.name}", functools.partial(self.engine.driver.start, runtime_id))
+        self._spawn(record, f"restart {record.name}", functools.partial(self.host.driver.start, runtime_id))
         return True
 
     # ------------------------------------------------------------------ starting
     async def _provision(self) -> None:
-        self.waiting_since = self.engine.now()
+        self.memory.waiting_since = self.host.now()
         try:
-            self.context = await provision(
+            self.memory.context = await provision(
                 self.assignment,
-                driver=self.engine.driver,
-                ports=self.engine.ports,
-                resolver=self.engine.secrets,
-                settings=self.engine.settings.provision,
-                facts=self.engine.facts,
-                resources=self.resources,
+                driver=self.host.driver,
+                ports=self.host.ports,
+                resolver=self.host.secrets,
+                settings=self.host.provision_settings,
+                facts=self.host.facts,
+                resources=self.memory.resources,
             )
         except ResourceInitError as exc:
-            self.provision_failed = True
-            now = self.engine.now()
+            self.memory.provision_failed = True
+            now = self.host.now()
             for record in self.records.values():
                 record.fail(reason("ResourceInitializationError", exc.message), now=now)
             return
         for name, record in self.records.items():
-            record.docker_name = self.context.docker_names[name]
-            record.bindings = self.resources.bindings.get(name, ())
+            record.docker_name = self.memory.context.docker_names[name]
+            record.bindings = self.memory.resources.bindings.get(name, ())
             config = record.definition.log_configuration
             if config is not None and config.log_driver in LOCAL_LOG_DRIVERS:
                 log.warning(
@@ -215,8 +217,8 @@ class TaskRunner:
 
     def _start_what_may_start(self) -> None:
         views = {name: r.view() for name, r in self.records.items()}
-        now = self.engine.now()
-        bound = timedelta(seconds=self.engine.settings.dependency_wait_timeout)
+        now = self.host.now()
+        bound = timedelta(seconds=self.host.settings.dependency_wait_timeout)
         for record in self.records.values():
             # CREATED and idle: the agent died between Docker's create and start; start it where it is.
             resume = record.known is KnownStatus.CREATED and record.runtime_id is not None
@@ -231,7 +233,7 @@ class TaskRunner:
                 views,
                 self.edges,
                 now=now,
-                waiting_since=self.waiting_since or now,
+                waiting_since=self.memory.waiting_since or now,
                 wait_bound=bound,
             )
             if isinstance(decision, Start) and resume:
@@ -252,38 +254,38 @@ class TaskRunner:
                 )
 
     async def _start_chain(self, record: ContainerRecord) -> None:
-        driver = self.engine.driver
-        assert self.context is not None
+        driver = self.host.driver
+        assert self.memory.context is not None
         image = record.definition.image or ""
         try:
             await self._ensure_image(image)
         except ImageNotFoundError as exc:
-            record.fail(reason("CannotPullContainerError", exc.message), now=self.engine.now())
+            record.fail(reason("CannotPullContainerError", exc.message), now=self.host.now())
             return
         record.known = KnownStatus.PULLED
         if _abandoned(record):
             return
-        spec = container_spec(record.definition, self.context)
-        self.edits += 1  # the name is on disk before the create: a crash here is found again
-        await self.engine.persist()
+        spec = container_spec(record.definition, self.memory.context)
+        self.memory.edits += 1  # the name is on disk before the create: a crash here is found again
+        await self.host.persist()
         try:
             try:
                 record.runtime_id = await driver.create(spec)
             except ImageNotFoundError:
-                if not self.engine.images.forget(image):
+                if not self.host.images.forget(image):
                     raise
                 # Removed since the image manager saw it: ensure it again (pull if needed), once.
                 try:
                     await self._ensure_image(image)
                 except ImageNotFoundError as exc:
-                    record.fail(reason("CannotPullContainerError", exc.message), now=self.engine.now())
+                    record.fail(reason("CannotPullContainerError", exc.message), now=self.host.now())
                     return
                 record.runtime_id = await driver.create(spec)
         except DriverError as exc:
-            record.fail(reason("CannotCreateContainerError", exc.message), now=self.engine.now())
+            record.fail(reason("CannotCreateContainerError", exc.message), now=self.host.now())
             return
         record.known = KnownStatus.CREATED
-        record.created_at = self.engine.now()
+        record.created_at = self.host.now()
         if _abandoned(record):
             return
         await self._start_created(record)
@@ -291,35 +293,33 @@ class TaskRunner:
     async def _start_created(self, record: ContainerRecord) -> None:
         """The last link of the start chain, also where a restored task picks up a created container."""
         try:
-            await self.engine.driver.start(record.runtime_id or "")
+            await self.host.driver.start(record.runtime_id or "")
         except DriverError as exc:
-            record.fail(
-                reason("CannotStartContainerError", start_failure(exc.message)), now=self.engine.now()
-            )
+            record.fail(reason("CannotStartContainerError", start_failure(exc.message)), now=self.host.now())
             return
         self.dirty.add(record.name)
 
     async def _ensure_image(self, image: str) -> None:
-        self.times["pull_started_at"] = self.times["pull_started_at"] or self.engine.now()
+        self.memory.times["pull_started_at"] = self.memory.times["pull_started_at"] or self.host.now()
         try:
-            await self.engine.images.ensure(image)
+            await self.host.images.ensure(image)
         finally:
-            self.times["pull_stopped_at"] = self.engine.now()
+            self.memory.times["pull_stopped_at"] = self.host.now()
 
     # ------------------------------------------------------------------ stopping
     def _want_stop(self, code: StopCode, why: str | None) -> None:
-        if self.desired is DesiredStatus.STOPPED and self.stop_code is not None:
+        if self.memory.desired is DesiredStatus.STOPPED and self.memory.stop_code is not None:
             return
-        self.desired = DesiredStatus.STOPPED
-        self.stop_code = code
-        self.stopped_reason = why or USER_STOP_REASON
-        self.times["stopping_at"] = self.engine.now()
-        log.info("task stopping", task=self.task_arn, stop_code=code.value, reason=self.stopped_reason)
+        self.memory.desired = DesiredStatus.STOPPED
+        self.memory.stop_code = code
+        self.memory.stopped_reason = why or USER_STOP_REASON
+        self.memory.times["stopping_at"] = self.host.now()
+        log.info("task stopping", task=self.task_arn, stop_code=code.value, reason=self.memory.stopped_reason)
         self.wake.set()
 
     def _stop_what_may_stop(self) -> None:
         views = {name: r.view() for name, r in self.records.items()}
-        now = self.engine.now()
+        now = self.host.now()
         for record in self.records.values():
             record.desired_stopped = True
             if record.known is KnownStatus.STOPPED or record.in_flight:
@@ -330,12 +330,12 @@ class TaskRunner:
                 continue
             if may_stop(record.name, views, self.edges):
                 grace = record.definition.stop_timeout
-                grace = grace if grace is not None else self.engine.settings.provision.default_stop_timeout
+                grace = grace if grace is not None else self.host.provision_settings.default_stop_timeout
                 runtime_id = record.runtime_id or ""
                 self._spawn(
                     record,
                     f"stop {record.name}",
-                    functools.partial(self.engine.driver.stop, runtime_id, grace),
+                    functools.partial(self.host.driver.stop, runtime_id, grace),
                 )
 
     def _all_stopped(self) -> bool:
@@ -351,7 +351,7 @@ class TaskRunner:
             try:
                 await work()
             except ContainerNotFoundError:
-                record.observe_vanished(self.engine.now())
+                record.observe_vanished(self.host.now())
             except DriverError as exc:
                 log.warning(
                     "container operation failed", task=self.task_arn, operation=what, error=exc.message
@@ -363,55 +363,30 @@ class TaskRunner:
                 self.dirty.add(record.name)
                 self.wake.set()
 
-        task = asyncio.create_task(job(), name=f"{self.task_arn}: {what}")
+        name = f"{self.task_arn}: {what}"
+        task = asyncio.create_task(guard(name, job), name=name)
         self.jobs.add(task)
         task.add_done_callback(self.jobs.discard)
 
     def _emit(self) -> None:
-        facts = [r.facts() for r in self.records.values()]
-        status = last_status(
-            facts,
-            stopping=self.desired is DesiredStatus.STOPPED,
-            provisioned=self.context is not None or self.provision_failed,
-            resources_left=self.resources.held,
-        )
-        now = self.engine.now()
-        if status is TaskStatus.RUNNING and self.times["started_at"] is None:
-            self.times["started_at"] = now
-        if self.times["execution_stopped_at"] is None and any(
-            f.essential and f.known is KnownStatus.STOPPED for f in facts
-        ):
-            self.times["execution_stopped_at"] = now
-        if status is TaskStatus.STOPPED and self.times["stopped_at"] is None:
-            self.times["stopped_at"] = now
-        snapshot = TaskSnapshot(
-            task_arn=self.task_arn,
-            seq=self.seq,
-            last_status=status,
-            desired_status=self.desired,
-            containers=tuple(r.snapshot() for r in self.records.values()),
-            health_status=task_health(facts),
-            stop_code=self.stop_code,
-            stopped_reason=self.stopped_reason,
-            **self.times,
-        )
+        snapshot = take_snapshot(self.memory, self.host.now())
         if self.last is not None and dataclasses.replace(snapshot, seq=self.last.seq) == self.last:
             return
-        self.seq += 1
-        self.last = dataclasses.replace(snapshot, seq=self.seq)
-        self.engine.publish(self.last)
+        self.memory.seq += 1
+        self.last = dataclasses.replace(snapshot, seq=self.memory.seq)
+        self.host.publish(self.last)
 
     async def _cleanup_later(self) -> None:
         """Remove the stopped task's containers and task volumes after the cleanup wait."""
-        await asyncio.sleep(self.engine.settings.cleanup_wait)
+        await asyncio.sleep(self.host.settings.cleanup_wait)
         for record in self.records.values():
             if record.runtime_id:
                 try:
-                    await self.engine.driver.remove(record.runtime_id, force=True)
+                    await self.host.driver.remove(record.runtime_id, force=True)
                 except DriverError as exc:
                     log.info("container cleanup skipped", container=record.docker_name, error=exc.message)
-        await remove_task_volumes(self.engine.driver, self.resources)
-        if self.context is not None and self.context.cgroup_parent:
+        await remove_task_volumes(self.host.driver, self.memory.resources)
+        if self.memory.context is not None and self.memory.context.cgroup_parent:
             await remove_task_cgroup(self.assignment.task_id)
         self.cleaned = True
         log.info("task cleaned up", task=self.task_arn)

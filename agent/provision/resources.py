@@ -29,13 +29,13 @@ import secrets as random_hex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from agent.cgroups import TaskLimits, create_task_cgroup
-from agent.containerconfig import TaskContext, docker_name
-from agent.metadata import Endpoints
-from agent.ports import PortsExhaustedError, PortTable
-from agent.runtime import ContainerSpec, Driver, PortBinding, PortProtocol
-from agent.secrets import SecretNotFoundError, SecretResolver, read_env_files, resolve_secrets
-from minecs.errors import DriverError, MinecsError
+from agent.endpoints.metadata import Endpoints
+from agent.provision.cgroups import TaskLimits, create_task_cgroup
+from agent.provision.containerconfig import TaskContext, docker_name
+from agent.provision.ports import PortTable
+from agent.provision.secrets import SecretResolver, read_env_files, resolve_secrets
+from agent.runtime.base import ContainerSpec, Driver, PortBinding, PortProtocol
+from minecs.errors import DriverError, PortsExhaustedError, ResourceInitError, SecretNotFoundError
 from minecs.logs import get_logger
 from minecs.model.efs import NfsMount
 from minecs.model.task import NetworkBinding, TaskAssignment
@@ -46,10 +46,6 @@ log = get_logger(__name__)
 
 PAUSE_NAME = "~internal~ecs~pause"
 PAUSE_COMMAND = ("sh", "-c", "trap 'exit 0' TERM INT; sleep 2147483647 & wait")
-
-
-class ResourceInitError(MinecsError):
-    """A task resource could not be prepared; the task fails to start."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
-from agent.runtime import ContainerEvent, ContainerSpec, Driver, Health, HealthConfig, PortBinding
+from agent.runtime.base import ContainerEvent, ContainerSpec, Driver, Health, HealthConfig, PortBinding
 from minecs.aiotasks import sleep_or_wake
 from minecs.errors import DriverError, ImageNotFoundError
 from minecs.logs import get_logger

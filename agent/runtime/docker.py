@@ -1,7 +1,10 @@
-"""The real Docker Engine behind the ``Driver`` Protocol: the only module that imports the docker SDK.
+"""The real Docker Engine behind the ``Driver`` Protocol: the only module that calls the docker SDK.
+
+(``dockershapes`` builds and reads the JSON shapes, with the SDK's value types; ``dockerexec`` holds
+the exec connection.)
 
 docker-py is synchronous and untyped, so every call runs in a thread and returns our own frozen
-types from ``agent.runtime``; docker errors become ``minecs.errors.DriverError`` subclasses in
+types from ``agent.runtime.base``; docker errors become ``minecs.errors.DriverError`` subclasses in
 ``_mapped`` and nowhere else.
 
 Design decisions:
@@ -31,23 +34,19 @@ from typing import Any, TypeVar
 import docker
 import docker.errors
 import requests.exceptions
-from docker.types import LogConfig
-from docker.types import Ulimit as DockerUlimit
 from docker.utils import kwargs_from_env, parse_repository_tag
 
-from agent import dockerexec
-from agent.runtime import (
+from agent.runtime import dockerexec
+from agent.runtime.base import (
     ContainerEvent,
     ContainerInfo,
     ContainerSpec,
     ExecSession,
     Health,
-    PortBinding,
-    PortProtocol,
     RunState,
     bridge_gateway_of,
-    parse_docker_time,
 )
+from agent.runtime.dockershapes import container_event, container_info, create_args, listed_health
 from minecs.aiotasks import DaemonThreads
 from minecs.errors import (
     ContainerConflictError,
@@ -61,7 +60,6 @@ from minecs.logs import get_logger
 log = get_logger(__name__)
 
 T = TypeVar("T")
-_NANOS = 1_000_000_000
 _EVENT_END = object()
 
 
@@ -177,37 +175,15 @@ class DockerDriver:
         return str(created["Id"])
 
     def _create_args(self, spec: ContainerSpec) -> dict[str, Any]:
-        bindings: dict[int | str, Any] = {}
-        for p in spec.ports:
-            bindings.setdefault(f"{p.container_port}/{p.protocol.value}", []).append(
-                (p.host_ip, p.host_port or None)
-            )
-        host_config = self._api.create_host_config(**_host_config_args(spec, bindings))
-        return {
-            "image": spec.image,
-            "name": spec.name,
-            "command": list(spec.command) if spec.command is not None else None,
-            "entrypoint": list(spec.entrypoint) if spec.entrypoint is not None else None,
-            "environment": dict(spec.env) or None,
-            "labels": dict(spec.labels),
-            "ports": [(p.container_port, p.protocol.value) for p in spec.ports] or None,
-            "healthcheck": _health_args(spec),
-            "hostname": spec.hostname,
-            "working_dir": spec.working_dir,
-            "user": spec.user,
-            "network_disabled": spec.network_disabled,
-            "tty": spec.tty,
-            "stdin_open": spec.stdin_open,
-            "stop_timeout": spec.stop_timeout,
-            "host_config": host_config,
-        }
+        args, host = create_args(spec)
+        return {**args, "host_config": self._api.create_host_config(**host)}
 
     async def start(self, container_id: str) -> None:
         await self._call(f"start container {container_id}", self._api.start, container_id)
 
     async def inspect(self, container: str) -> ContainerInfo:
         raw = await self._call(f"inspect container {container}", self._api.inspect_container, container)
-        return _info(raw)
+        return container_info(raw)
 
     async def _listed(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
         """The container list's rows (running or not) for every container carrying all of ``labels``."""
@@ -227,7 +203,7 @@ class DockerDriver:
 
     async def states(self, labels: Mapping[str, str]) -> dict[str, tuple[RunState, Health]]:
         rows = await self._listed(labels)
-        return {row["Id"]: (RunState(row["State"]), _listed_health(row.get("Status") or "")) for row in rows}
+        return {row["Id"]: (RunState(row["State"]), listed_health(row.get("Status") or "")) for row in rows}
 
     async def stop(self, container_id: str, grace: float) -> None:
         # docker-py extends the HTTP timeout by the grace period; 304 (already stopped) is success.
@@ -289,7 +265,7 @@ class DockerDriver:
             await loop.run_in_executor(self._pool, _close_stream, stream)
 
     async def exec(self, container_id: str, command: Sequence[str], *, tty: bool) -> ExecSession:
-        """Create the exec through the SDK, start it over ``agent.dockerexec``'s own connection."""
+        """Create the exec through the SDK, start it over ``agent.runtime.dockerexec``'s own connection."""
         created = await self._call(
             f"exec in container {container_id}",
             self._api.exec_create,
@@ -374,7 +350,7 @@ async def _drain(queue: asyncio.Queue[Any]) -> AsyncIterator[ContainerEvent]:
     while (item := await queue.get()) is not _EVENT_END:
         if isinstance(item, BaseException):
             raise item
-        event = _event(item)
+        event = container_event(item)
         if event is not None:
             yield event
 
@@ -406,125 +382,3 @@ def _pump_events(
             put(EngineUnavailableError(f"docker event stream broke: {exc}"))
     finally:
         put(_EVENT_END)
-
-
-def _host_config_args(spec: ContainerSpec, bindings: dict[int | str, Any]) -> dict[str, Any]:
-    """docker-py ``create_host_config`` keywords; unset members are left out so Docker's defaults hold."""
-    args: dict[str, Any] = {
-        "port_bindings": bindings or None,
-        "network_mode": spec.network_mode,
-        "cpu_shares": spec.cpu_shares,
-        "mem_limit": spec.memory,
-        "mem_reservation": spec.memory_reservation,
-        "memswap_limit": spec.memory_swap,
-        "mem_swappiness": spec.swappiness,
-        "cgroup_parent": spec.cgroup_parent,
-        "links": dict(spec.links) or None,
-        "volumes_from": list(spec.volumes_from) or None,
-        "binds": list(spec.binds) or None,
-        "tmpfs": dict(spec.tmpfs) or None,
-        "dns": list(spec.dns) or None,
-        "dns_search": list(spec.dns_search) or None,
-        "extra_hosts": dict(spec.extra_hosts) or None,
-        "privileged": spec.privileged or None,
-        "read_only": spec.read_only or None,
-        "init": spec.init,
-        "cap_add": list(spec.cap_add) or None,
-        "cap_drop": list(spec.cap_drop) or None,
-        "security_opt": list(spec.security_opt) or None,
-        "sysctls": dict(spec.sysctls) or None,
-        "ulimits": [DockerUlimit(name=u.name, soft=u.soft, hard=u.hard) for u in spec.ulimits] or None,
-        "devices": list(spec.devices) or None,
-        "shm_size": spec.shm_size,
-    }
-    if spec.log_driver:
-        args["log_config"] = LogConfig(type=spec.log_driver, config=dict(spec.log_options))
-    return {k: v for k, v in args.items() if v is not None}
-
-
-def _health_args(spec: ContainerSpec) -> dict[str, Any] | None:
-    if spec.health is None:
-        return None
-    h = spec.health
-    return {
-        "test": list(h.test),
-        "interval": int(h.interval * _NANOS),
-        "timeout": int(h.timeout * _NANOS),
-        "retries": h.retries,
-        "start_period": int(h.start_period * _NANOS),
-    }
-
-
-def _info(raw: Mapping[str, Any]) -> ContainerInfo:
-    state = raw.get("State") or {}
-    config = raw.get("Config") or {}
-    health = (state.get("Health") or {}).get("Status")
-    running = bool(state.get("Running"))
-    return ContainerInfo(
-        id=raw["Id"],
-        name=str(raw.get("Name", "")).lstrip("/"),
-        image=str(config.get("Image", "")),
-        state=RunState(state.get("Status", "created")),
-        labels=dict(config.get("Labels") or {}),
-        exit_code=None if running or state.get("Status") == "created" else state.get("ExitCode"),
-        oom_killed=bool(state.get("OOMKilled")),
-        error=str(state.get("Error") or ""),
-        pid=int(state.get("Pid") or 0),
-        started_at=parse_docker_time(state.get("StartedAt")),
-        finished_at=parse_docker_time(state.get("FinishedAt")),
-        health=Health(health) if health else Health.NONE,
-        ports=_bound_ports((raw.get("NetworkSettings") or {}).get("Ports") or {}),
-        restart_count=int(raw.get("RestartCount") or 0),
-    )
-
-
-def _bound_ports(ports: Mapping[str, Any]) -> tuple[PortBinding, ...]:
-    bound = []
-    for key, hosts in sorted(ports.items()):
-        port, _, proto = key.partition("/")
-        for host in hosts or ():
-            bound.append(
-                PortBinding(
-                    container_port=int(port),
-                    host_port=int(host["HostPort"]),
-                    protocol=PortProtocol(proto or "tcp"),
-                    host_ip=host.get("HostIp", ""),
-                )
-            )
-    return tuple(bound)
-
-
-def _event(raw: Mapping[str, Any]) -> ContainerEvent | None:
-    if raw.get("Type") != "container":
-        return None
-    action = str(raw.get("Action") or raw.get("status") or "")
-    actor = raw.get("Actor") or {}
-    attributes = dict(actor.get("Attributes") or {})
-    health: Health | None = None
-    # Docker reports health as one action string, "health_status: healthy".
-    if action.startswith("health_status"):
-        health = Health(action.partition(":")[2].strip() or "none")
-        action = "health_status"
-    exit_code = attributes.pop("exitCode", None)
-    name = attributes.pop("name", "")
-    attributes.pop("image", None)
-    return ContainerEvent(
-        action=action,
-        container_id=str(actor.get("ID") or raw.get("id") or ""),
-        name=name,
-        labels=attributes,
-        time_ns=int(raw.get("timeNano") or 0),
-        exit_code=int(exit_code) if exit_code is not None else None,
-        health=health,
-    )
-
-
-def _listed_health(status: str) -> Health:
-    """The health in a container list's ``Status`` text: "Up 3 minutes (healthy)", "(health: starting)"."""
-    if status.endswith("(healthy)"):
-        return Health.HEALTHY
-    if status.endswith("(unhealthy)"):
-        return Health.UNHEALTHY
-    if status.endswith("(health: starting)"):
-        return Health.STARTING
-    return Health.NONE

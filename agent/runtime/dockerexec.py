@@ -2,7 +2,7 @@
 
 docker-py can start an exec with ``socket=True``, but it hands back a blocking socket from inside
 its HTTP response, where the bytes already buffered after the response headers can be lost, and a
-blocking read would park a thread per session. So ``agent.driver`` creates and inspects the exec
+blocking read would park a thread per session. So ``agent.runtime.docker`` creates and inspects the exec
 through the SDK (as for everything else) and this module does the one hijacked call itself:
 ``POST /exec/{id}/start`` with ``Upgrade: tcp`` on its own connection, then the raw stream, read and
 written with asyncio streams (cancellable, no thread). It imports no docker SDK.
@@ -97,7 +97,7 @@ async def _error_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) 
 
 
 class DockerExecSession:
-    """``agent.runtime.ExecSession`` over the hijacked connection; inspect/resize go through the SDK."""
+    """``agent.runtime.base.ExecSession`` over the hijacked connection; inspect/resize go through the SDK."""
 
     def __init__(
         self,

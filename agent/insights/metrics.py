@@ -2,9 +2,9 @@
 
 A scrape has two halves. On the event loop, ``task_views`` copies what it needs from the engine's
 records into frozen views (pure; no I/O). In a worker thread, ``collect`` reads the kernel for every
-running container (``agent.kernelstats``) and builds the metric families afresh, so a stopped task's
+running container (``agent.insights.kernelstats``) and builds the metric families afresh, so a stopped task's
 series are gone at the next scrape and no Docker API call is made. The endpoint and the agent's own
-health metrics are in ``agent.metricsserver``.
+health metrics are in ``agent.insights.server``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent import kernelstats
-from agent.exposition import Family
-from agent.kernelstats import CgroupDirs
+from agent.insights import kernelstats
+from agent.insights.exposition import Family
+from agent.insights.kernelstats import CgroupDirs
 from minecs.model.reservation import container_size, task_size
 from minecs.model.task import KnownStatus, TaskAssignment, TaskSnapshot, TaskStatus, service_of
 from minecs.model.taskdef import NetworkMode

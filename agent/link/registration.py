@@ -1,0 +1,121 @@
+"""Registration: how the agent introduces itself to the controller and gets its instance identity.
+
+The body says what this host offers (cpu units, memory MiB, reserved ports) and can run (ECS
+capability attributes, which placement matches against ``requiresAttributes``). The identity the
+controller answers is saved in the data directory, so a restarted agent registers again as the same
+instance instead of a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from agent.link.client import (
+    BACKOFF_MAX,
+    BACKOFF_START,
+    ControllerClient,
+    Identity,
+    load_identity,
+    save_identity,
+)
+from agent.provision.ports import DEFAULT_RESERVED
+from minecs.aiotasks import sleep_or_wake
+from minecs.errors import ControllerUnavailableError
+from minecs.logs import get_logger
+
+log = get_logger(__name__)
+
+AGENT_VERSION = "0.1.0"
+
+# What this agent can run, as ECS capability attributes (placement matches requiresAttributes).
+CAPABILITIES = (
+    "ecs.capability.container-ordering",
+    "ecs.capability.container-health-check",
+    "ecs.capability.task-eni",
+    "ecs.capability.secrets.ssm.environment-variables",
+    "ecs.capability.container-restart-policy",
+    "ecs.capability.docker-plugin.local",
+    "com.amazonaws.ecs.capability.privileged-container",
+    "com.amazonaws.ecs.capability.task-iam-role",
+    *(
+        f"com.amazonaws.ecs.capability.logging-driver.{d}"
+        for d in (
+            "json-file",
+            "none",
+            "syslog",
+            "journald",
+            "gelf",
+            "fluentd",
+            "awslogs",
+            "awsfirelens",
+            "splunk",
+        )
+    ),
+)
+
+
+def host_resources() -> dict[str, Any]:
+    memory_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    return {
+        "cpu": (os.cpu_count() or 1) * 1024,
+        "memory": memory_kib // 1024,
+        "ports": sorted(DEFAULT_RESERVED),
+    }
+
+
+def registration_body(cluster: str, docker_version: str) -> dict[str, Any]:
+    arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine(), platform.machine()
+    )
+    attributes = [{"name": "ecs.os-type", "value": "linux"}, {"name": "ecs.cpu-architecture", "value": arch}]
+    attributes += [{"name": name} for name in CAPABILITIES]
+    return {
+        "cluster": cluster,
+        "resources": host_resources(),
+        "versionInfo": {"agentVersion": AGENT_VERSION, "dockerVersion": docker_version},
+        "attributes": attributes,
+    }
+
+
+async def register(
+    client: ControllerClient,
+    *,
+    cluster: str,
+    token: str | None,
+    data_dir: Path,
+    docker_version: str,
+    stop: asyncio.Event,
+) -> Identity | None:
+    """Register (or re-register as the saved instance), retrying while the controller is away; the
+    identity, saved in ``data_dir``, or None when ``stop`` came first. A refusal raises."""
+    path = data_dir / "instance.json"
+    saved = load_identity(path)
+    delay = BACKOFF_START
+    while not stop.is_set():
+        try:
+            answer = await client.register(
+                registration_body(cluster, docker_version), token=token, identity=saved
+            )
+        except ControllerUnavailableError as exc:
+            log.warning("controller unreachable, registration retried", error=exc.message, retry_in=delay)
+            await sleep_or_wake(delay, stop)
+            delay = min(delay * 2, BACKOFF_MAX)
+            continue
+        identity = Identity(
+            answer["instanceId"],
+            answer.get("credential") or (saved.credential if saved else ""),
+            answer["containerInstanceArn"],
+            answer["cluster"],
+        )
+        save_identity(path, identity)
+        log.info("registered", instance=identity.container_instance_arn, reused=saved is not None)
+        return identity
+    return None
