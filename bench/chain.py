@@ -112,6 +112,32 @@ def summary(rounds: list[dict[str, float]]) -> str:
     return ", ".join(f"{e} {m:.0f}" for e, m in sorted(medians.items(), key=lambda kv: kv[1]))
 
 
+def _record(
+    ours: list[float],
+    theirs: list[float],
+    our_events: list[dict[str, float]],
+    compose_events: list[dict[str, float]],
+) -> None:
+    """Record the rounds' spread and ratio in bench/results/chain.json and print its line."""
+    mine, base = spread(ours), spread(theirs)
+    ratio = mine.median / base.median
+    record(
+        "chain",
+        Result(
+            measure="2. dependency chain, 4 containers",
+            unit="s",
+            minecs=mine,
+            baseline=base,
+            baseline_name="docker-compose 1.29 up -d",
+            ratio=ratio,
+            goal="<= 0.8x",
+            met=ratio <= 0.8,
+            notes="health check every 5 s in both; ratio is minecs / compose (lower is better); "
+            f"median ms after the start, minecs: {summary(our_events)}; compose: {summary(compose_events)}",
+        ),
+    )
+
+
 def main() -> None:
     up = UpProcess()
     client = docker.APIClient(version="auto")
@@ -153,23 +179,7 @@ def main() -> None:
             return took
 
         ours, theirs = interleaved(run_minecs, run_compose, 2 if quick() else 5)
-        mine, base = spread(ours), spread(theirs)
-        ratio = mine.median / base.median
-        record(
-            "chain",
-            Result(
-                measure="2. dependency chain, 4 containers",
-                unit="s",
-                minecs=mine,
-                baseline=base,
-                baseline_name="docker-compose 1.29 up -d",
-                ratio=ratio,
-                goal="<= 0.8x",
-                met=ratio <= 0.8,
-                notes="health check every 5 s in both; ratio is minecs / compose (lower is better); "
-                f"median ms after the start, minecs: {summary(our_events)}; compose: {summary(compose_events)}",
-            ),
-        )
+        _record(ours, theirs, our_events, compose_events)
     finally:
         up.stop()
 

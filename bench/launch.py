@@ -65,6 +65,20 @@ def docker_marks(client: docker.APIClient, container_id: str) -> tuple[float, fl
     return docker_time(found["Created"]), docker_time(found["State"]["StartedAt"])
 
 
+def task_marks(client: docker.APIClient, shown: dict[str, Any], seen: float) -> list[float]:
+    """Where the time went, from the task's and Docker's timestamps (epoch seconds, one clock)."""
+    created, process_started = docker_marks(client, shown["containers"][0]["runtimeId"])
+    return [
+        shown["createdAt"],
+        shown["pullStartedAt"],
+        shown["pullStoppedAt"],
+        created,
+        process_started,
+        shown["startedAt"],
+        seen,
+    ]
+
+
 def replay_config(client: docker.APIClient, container_id: str) -> dict[str, Any]:
     """What minecs asked Docker for, as create_container arguments (a fresh name, the bench label)."""
     found = client.inspect_container(container_id)
@@ -86,6 +100,34 @@ def replay_config(client: docker.APIClient, container_id: str) -> dict[str, Any]
     }
 
 
+def _record(
+    ours: list[float],
+    theirs: list[float],
+    phases: dict[str, list[float]],
+    baseline_phases: dict[str, list[float]],
+) -> None:
+    """Record the rounds' spread and ratio in bench/results/launch.json and print its line."""
+    mine, base = spread([x * 1000 for x in ours]), spread([x * 1000 for x in theirs])
+    ratio = mine.median / base.median
+    record(
+        "launch",
+        Result(
+            measure="1. task launch, RunTask -> RUNNING",
+            unit="ms",
+            minecs=mine,
+            baseline=base,
+            baseline_name="Docker SDK create+start, same config",
+            ratio=ratio,
+            goal="<= 1.15x",
+            met=ratio <= 1.15,
+            notes="ratio is minecs / baseline (lower is better); median ms per phase: "
+            + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in phases.items())
+            + "; the baseline's: "
+            + ", ".join(f"{name} {statistics.median(v):.0f}" for name, v in baseline_phases.items()),
+        ),
+    )
+
+
 def main() -> None:
     up = UpProcess()
     client = docker.APIClient(version="auto")
@@ -103,17 +145,7 @@ def main() -> None:
                 time.sleep(0.005)
             took = time.perf_counter() - began
             seen = time.time()
-            # Where the time went, from the task's and Docker's timestamps (epoch seconds, one clock).
-            created, process_started = docker_marks(client, shown["containers"][0]["runtimeId"])
-            marks = [
-                shown["createdAt"],
-                shown["pullStartedAt"],
-                shown["pullStoppedAt"],
-                created,
-                process_started,
-                shown["startedAt"],
-                seen,
-            ]
+            marks = task_marks(client, shown, seen)
             for name, (a, b) in zip(PHASES, itertools.pairwise(marks), strict=True):
                 phases[name].append((b - a) * 1000)
             up.call("POST", f"/v1/tasks/{task_id}/stop", {"reason": "bench round over"})
@@ -135,25 +167,7 @@ def main() -> None:
             return took
 
         ours, theirs = interleaved(run_minecs, run_docker, 4 if quick() else 20)
-        mine, base = spread([x * 1000 for x in ours]), spread([x * 1000 for x in theirs])
-        ratio = mine.median / base.median
-        record(
-            "launch",
-            Result(
-                measure="1. task launch, RunTask -> RUNNING",
-                unit="ms",
-                minecs=mine,
-                baseline=base,
-                baseline_name="Docker SDK create+start, same config",
-                ratio=ratio,
-                goal="<= 1.15x",
-                met=ratio <= 1.15,
-                notes="ratio is minecs / baseline (lower is better); median ms per phase: "
-                + ", ".join(f"{name} {statistics.median(values):.0f}" for name, values in phases.items())
-                + "; the baseline's: "
-                + ", ".join(f"{name} {statistics.median(v):.0f}" for name, v in baseline_phases.items()),
-            ),
-        )
+        _record(ours, theirs, phases, baseline_phases)
     finally:
         up.stop()
 

@@ -23,6 +23,26 @@ from bench.upctl import UpProcess
 COUNT = 20 if quick() else 40
 
 
+def _record(ours: list[float], theirs: list[float]) -> None:
+    """Record the rounds' spread and ratio in bench/results/scaleout.json and print its line."""
+    mine, base = spread(ours), spread(theirs)
+    ratio = mine.median / base.median
+    record(
+        "scaleout",
+        Result(
+            measure=f"3. scale-out 0 -> {COUNT} tasks",
+            unit="tasks/s",
+            minecs=mine,
+            baseline=base,
+            baseline_name=f"Docker SDK, {COUNT} create+start on 8 threads",
+            ratio=ratio,
+            goal=">= 0.9x throughput",
+            met=ratio >= 0.9,
+            notes="ratio is minecs / baseline throughput (higher is better)",
+        ),
+    )
+
+
 def main() -> None:
     up = UpProcess()
     client = docker.APIClient(version="auto")
@@ -65,22 +85,7 @@ def main() -> None:
             return COUNT / took
 
         ours, theirs = interleaved(scale_minecs, scale_docker, 1 if quick() else 5)
-        mine, base = spread(ours), spread(theirs)
-        ratio = mine.median / base.median
-        record(
-            "scaleout",
-            Result(
-                measure=f"3. scale-out 0 -> {COUNT} tasks",
-                unit="tasks/s",
-                minecs=mine,
-                baseline=base,
-                baseline_name=f"Docker SDK, {COUNT} create+start on 8 threads",
-                ratio=ratio,
-                goal=">= 0.9x throughput",
-                met=ratio >= 0.9,
-                notes="ratio is minecs / baseline throughput (higher is better)",
-            ),
-        )
+        _record(ours, theirs)
     finally:
         up.stop()
 
