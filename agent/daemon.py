@@ -35,12 +35,12 @@ from agent.endpoints.introspection import serve as serve_introspection
 from agent.endpoints.metadata import Endpoints, MetadataServer, load_key
 from agent.endpoints.server import SmallServer
 from agent.insights.server import AgentHealth, MetricsServer, instance_view
-from agent.link.client import ControllerClient, Identity
+from agent.link.client import Backoff, ControllerClient, Identity
 from agent.link.polling import poll, report
 from agent.link.registration import AGENT_VERSION, host_resources, register
+from agent.provision.resources import InstanceFacts
 from agent.runtime.base import Driver
 from agent.runtime.docker import DockerDriver
-from agent.provision.resources import InstanceFacts
 from agent.tasks.engine import Engine
 from minecs.aiotasks import run_roots
 from minecs.logs import get_logger
@@ -84,6 +84,7 @@ async def run_agent(
                 data_dir=start.data_dir,
                 docker_version=await driver.version(),
                 stop=stop,
+                backoff=_backoff(settings),
             )
             if identity is not None:
                 await _serve(_Wiring(settings, docker, start), stop, driver, client, identity)
@@ -130,8 +131,16 @@ async def _serve(
         notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
         await run_roots(
             {
-                "poll": lambda: poll(client, identity, engine, health, wait=settings.poll_wait, stop=stop),
-                "report": lambda: report(client, identity, changes, health, stop),
+                "poll": lambda: poll(
+                    client,
+                    identity,
+                    engine,
+                    health,
+                    wait=settings.poll_wait,
+                    stop=stop,
+                    backoff=_backoff(settings),
+                ),
+                "report": lambda: report(client, identity, changes, health, stop, backoff=_backoff(settings)),
                 "watchdog": lambda: watchdog(stop),
             },
             stop,
@@ -162,11 +171,18 @@ async def _start_metrics(
         health,
         engine.tasks,
         engine.pids,
-        lambda: instance_view(identity.cluster, identity.instance_id, resources, health.connected()),
+        lambda: instance_view(
+            identity.cluster, identity.instance_id, resources, health.connected(settings.connected_within)
+        ),
     )
     metrics_port = await metrics.start(settings.metrics_port)
     log.info("metrics served", address=f"127.0.0.1:{metrics_port}")
     return metrics
+
+
+def _backoff(settings: AgentSettings) -> Backoff:
+    """Each loop's own retry pacing, from the ``agent`` section."""
+    return Backoff(settings.backoff_start, settings.backoff_max)
 
 
 @contextlib.asynccontextmanager

@@ -79,7 +79,7 @@ async def serve(
         metrics=metrics,
     )
     # Parked long-polls would hold shutdown for their whole wait; agents simply poll again.
-    serving = Serving(app, shutdown_timeout=2.0)
+    serving = Serving(app, shutdown_timeout=tuning.shutdown_timeout)
     try:
         await serving.start(address.listen, address.port)
         await plane.clusters.ensure_default()

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +36,7 @@ import yaml
 
 from minecs.errors import SettingsError
 from minecs.logs import LEVELS
+from minecs.settingvalues import coerce
 
 ENV_PREFIX = "MINECS_"
 T = TypeVar("T")
@@ -145,6 +145,8 @@ class ControllerTuning:
     """First back-off between launches of a service whose tasks keep failing to start (doubles, 15 min cap)."""
     stopped_task_retention: float = 3600.0
     """How long a STOPPED task stays visible before it is deleted (ECS: about an hour)."""
+    shutdown_timeout: float = 2.0
+    """On stop, how long open requests get to finish; parked long-polls are cut (agents poll again)."""
     allow_unsigned_loopback: bool = False
     """Let unsigned ECS API requests from 127.0.0.1/::1 through (``aws --no-sign-request``)."""
     efs: EfsSettings = field(default_factory=EfsSettings)
@@ -178,11 +180,14 @@ class ProvisionSettings:
     """Dynamic host ports, ``[low, high]``; unset: the kernel's ephemeral range."""
     reserved_ports: tuple[int, ...] = ()
     """Host ports never given to a task, besides 22, 2375, 2376 and the agent's 51678-51680."""
+    pause_stop_timeout: int = 5
+    """Seconds from SIGTERM to SIGKILL for an awsvpc task's pause container."""
 
     def __post_init__(self) -> None:
         where = "agent.engine.provision"
-        if self.default_stop_timeout < 0:
-            raise SettingsError(f"{where}.default_stop_timeout: {self.default_stop_timeout} must be >= 0")
+        for name in ("default_stop_timeout", "pause_stop_timeout"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{where}.{name}: {getattr(self, name)} must be >= 0")
         if self.port_range is not None:
             low, high = self.port_range
             if not 1 <= low <= high <= 65535:
@@ -232,14 +237,27 @@ class AgentSettings:
     """The introspection API on 127.0.0.1 (0: any free port)."""
     poll_wait: float = 20.0
     """Longest wait the agent asks of one assignments long-poll (the controller may cap it)."""
+    backoff_start: float = 1.0
+    """First wait before a call to an unreachable controller is retried; it doubles from there."""
+    backoff_max: float = 30.0
+    """Longest wait between retries while the controller is away."""
+    connected_within: float = 60.0
+    """The agent's metrics call the controller connected while it answered this recently."""
+    static_rescan: float = 2.0
+    """``minecs agent-static``: how often the task files are read again."""
     engine: EngineSettings = field(default_factory=EngineSettings)
 
     def __post_init__(self) -> None:
         for name in ("metrics_port", "metadata_port", "introspection_port"):
             if not 0 <= getattr(self, name) <= 65535:
                 raise SettingsError(f"agent.{name}: {getattr(self, name)} is not a port (0..65535)")
-        if self.poll_wait <= 0:
-            raise SettingsError(f"agent.poll_wait: {self.poll_wait} must be > 0")
+        for name in ("poll_wait", "backoff_start", "connected_within", "static_rescan"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"agent.{name}: {getattr(self, name)} must be > 0")
+        if self.backoff_max < self.backoff_start:
+            raise SettingsError(
+                f"agent.backoff_max: {self.backoff_max} must be >= backoff_start ({self.backoff_start})"
+            )
 
 
 @dataclass(frozen=True)
@@ -304,9 +322,9 @@ def _build(cls: type[T], raw: Mapping[str, Any], env: Mapping[str, str], prefix:
                 entry, raw.get(name), env.get(env_name), env_name=env_name, dotted=dotted, source=source
             )
         elif env_name in env:
-            values[name] = _coerce(hint, env[env_name], env_name)
+            values[name] = coerce(hint, env[env_name], env_name)
         elif name in raw:
-            values[name] = _coerce(hint, raw[name], f"{source}: {dotted}")
+            values[name] = coerce(hint, raw[name], f"{source}: {dotted}")
     return cls(**values)
 
 
@@ -343,52 +361,3 @@ def _build_map(
                 raise
             raise SettingsError(f"{source}: {where}: {exc.message}") from exc
     return built
-
-
-def _coerce(hint: Any, value: Any, where: str) -> Any:
-    target = _plain_type(hint)
-    if isinstance(target, type) and issubclass(target, Enum):
-        choices = [str(member.value) for member in target]
-        if str(value) not in choices:
-            raise SettingsError(f"{where}: {value!r} is not one of {', '.join(choices)}")
-        return target(str(value))
-    try:
-        if typing.get_origin(target) is tuple:
-            return _as_ints(target, value)
-        if target is bool:
-            return _as_bool(value)
-        if target is Path:
-            return Path(str(value)).expanduser()
-        if target in (int, float, str):
-            return target(value)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"{where}: {value!r} is not a valid {target.__name__}") from exc
-    raise SettingsError(f"{where}: unsupported setting type {hint!r}")
-
-
-def _plain_type(hint: Any) -> Any:
-    if isinstance(hint, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return args[0]
-    return hint
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(value)
-
-
-def _as_ints(hint: Any, value: Any) -> tuple[int, ...]:
-    """A list of ints from the file, or ``1,2`` / ``1 2`` from a variable, as long as ``hint`` says."""
-    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
-    ints = tuple(int(item) for item in items)
-    size = typing.get_args(hint)
-    if Ellipsis not in size and len(ints) != len(size):
-        raise ValueError(value)
-    return ints

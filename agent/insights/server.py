@@ -25,7 +25,6 @@ from agent.insights.metrics import MIB, DirCache, InstanceView, TaskView, collec
 from minecs.model.task import TaskAssignment, TaskSnapshot
 
 DEFAULT_PORT = 51680
-AGENT_TIMEOUT = 60.0
 """The controller's default ``agent_timeout``: silent this long, the agent counts as disconnected."""
 
 
@@ -75,7 +74,7 @@ class AgentHealth:
         self.contacted_at = time.time()
         self.last_contact.set(self.contacted_at)
 
-    def connected(self, within: float = AGENT_TIMEOUT) -> bool:
+    def connected(self, within: float = 60.0) -> bool:
         """Whether the controller answered within ``within`` seconds (its default agent timeout)."""
         return time.time() - self.contacted_at < within
 

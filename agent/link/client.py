@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,27 @@ from minecs.errors import ControllerRefusedError, ControllerUnavailableError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
-# Retry pacing of every call to the controller: 1 s, doubling to 30 s while it is away.
-BACKOFF_START, BACKOFF_MAX = 1.0, 30.0
+
+
+@dataclass
+class Backoff:
+    """Retry pacing of calls to the controller: ``start`` seconds, doubling to ``most`` while it is
+    away (``agent.backoff_start`` and ``agent.backoff_max``: 1 s and 30 s by default)."""
+
+    start: float = 1.0
+    most: float = 30.0
+    delay: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.delay = self.start
+
+    def failed(self) -> float:
+        """The wait before the next try; the one after is twice as long (at most ``most``)."""
+        wait, self.delay = self.delay, min(self.delay * 2, self.most)
+        return wait
+
+    def answered(self) -> None:
+        self.delay = self.start
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from prometheus_client import Gauge
 
-from agent.link.client import BACKOFF_MAX, BACKOFF_START, ControllerClient, Identity
+from agent.link.client import Backoff, ControllerClient, Identity
 from agent.link.execs import ExecSessions
 from agent.link.logupload import LogUploads
 from agent.link.served import Served
@@ -51,13 +51,23 @@ async def poll(
     *,
     wait: float,
     stop: asyncio.Event,
+    backoff: Backoff | None = None,
 ) -> None:
     served = {
         "logRequests": LogUploads(client, identity, engine),
         "execRequests": ExecSessions(client, identity, engine),
     }
     try:
-        await _poll_assignments(client, engine, identity, served, health=health, wait=wait, stop=stop)
+        await _poll_assignments(
+            client,
+            engine,
+            identity,
+            served,
+            health=health,
+            wait=wait,
+            stop=stop,
+            backoff=backoff or Backoff(),
+        )
     finally:
         for requests in served.values():
             await requests.close()
@@ -105,18 +115,19 @@ async def _poll_assignments(
     health: LinkHealth,
     wait: float,
     stop: asyncio.Event,
+    backoff: Backoff,
 ) -> None:
-    since, delay = 0, BACKOFF_START
+    since = 0
     decoded = DecodedAssignments()
     while not stop.is_set():
         try:
             answer = await client.assignments(identity, since, wait)
         except (ControllerUnavailableError, ControllerRefusedError) as exc:
+            delay = backoff.failed()
             log.warning("assignments not fetched; tasks keep running", error=exc.message, retry_in=delay)
             await sleep_or_wake(delay, stop)
-            delay = min(delay * 2, BACKOFF_MAX)
             continue
-        delay = BACKOFF_START
+        backoff.answered()
         health.contact()
         for assignment in decoded.of(answer):
             engine.apply(assignment)
@@ -131,9 +142,11 @@ async def report(
     changes: asyncio.Queue[Any],
     health: LinkHealth,
     stop: asyncio.Event,
+    *,
+    backoff: Backoff | None = None,
 ) -> None:
     unacknowledged: dict[str, dict[str, Any]] = {}
-    delay = BACKOFF_START
+    backoff = backoff or Backoff()
     while not stop.is_set():
         if not unacknowledged:
             snapshot = await changes.get()
@@ -150,13 +163,13 @@ async def report(
             unacknowledged.clear()
             continue
         except ControllerUnavailableError as exc:
+            delay = backoff.failed()
             log.warning(
                 "state not reported yet", error=exc.message, pending=len(unacknowledged), retry_in=delay
             )
             await sleep_or_wake(delay, stop)
-            delay = min(delay * 2, BACKOFF_MAX)
             continue
-        delay = BACKOFF_START
+        backoff.answered()
         health.contact()
         for arn, seq in acknowledged.items():
             if arn in unacknowledged and unacknowledged[arn]["seq"] <= seq:

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.link.client import (
-    BACKOFF_MAX,
-    BACKOFF_START,
+    Backoff,
     ControllerClient,
     Identity,
     load_identity,
@@ -93,21 +92,22 @@ async def register(
     data_dir: Path,
     docker_version: str,
     stop: asyncio.Event,
+    backoff: Backoff | None = None,
 ) -> Identity | None:
     """Register (or re-register as the saved instance), retrying while the controller is away; the
     identity, saved in ``data_dir``, or None when ``stop`` came first. A refusal raises."""
     path = data_dir / "instance.json"
     saved = load_identity(path)
-    delay = BACKOFF_START
+    backoff = backoff or Backoff()
     while not stop.is_set():
         try:
             answer = await client.register(
                 registration_body(cluster, docker_version), token=token, identity=saved
             )
         except ControllerUnavailableError as exc:
+            delay = backoff.failed()
             log.warning("controller unreachable, registration retried", error=exc.message, retry_in=delay)
             await sleep_or_wake(delay, stop)
-            delay = min(delay * 2, BACKOFF_MAX)
             continue
         identity = Identity(
             answer["instanceId"],

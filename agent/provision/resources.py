@@ -114,9 +114,7 @@ async def provision(
         )
     network_mode = td.network_mode.value
     if td.network_mode is NetworkMode.AWSVPC:
-        resources.pause_id = await _start_pause(
-            assignment, driver, bound, suffix, facts, image=settings.pause_image
-        )
+        resources.pause_id = await _start_pause(assignment, driver, bound, suffix, facts, settings=settings)
         network_mode = f"container:{resources.pause_id}"
         bound = {}
     return TaskContext(
@@ -321,12 +319,12 @@ async def _start_pause(
     suffix: str,
     facts: InstanceFacts,
     *,
-    image: str,
+    settings: ProvisionSettings,
 ) -> str:
     td = assignment.definition
     spec = ContainerSpec(
         name=docker_name(td.family, td.revision, "internalecspause", suffix),
-        image=image,
+        image=settings.pause_image,
         command=PAUSE_COMMAND,
         labels={
             "com.amazonaws.ecs.task-arn": assignment.task_arn,
@@ -339,7 +337,7 @@ async def _start_pause(
         },
         ports=tuple(p for bindings in bound.values() for p in bindings),
         network_mode="bridge",
-        stop_timeout=5,
+        stop_timeout=settings.pause_stop_timeout,
     )
     try:
         pause_id = await driver.create(spec)

@@ -15,8 +15,8 @@ from agent.provision.ports import PortTable
 from agent.provision.resources import InstanceFacts
 from agent.provision.secrets import SecretResolver
 from agent.runtime.base import Driver
-from minecs.settings import ProvisionSettings
 from minecs.model.task import TaskSnapshot
+from minecs.settings import ProvisionSettings
 
 
 class RunnerTimings(Protocol):

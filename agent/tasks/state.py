@@ -34,7 +34,6 @@ from agent.provision.secrets import SecretResolver
 from agent.runtime.base import PortBinding, PortProtocol
 from agent.tasks.memory import TaskMemory, new_memory
 from agent.tasks.records import ContainerRecord
-from minecs.settings import ProvisionSettings
 from minecs.logs import get_logger
 from minecs.model.task import DesiredStatus, HealthStatus, KnownStatus, StopCode, TaskAssignment
 from minecs.model.wire import (
@@ -45,6 +44,7 @@ from minecs.model.wire import (
     time_from_json,
     time_to_json,
 )
+from minecs.settings import ProvisionSettings
 
 log = get_logger(__name__)
 STATE_VERSION = 1

@@ -77,7 +77,9 @@ async def run_static_command(args: argparse.Namespace, config: settings.Settings
     stop = asyncio.Event()
     uninstall = install_stop_signals(stop)
     try:
-        await run_static(config.agent.engine, facts, args.data_dir, args.tasks, stop)
+        await run_static(
+            config.agent.engine, facts, args.data_dir, args.tasks, stop, rescan=config.agent.static_rescan
+        )
     finally:
         uninstall()
     return 0

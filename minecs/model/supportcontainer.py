@@ -46,7 +46,8 @@ CONTAINER: Mapping[str, Entry] = {
         "(`minecs/validation/network.py`)."
     ),
     "portMappings[].containerPort": honoured(
-        "Published on the agent's publish address (`agent/provision/resources.py`); under awsvpc on the pause container."
+        "Published on the agent's publish address (`agent/provision/resources.py`); "
+        "under awsvpc on the pause container."
     ),
     "portMappings[].hostPort": honoured(
         "bridge: a static port is claimed, omitted or 0 takes a dynamic port from `ip_local_port_range` minus "
@@ -61,7 +62,8 @@ CONTAINER: Mapping[str, Entry] = {
     ),
     "portMappings[].containerPortRange": ignored(
         "Checked (the form, bridge or awsvpc only) but not published: the agent maps only mappings with a "
-        "containerPort (`agent/provision/resources.py`), so nothing outside reaches the range. Use one mapping per port.",
+        "containerPort (`agent/provision/resources.py`), so nothing outside reaches the range. "
+        "Use one mapping per port.",
         sample="8000-8010",
     ),
     "essential": honoured(
@@ -75,7 +77,9 @@ CONTAINER: Mapping[str, Entry] = {
         whole=True,
     ),
     "entryPoint": honoured("Docker Entrypoint (`agent/provision/containerconfig.py`)."),
-    "command": honoured("Docker Cmd; RunTask's container override replaces it (`agent/provision/containerconfig.py`)."),
+    "command": honoured(
+        "Docker Cmd; RunTask's container override replaces it (`agent/provision/containerconfig.py`)."
+    ),
     "environment": honoured(
         "Container environment: wins over environmentFiles, loses to RunTask overrides, the metadata "
         "endpoint variables and secrets (`agent/provision/containerconfig.py`).",
@@ -88,7 +92,8 @@ CONTAINER: Mapping[str, Entry] = {
         whole=True,
     ),
     "mountPoints": honoured(
-        "Docker binds of the declared volume at containerPath, read-only when readOnly (`agent/provision/containerconfig.py`).",
+        "Docker binds of the declared volume at containerPath, read-only when readOnly "
+        "(`agent/provision/containerconfig.py`).",
         whole=True,
     ),
     "volumesFrom": honoured(
@@ -167,7 +172,9 @@ CONTAINER: Mapping[str, Entry] = {
         "Docker labels; the five `com.amazonaws.ecs.*` labels the agent sets win over the same keys."
     ),
     "ulimits": honoured("Docker Ulimits; a name at most once, softLimit <= hardLimit.", whole=True),
-    "logConfiguration": honoured("Docker LogConfig, per member below (`agent/provision/containerconfig.py`)."),
+    "logConfiguration": honoured(
+        "Docker LogConfig, per member below (`agent/provision/containerconfig.py`)."
+    ),
     "logConfiguration.logDriver": honoured(
         "json-file, syslog, journald, gelf, fluentd and splunk go to Docker (the driver must work on the "
         "host). awslogs and awsfirelens have no destination here: the container logs to json-file instead "

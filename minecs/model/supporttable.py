@@ -164,7 +164,9 @@ VOLUME: Mapping[str, Entry] = {
         "task); without, a local Docker volume removed with the task (`agent/provision/resources.py`).",
         whole=True,
     ),
-    "dockerVolumeConfiguration": honoured("A Docker volume, per member below (`agent/provision/resources.py`)."),
+    "dockerVolumeConfiguration": honoured(
+        "A Docker volume, per member below (`agent/provision/resources.py`)."
+    ),
     "dockerVolumeConfiguration.scope": honoured(
         "task (the default): `ecs-<family>-<revision>-<name>-<hex>`, made for the task and removed at "
         "cleanup. shared: the volume named exactly, kept."

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from agent.provision.resources import InstanceFacts
 from agent.runtime.docker import DockerDriver
 from agent.tasks.engine import Engine
-from agent.provision.resources import InstanceFacts
 from minecs.model.registered import register, task_definition_arn
 from minecs.model.task import TaskAssignment, TaskSnapshot
 from minecs.settings import EngineSettings, ProvisionSettings, PullBehavior

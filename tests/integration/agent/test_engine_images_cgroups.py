@@ -10,9 +10,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from agent.provision.resources import InstanceFacts
 from agent.runtime.docker import DockerDriver
 from agent.tasks.engine import Engine
-from agent.provision.resources import InstanceFacts
 from minecs.model.task import DesiredStatus, StopCode
 from minecs.settings import EngineSettings, PullBehavior
 from tests.conftest import TEST_IMAGE

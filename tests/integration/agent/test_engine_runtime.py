@@ -13,9 +13,9 @@ import docker
 import pytest
 from structlog.testing import capture_logs
 
+from agent.provision.resources import InstanceFacts
 from agent.runtime.docker import DockerDriver
 from agent.tasks.engine import Engine
-from agent.provision.resources import InstanceFacts
 from minecs.manifests import parse_text
 from minecs.model.registered import register
 from minecs.model.task import KnownStatus, StopCode, TaskStatus

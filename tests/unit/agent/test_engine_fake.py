@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from agent.tasks.engine import Engine
-from agent.runtime.fake import FakeDriver
 from agent.provision.resources import InstanceFacts
 from agent.runtime.base import Health
+from agent.runtime.fake import FakeDriver
+from agent.tasks.engine import Engine
 from minecs.model.registered import register
 from minecs.model.task import (
     DesiredStatus,

@@ -7,9 +7,11 @@ from collections.abc import Mapping
 
 import structlog
 
+from agent.provision.resources import InstanceFacts
 from agent.runtime.base import Health, RunState
 from agent.runtime.fake import FakeDriver
-from agent.tasks.engine import Engine, EngineSettings
+from agent.tasks.engine import Engine
+from minecs.settings import EngineSettings
 
 
 class BrokenListing(FakeDriver):
@@ -20,7 +22,7 @@ class BrokenListing(FakeDriver):
 
 
 async def test_a_failing_background_task_of_the_engine_is_logged_with_its_name() -> None:
-    engine = Engine(BrokenListing(), EngineSettings(instance_id="i-1", resync_interval=0.01))
+    engine = Engine(BrokenListing(), EngineSettings(resync_interval=0.01), InstanceFacts(instance_id="i-1"))
     with structlog.testing.capture_logs() as logged:
         async with engine.running():
             for _ in range(200):

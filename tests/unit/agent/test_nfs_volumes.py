@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.tasks.engine import Engine
-from agent.runtime.fake import FakeDriver
-from agent.tasks.records import reason, start_failure
 from agent.provision.resources import InstanceFacts, nfs_driver_opts
+from agent.runtime.fake import FakeDriver
+from agent.tasks.engine import Engine
+from agent.tasks.records import reason, start_failure
 from minecs.model.efs import NfsMount
 from minecs.model.registered import register
 from minecs.model.task import DesiredStatus, StopCode, TaskAssignment

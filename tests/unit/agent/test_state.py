@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from agent.tasks.engine import Engine
-from agent.runtime.fake import FakeDriver
 from agent.provision.resources import InstanceFacts
+from agent.runtime.fake import FakeDriver
+from agent.tasks.engine import Engine
 from agent.tasks.state import PortClaim, memory_to_json
 from minecs.model.registered import register
 from minecs.model.task import TaskAssignment

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from agent.daemon import AgentStart
-from agent.engine import Engine
-from agent.fakedriver import FakeDriver
-from agent.resources import InstanceFacts
+from agent.provision.resources import InstanceFacts
+from agent.runtime.fake import FakeDriver
+from agent.tasks.engine import Engine
 from minecs import cli, settings
 from minecs.cli import daemons
 from minecs.errors import SettingsError
