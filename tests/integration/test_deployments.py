@@ -116,8 +116,8 @@ def _service(ecs: Any) -> dict[str, Any]:
 
 
 def assert_the_promise_held(samples: list[Sample], arns: list[str], *, checked: bool = True) -> None:
-    """From the moment revision 1 serves 3 tasks to the end: never fewer than 3 serving, never more
-    than 6 alive. With health checks, serving means HEALTHY; without, RUNNING and not UNHEALTHY.
+    """From the moment revision 1 serves 3 tasks and the service counts them to the end: never fewer
+    than 3 serving, never more than 6 alive. With health checks, serving means HEALTHY; without, RUNNING and not UNHEALTHY.
 
     The watch must have seen every later phase (the service on revision 2, the crashing 3 and 2
     again, in that order): a count of polls would be a timing figure, and the unchecked run is quick."""
@@ -125,7 +125,10 @@ def assert_the_promise_held(samples: list[Sample], arns: list[str], *, checked: 
     def serving(sample: Sample) -> int:
         return sample.healthy if checked else sample.serving
 
-    first = next(i for i, s in enumerate(samples) if serving(s) >= DESIRED)
+    # The promise starts once the service itself says revision 1 runs at full strength: its tasks
+    # serve before DescribeServices' runningCount (the service's record, written by the scheduler's
+    # next pass) has counted them, in ECS as here.
+    first = next(i for i, s in enumerate(samples) if serving(s) >= DESIRED and s.running_count >= DESIRED)
     watched = samples[first:]
     phases = [
         s.task_definition
