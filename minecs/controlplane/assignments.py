@@ -16,13 +16,12 @@ from typing import Any
 from minecs.controlplane.taskdefs import TaskDefinitions
 from minecs.model.efs import nfs_from_json
 from minecs.model.registered import to_json as taskdef_to_json
+from minecs.model.stored import TASK_KIND
 from minecs.model.task import DesiredStatus, StopCode, TaskAssignment
 from minecs.model.taskdef import TaskDefinition
 from minecs.model.wire import assignment_to_json, ecs_override_from_json
 from minecs.scheduling.needs import with_task_size
 from minecs.store import Store
-
-TASK = "task"
 
 
 class AssignmentVersions:
@@ -89,7 +88,7 @@ class AssignmentSets:
         """The instance's whole desired set: every task placed on it that is not finished."""
         tasks: list[dict[str, Any]] = []
         definitions: dict[str, dict[str, Any]] = {}
-        for stored in await self.store.find(TASK, parent=instance_id):
+        for stored in await self.store.find(TASK_KIND, parent=instance_id):
             body = stored.body
             if body["lastStatus"] == "STOPPED" and body["desiredStatus"] == "STOPPED":
                 self.forget(stored.key)

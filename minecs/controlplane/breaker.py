@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from minecs.model.stored import SERVICE_KIND as KIND
 from minecs.model.stored import DeploymentBody
 from minecs.scheduling.deployments import breaker_threshold, launch_delay
 from minecs.scheduling.record import deployment, with_events
 from minecs.store import Store, retry_update
 
-KIND = "service"
 HEALTH_REASON = "Task failed container health checks"
 SCHEDULED_STOPS = ("ServiceSchedulerInitiated", "UserInitiated")
 FAILED_REASON = "ECS deployment circuit breaker: tasks failed to start."

@@ -20,12 +20,12 @@ from minecs.controlplane.assignments import AssignmentVersions
 from minecs.controlplane.instances import Instances, resource, resources
 from minecs.controlplane.requests import TaskPlan, decode_placement
 from minecs.errors import InvalidParameterError, VersionConflictError
+from minecs.model.stored import TASK_KIND as KIND
 from minecs.model.task import PENDING_STATUSES
 from minecs.scheduling.needs import decode_need
 from minecs.scheduling.placement import Candidate, Placed, place
 from minecs.store import Store, Stored, retry_update
 
-KIND = "task"
 PLACE_ATTEMPTS = 5
 OnFailure = Callable[[str, str, Exception], str]
 """Told (kind, key, error) of an object that could not be handled; answers the message to record."""

@@ -11,11 +11,11 @@ from typing import Any
 
 from minecs.controlplane.requests import container_body
 from minecs.errors import AccessDeniedError
+from minecs.model.stored import TASK_KIND as KIND
 from minecs.model.wire import time_from_json
 from minecs.scheduling.launch import with_attachment_status
 from minecs.store import Store, retry_update
 
-KIND = "task"
 _TIMES = ("pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt", "stoppedAt")
 
 

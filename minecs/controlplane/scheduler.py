@@ -38,6 +38,7 @@ from typing import Any
 from minecs.controlplane.breaker import HEALTH_REASON, CircuitBreaker, NewDeployment
 from minecs.controlplane.requests import RunRequest, decode_placement
 from minecs.controlplane.tasks import Tasks
+from minecs.model.stored import SERVICE_KIND as KIND
 from minecs.model.task import StopCode
 from minecs.scheduling.deployments import STUCK_EVENT, Fleet, Step, counts_as_healthy, rolling_step
 from minecs.scheduling.launch import request_of
@@ -50,8 +51,6 @@ from minecs.scheduling.record import (
     with_events,
 )
 from minecs.store import Store, retry_update
-
-KIND = "service"
 
 
 class ServiceScheduler:

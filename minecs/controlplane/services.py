@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from minecs.controlplane.clusters import Clusters
-from minecs.controlplane.scheduler import KIND, ServiceScheduler
+from minecs.controlplane.scheduler import ServiceScheduler
 from minecs.controlplane.taskdefs import Identity, TaskDefinitions
 from minecs.controlplane.tasks import Tasks
 from minecs.errors import ClientError, InvalidParameterError, NotFoundError
 from minecs.model.codec import encode
 from minecs.model.service import ServiceSpec
+from minecs.model.stored import SERVICE_KIND as KIND
 from minecs.model.stored import DeploymentBody
 from minecs.scheduling.launch import FARGATE_PROVIDERS, LaunchRequest, request_of, resolve, resolve_in
 from minecs.scheduling.record import deployment, with_events

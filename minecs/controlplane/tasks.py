@@ -16,12 +16,13 @@ from minecs.controlplane.assignments import Assignments, AssignmentSets, Assignm
 from minecs.controlplane.clusters import Clusters, Failure
 from minecs.controlplane.efs import nfs_volumes
 from minecs.controlplane.instances import Instances
-from minecs.controlplane.placing import KIND, OnFailure, Placer
+from minecs.controlplane.placing import OnFailure, Placer
 from minecs.controlplane.reports import apply_report
 from minecs.controlplane.requests import MAX_COUNT, RunRequest, launch_members, new_task, plan_of
 from minecs.controlplane.taskdefs import Identity, TaskDefinitions
 from minecs.errors import ClientError, InvalidParameterError
 from minecs.model.efs import nfs_to_json
+from minecs.model.stored import TASK_KIND as KIND
 from minecs.model.task import USER_STOP_REASON, StopCode
 from minecs.model.taskdef import TaskDefinitionStatus
 from minecs.scheduling.launch import provider_for, resolve_in, with_attachment_status

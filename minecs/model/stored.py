@@ -17,6 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NewType, TypedDict, cast
 
+TASK_KIND = "task"
+"""The store's kind for tasks (a task's key is its id)."""
+SERVICE_KIND = "service"
+"""The store's kind for services (a service's key is ``<cluster>/<name>``)."""
+
 TaskId = NewType("TaskId", str)
 """A task's id: the last part of its ARN, and its key in the store."""
 InstanceId = NewType("InstanceId", str)
