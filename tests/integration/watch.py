@@ -83,11 +83,15 @@ class ServiceWatch(threading.Thread):
 
     def sample(self) -> Sample:
         (service,) = self.ecs.describe_services(services=[self.service])["services"]
-        arns = [
-            arn
-            for desired in ("RUNNING", "STOPPED")
-            for arn in self.ecs.list_tasks(serviceName=self.service, desiredStatus=desired)["taskArns"]
-        ]
+        # Two ListTasks calls are two moments: a task told to stop between them is in both lists,
+        # and counting it twice would show one task more alive (and serving) than there is.
+        arns = list(
+            dict.fromkeys(
+                arn
+                for desired in ("RUNNING", "STOPPED")
+                for arn in self.ecs.list_tasks(serviceName=self.service, desiredStatus=desired)["taskArns"]
+            )
+        )
         tasks = self.ecs.describe_tasks(tasks=arns[:100])["tasks"] if arns else []
         primary = service["deployments"][0]
         live = [t for t in tasks if t["desiredStatus"] == "RUNNING" and t["lastStatus"] == "RUNNING"]
