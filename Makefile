@@ -41,9 +41,10 @@ prometheus:
 
 # ------------------------------------------------------------------ the main job
 # The demo host: controller + agent in one process, task ports on 127.0.0.1, the offline image used
-# as it is (prefer-cached: there is no registry to ask), and manifests/examples applied once it is up.
+# as it is (prefer-cached: there is no registry to ask), and what of manifests/examples does not exist
+# yet created once it is up (--seed: never applied over the user's changes).
 up: venv images
-	$(BIN)/minecs up --publish-address 127.0.0.1 --pull-behavior prefer-cached --apply manifests/examples
+	$(BIN)/minecs up --publish-address 127.0.0.1 --pull-behavior prefer-cached --seed manifests/examples
 
 # ------------------------------------------------------------------ benchmarks (measurement, not tests)
 bench-tools: venv images

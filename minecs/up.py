@@ -18,6 +18,7 @@ from agent.daemon import AgentStart, run_agent
 from minecs.adminclient import admin_request
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.controller import Address, serve
+from minecs.controlplane.apply import SKIPPED
 from minecs.errors import FieldProblem, ValidationError
 from minecs.manifestfiles import read_sources
 from minecs.manifests import raw_documents
@@ -36,20 +37,42 @@ async def _admin(settings: _Local, method: str, path: str, body: Any = None) -> 
     return await admin_request(settings.endpoint, settings.data_dir, method, path, body)
 
 
-async def _apply_when_ready(settings: _Local, paths: list[str], stop: asyncio.Event) -> None:
-    """Once the local agent is registered, apply ``paths`` and say where to look; then wait for stop."""
+@dataclass(frozen=True)
+class Manifests:
+    """What ``minecs up`` applies once its agent is registered: ``apply`` over what exists (as
+    ``minecs apply``), ``seed`` only where the object does not exist yet (``make up``'s demo)."""
+
+    apply: tuple[str, ...] = ()
+    seed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.apply or self.seed)
+
+
+async def _apply_when_ready(settings: _Local, manifests: Manifests, stop: asyncio.Event) -> None:
+    """Once the local agent is registered, apply the manifests and say where to look; then wait for stop."""
     while not (await _admin(settings, "GET", "/v1/instances"))["containerInstances"]:
         if await sleep_or_wake(0.2, stop):
             return
-    problems: list[FieldProblem] = []
-    documents = [
-        d for name, text in read_sources(paths, sys.stdin, problems) for d in raw_documents(text, name)
-    ]
-    if problems:
-        raise ValidationError(problems)
-    answer = await _admin(settings, "POST", "/v1/apply", {"documents": documents})
-    for result in answer["results"]:
-        print(f"{result['kind'].lower()}/{result['name']} {result['outcome']}", flush=True)
+    skipped = []
+    for paths, missing_only in ((manifests.seed, True), (manifests.apply, False)):
+        if not paths:
+            continue
+        answer = await _admin(
+            settings, "POST", "/v1/apply", {"documents": _documents(paths), "missingOnly": missing_only}
+        )
+        for result in answer["results"]:
+            name = f"{result['kind'].lower()}/{result['name']}"
+            if result["outcome"] == SKIPPED:
+                skipped.append(name)
+            else:
+                print(f"{name} {result['outcome']}", flush=True)
+    if skipped:
+        print(
+            f"{', '.join(skipped)}: exist, left as they are (the demo manifests create what is missing only;"
+            f" 'minecs apply -f {' -f '.join(manifests.seed)}' applies them over your changes)",
+            flush=True,
+        )
     print(
         f"minecs is up: controller {settings.endpoint}, admin credential {settings.data_dir / 'credentials'}.\n"
         f"  minecs get services --data-dir {settings.data_dir} --endpoint {settings.endpoint}\n"
@@ -61,12 +84,22 @@ async def _apply_when_ready(settings: _Local, paths: list[str], stop: asyncio.Ev
     await stop.wait()
 
 
+def _documents(paths: tuple[str, ...]) -> list[Any]:
+    problems: list[FieldProblem] = []
+    documents = [
+        d for name, text in read_sources(list(paths), sys.stdin, problems) for d in raw_documents(text, name)
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return documents
+
+
 async def run_up(
     config: Settings,
     address: Address,
     agent: AgentStart,
     stop: asyncio.Event,
-    apply_paths: list[str] | None = None,
+    manifests: Manifests | None = None,
 ) -> bool:
     """Run both until ``stop``, each on its section of ``config``; True when everything ended cleanly."""
     ready = asyncio.Event()
@@ -83,10 +116,10 @@ async def run_up(
 
     async def apply_root() -> None:
         await ready.wait()
-        await _apply_when_ready(controller, apply_paths or [], stop)
+        await _apply_when_ready(controller, manifests or Manifests(), stop)
 
     roots = {"controller": lambda: serve(config, address, stop, ready), "agent": agent_root}
-    if apply_paths:
+    if manifests:
         roots["apply"] = apply_root
     outcomes = await run_roots(roots, stop)
     return all(o.error is None for o in outcomes)

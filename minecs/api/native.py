@@ -125,12 +125,14 @@ async def list_instances(request: web.Request) -> web.Response:
 
 @routes.post("/v1/apply")
 async def apply_documents(request: web.Request) -> web.Response:
-    """Body: ``{"documents": [<manifest or ECS JSON>, ...]}``; every problem is reported before anything changes."""
+    """Body: ``{"documents": [<manifest or ECS JSON>, ...], "missingOnly": false}``; every problem is
+    reported before anything changes. ``missingOnly`` creates what does not exist and skips the rest."""
     require_admin(request)
     body = await json_object(request)
     raw = member(body, "documents", list, required=True) or []
+    missing_only = bool(member(body, "missingOnly", bool))
     documents = parse_documents((doc, f"documents[{index}]") for index, doc in enumerate(raw))
-    results = await apply(request.app[PLANE], documents)
+    results = await apply(request.app[PLANE], documents, missing_only=missing_only)
     return web.json_response({"results": [r.__dict__ for r in results]})
 
 

@@ -103,7 +103,18 @@ def _add_daemon_commands(commands: Any) -> None:
     )
 
     up.add_argument(
-        "--apply", action="append", default=[], metavar="PATH", help="manifests to apply once the agent is up"
+        "--apply",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="manifests to apply once the agent is up, over what exists (as 'minecs apply')",
+    )
+    up.add_argument(
+        "--seed",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="manifests to create once the agent is up, skipping every object that exists (make up's demo)",
     )
 
     controller = commands.add_parser("controller", help="run the controller daemon")

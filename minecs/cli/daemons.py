@@ -22,7 +22,7 @@ from minecs.cli.client import endpoint_of
 from minecs.cli.smoke import key_value
 from minecs.controller import Address, serve
 from minecs.settings import PullBehavior
-from minecs.up import run_up
+from minecs.up import Manifests, run_up
 
 
 def with_flags(args: argparse.Namespace, config: settings.Settings) -> settings.Settings:
@@ -62,7 +62,8 @@ async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int
             await run_agent(config.agent, config.docker, _agent_start(args, config.data_dir), stop)
             return 0
         agent = _agent_start(args, config.data_dir / "agent")
-        ok = await run_up(config, Address(port=args.port), agent, stop, args.apply)
+        manifests = Manifests(apply=tuple(args.apply), seed=tuple(args.seed))
+        ok = await run_up(config, Address(port=args.port), agent, stop, manifests)
         return 0 if ok else 1
     finally:
         uninstall()

@@ -8,6 +8,13 @@
 
 Documents are applied in the order clusters, task definitions, services, so one file can hold all.
 Each result says ``created``, ``configured`` or ``unchanged``.
+
+With ``missing_only`` (what ``minecs up --seed`` asks for: its demo manifests are a first-start
+convenience) an object that already exists is never touched and its result says ``skipped``: a
+family with an ACTIVE revision (whatever that revision holds), a service that is not INACTIVE. An
+ACTIVE cluster gets only the settings it has never held (the ``default`` cluster exists from the
+start, and the demo's ``containerInsights`` must still reach it once). So a user's new revision,
+scale, update or setting survives every later start.
 """
 
 from __future__ import annotations
@@ -31,12 +38,20 @@ class Applied:
     detail: str = ""
 
 
-async def apply(plane: ControlPlane, documents: list[Document]) -> list[Applied]:
+SKIPPED = "skipped"
+
+
+async def apply(
+    plane: ControlPlane, documents: list[Document], *, missing_only: bool = False
+) -> list[Applied]:
     results = []
     for doc in sorted(documents, key=lambda d: _ORDER[d.kind]):
         body = doc.body
+        if missing_only and await _exists(plane, body):
+            results.append(Applied(doc.kind.value, doc.name, SKIPPED, "exists"))
+            continue
         if isinstance(body, ClusterSpec):
-            results.append(await _cluster(plane, body))
+            results.append(await _cluster(plane, body, missing_only=missing_only))
         elif isinstance(body, TaskDefinitionSpec):
             registered = await plane.taskdefs.register_if_changed(body)
             arn = registered.definition.task_definition_arn
@@ -48,17 +63,32 @@ async def apply(plane: ControlPlane, documents: list[Document]) -> list[Applied]
     return results
 
 
-async def _cluster(plane: ControlPlane, spec: ClusterSpec) -> Applied:
+async def _exists(plane: ControlPlane, body: ClusterSpec | TaskDefinitionSpec | ServiceSpec) -> bool:
+    if isinstance(body, ClusterSpec):
+        return False  # settings it lacks are still added: _cluster
+    if isinstance(body, TaskDefinitionSpec):
+        return await plane.taskdefs.latest_active(body.family) is not None
+    try:
+        current = await plane.services.get(body.cluster, body.service_name)
+    except NotFoundError:
+        return False
+    return bool(current["status"] != "INACTIVE")
+
+
+async def _cluster(plane: ControlPlane, spec: ClusterSpec, *, missing_only: bool) -> Applied:
     name = spec.cluster_name or "default"
     found, _ = await plane.clusters.describe([name])
     existed = bool(found) and found[0]["status"] == "ACTIVE"
     await plane.clusters.create(spec)
     settings = found[0].get("settings", []) if existed else []
     current = {s.get("name"): s.get("value") for s in settings}
-    if existed and any(current.get(s.name or "") != s.value for s in spec.settings):
-        await plane.clusters.update_settings(name, list(spec.settings))
+    wanted = [s for s in spec.settings if s.name not in current or not missing_only]
+    if existed and any(current.get(s.name or "") != s.value for s in wanted):
+        await plane.clusters.update_settings(name, wanted)
         return Applied("Cluster", name, "configured")
-    return Applied("Cluster", name, "unchanged" if existed else "created")
+    if existed:
+        return Applied("Cluster", name, SKIPPED if missing_only else "unchanged")
+    return Applied("Cluster", name, "created")
 
 
 async def _service(plane: ControlPlane, spec: ServiceSpec) -> Applied:

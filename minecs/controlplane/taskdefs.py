@@ -91,7 +91,7 @@ class TaskDefinitions:
         return registered
 
     async def register_if_changed(self, spec: TaskDefinitionSpec) -> Registered:
-        latest = await self._latest_active(spec.family)
+        latest = await self.latest_active(spec.family)
         if latest is not None and spec_of(latest.definition, latest.tags) == spec:
             return latest
         return await self.register(spec)
@@ -103,7 +103,7 @@ class TaskDefinitions:
             raise ClientError("Unable to describe task definition.")
         family, revision = match["family"], match["revision"]
         if revision is None:
-            found = await self._latest_active(family)
+            found = await self.latest_active(family)
         else:
             stored = await self.store.get(KIND, _key(family, int(revision)))
             found = _load(stored.body) if stored else None
@@ -111,7 +111,8 @@ class TaskDefinitions:
             raise ClientError("Unable to describe task definition.")
         return found
 
-    async def _latest_active(self, family: str) -> Registered | None:
+    async def latest_active(self, family: str) -> Registered | None:
+        """The family's newest ACTIVE revision, or None when it has none."""
         latest = await self.store.seek(
             KIND, status=TaskDefinitionStatus.ACTIVE.value, parent=family, descending=True, limit=1
         )

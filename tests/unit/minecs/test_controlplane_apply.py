@@ -62,3 +62,26 @@ async def test_apply_turns_execute_command_on_and_off(plane: ControlPlane) -> No
     assert (await plane.services.get(None, "demo-web"))["enableExecuteCommand"] is False
     assert outcomes(await apply(plane, parse_text(disabled, "demo.yaml")))[2][2] == "unchanged"
     assert outcomes(await apply(plane, parse_text(DEMO, "demo.yaml")))[2][2] == "configured"
+
+
+async def test_missing_only_creates_once_and_then_keeps_every_change(plane: ControlPlane) -> None:
+    """``minecs up --seed``: the first start creates; later starts skip what the user has changed."""
+    first = await apply(plane, parse_text(DEMO, "demo.yaml"), missing_only=True)
+    assert outcomes(first) == [
+        ("Cluster", "default", "configured"),  # exists from the start, but never held containerInsights
+        ("TaskDefinition", "demo-web", "created"),
+        ("Service", "demo-web", "created"),
+    ]
+    mine = DEMO.replace("desiredCount: 2", "desiredCount: 5").replace("memory: 64", "memory: 96")
+    mine = mine.replace("value: enabled", "value: disabled")
+    await apply(plane, parse_text(mine, "demo.yaml"))
+    again = await apply(plane, parse_text(DEMO, "demo.yaml"), missing_only=True)
+    assert [o for _, _, o in outcomes(again)] == ["skipped", "skipped", "skipped"]
+    service = await plane.services.get(None, "demo-web")
+    assert (service["desiredCount"], service["taskDefinition"].rsplit(":", 1)[-1]) == (5, "2")
+    assert await plane.taskdefs.list_arns(family="demo-web") == [
+        "arn:aws:ecs:us-east-1:000000000000:task-definition/demo-web:1",
+        "arn:aws:ecs:us-east-1:000000000000:task-definition/demo-web:2",
+    ]
+    (cluster,), _ = await plane.clusters.describe(["default"])
+    assert cluster["settings"] == [{"name": "containerInsights", "value": "disabled"}]
