@@ -92,3 +92,11 @@ def take_snapshot(memory: TaskMemory, now: datetime) -> TaskSnapshot:
         stopped_reason=memory.stopped_reason,
         **times,
     )
+
+
+def cleanup_left(stopped_at: datetime | None, now: datetime, wait: float) -> float:
+    """Seconds until a stopped task's containers are due for removal: ``wait`` counted from its
+    stoppedAt (kept in the state file), so an agent restarted now and then still cleans up on time
+    instead of starting the wait again."""
+    waited = (now - stopped_at).total_seconds() if stopped_at is not None else 0.0
+    return max(0.0, wait - waited)

@@ -22,7 +22,7 @@ from agent.provision.containerconfig import LOCAL_LOG_DRIVERS, container_spec
 from agent.provision.resources import deprovision, provision, remove_task_volumes
 from agent.runtime.base import Health, RunState
 from agent.tasks.host import RunnerHost
-from agent.tasks.memory import TaskMemory, take_snapshot
+from agent.tasks.memory import TaskMemory, cleanup_left, take_snapshot
 from agent.tasks.ordering import GiveUp, Start, decide_start, may_stop
 from agent.tasks.records import ContainerRecord, is_exited, reason, start_failure
 from agent.tasks.taskstatus import essential_stop
@@ -377,8 +377,10 @@ class TaskRunner:
         self.host.publish(self.last)
 
     async def _cleanup_later(self) -> None:
-        """Remove the stopped task's containers and task volumes after the cleanup wait."""
-        await asyncio.sleep(self.host.settings.cleanup_wait)
+        """Remove the stopped task's containers and task volumes once the cleanup wait has passed."""
+        await asyncio.sleep(
+            cleanup_left(self.memory.times["stopped_at"], self.host.now(), self.host.settings.cleanup_wait)
+        )
         for record in self.records.values():
             if record.runtime_id:
                 try:
