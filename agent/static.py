@@ -1,8 +1,9 @@
 """Static tasks: run the agent's engine on task files from a directory, with no controller.
 
-Like a kubelet's static pods: every ``*.json`` file in ``tasks_dir`` holds one task assignment (the
-JSON form from ``minecs.model.wire``), applied when the agent starts and again whenever the directory
-changes (checked every ``rescan`` seconds). Each state change is written to stdout as one JSON line,
+Like a kubelet's static pods: every task file in ``tasks_dir`` (``agent.staticfiles`` says the
+format) holds one task, applied when the agent starts and again whenever the directory changes
+(checked every ``rescan`` seconds); a deleted file stops its task. A file that cannot be used is
+logged with every problem, file and member named. Each state change is written to stdout as one JSON line,
 which is how the integration tests watch an agent process they can kill -9 and restart. State is
 persisted in ``data_dir``, so a restarted agent re-adopts its containers instead of starting new ones.
 """
@@ -17,26 +18,51 @@ from typing import TextIO
 
 from agent.provision.resources import InstanceFacts
 from agent.runtime.docker import DockerDriver
+from agent.staticfiles import read_task_file, stopped, task_files
 from agent.tasks.engine import Engine
 from minecs.aiotasks import run_roots, sleep_or_wake
-from minecs.errors import MinecsError
+from minecs.errors import MinecsError, ValidationError
 from minecs.logs import get_logger
-from minecs.model.wire import assignment_from_json, snapshot_to_json
+from minecs.model.task import TaskAssignment
+from minecs.model.wire import snapshot_to_json
 from minecs.settings import EngineSettings
 
 log = get_logger(__name__)
 
 
-def read_tasks(tasks_dir: Path) -> dict[Path, float]:
-    return {p: p.stat().st_mtime for p in sorted(tasks_dir.glob("*.json"))}
+class TaskFiles:
+    """What the directory held at the last scan: each file's time and the task it gave."""
 
+    def __init__(self, engine: Engine, tasks_dir: Path) -> None:
+        self.engine, self.tasks_dir = engine, tasks_dir
+        self.times: dict[Path, float] = {}
+        self.tasks: dict[Path, TaskAssignment] = {}
 
-def apply_files(engine: Engine, files: list[Path]) -> None:
-    for path in files:
+    def scan(self) -> None:
+        current = task_files(self.tasks_dir) if self.tasks_dir.is_dir() else {}
+        for path in [p for p in self.tasks if p not in current]:
+            self.engine.apply(stopped(self.tasks.pop(path)))
+            log.info("task file removed; its task stops", file=str(path))
+        for path, mtime in current.items():
+            if self.times.get(path) != mtime:
+                self._read(path)
+        self.times = current
+
+    def _read(self, path: Path) -> None:
         try:
-            engine.apply(assignment_from_json(json.loads(path.read_text())))
-        except (OSError, ValueError, KeyError, MinecsError) as exc:
-            log.error("task file refused", file=str(path), error=str(exc))
+            task = read_task_file(path)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                log.error("task file refused", file=str(path), member=problem.path, error=problem.message)
+            return
+        before = self.tasks.get(path)
+        if before is not None and before.task_arn != task.task_arn:
+            self.engine.apply(stopped(before, "Task file changed"))
+        self.tasks[path] = task
+        try:
+            self.engine.apply(task)
+        except MinecsError as exc:
+            log.error("task file refused", file=str(path), error=exc.message)
 
 
 async def run_static(
@@ -55,12 +81,11 @@ async def run_static(
     )
     changes = engine.subscribe()
 
+    files = TaskFiles(engine, tasks_dir)
+
     async def watch_files() -> None:
-        seen: dict[Path, float] = {}
         while not stop.is_set():
-            current = read_tasks(tasks_dir)
-            apply_files(engine, [p for p, mtime in current.items() if seen.get(p) != mtime])
-            seen = current
+            files.scan()
             await sleep_or_wake(rescan, stop)
 
     async def report() -> None:

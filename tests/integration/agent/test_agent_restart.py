@@ -27,6 +27,9 @@ class AgentProcess:
 
     def __init__(self, tasks: Path, data: Path, instance: str) -> None:
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.log = data.with_name(f"{data.name}.log")
+        """Its log lines (stderr), JSON."""
+        errors = self.log.open("a")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -47,10 +50,11 @@ class AgentProcess:
                 f"{TEST_LABEL_KEY}=1",
             ],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=errors,
             text=True,
             env={**os.environ, "MINECS_LOG_FORMAT": "json"},
         )
+        errors.close()  # the child has its own descriptor
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
