@@ -18,6 +18,7 @@ from minecs.aiotasks import run_roots
 from minecs.api.app import build_app
 from minecs.api.metrics import ControllerMetrics
 from minecs.api.serving import Serving
+from minecs.awsprofile import local_endpoint, write_aws_profile
 from minecs.controlplane.auth import load_or_create_admin
 from minecs.controlplane.plane import ControlPlane
 from minecs.controlplane.taskdefs import Identity
@@ -83,6 +84,7 @@ async def serve(
     try:
         await serving.start(address.listen, address.port)
         await plane.clusters.ensure_default()
+        write_aws_profile(settings.data_dir, local_endpoint(address.listen, address.port), settings.region)
         settle_garbage_collector()
         log.info("controller listening", endpoint=address.endpoint, data_dir=str(settings.data_dir))
         if ready is not None:
