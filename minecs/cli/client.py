@@ -12,13 +12,14 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import aiohttp
 
 from minecs import settings
 from minecs.adminclient import admin_headers, admin_request
+from minecs.cli.reasons import deployment_tasks, reasons, rollout_line
 from minecs.controlplane.services import is_steady
 from minecs.errors import MinecsError
 
@@ -91,16 +92,6 @@ async def apply_files(args: argparse.Namespace, config: settings.Settings) -> in
     return 0
 
 
-def _progress(service: Any, tasks: list[Any]) -> str:
-    """``web 1/2 (PENDING 1, RUNNING 1)``: running/desired, then the live tasks' states."""
-    states: dict[str, int] = {}
-    for task in tasks:
-        if task.get("group") == f"service:{service['serviceName']}" and task["desiredStatus"] == "RUNNING":
-            states[task["lastStatus"]] = states.get(task["lastStatus"], 0) + 1
-    detail = ", ".join(f"{state} {count}" for state, count in sorted(states.items()))
-    return f"{service['serviceName']} {service['runningCount']}/{service['desiredCount']} ({detail or 'no tasks'})"
-
-
 async def _wait_steady(args: argparse.Namespace, config: settings.Settings, names: list[str]) -> int:
     """Wait until the applied deployments are steady; fail with the reason when one of them fails.
 
@@ -113,14 +104,16 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
 
     deadline = time.monotonic() + args.timeout
     applied: dict[str, str] = {}
-    last = ""
+    last, tasks = "", []
     while time.monotonic() < deadline:
         services = (await admin_call(args, config, "GET", "/v1/services", None))["services"]
         tasks = (await admin_call(args, config, "GET", "/v1/tasks", None))["tasks"]
         wanted = [s for s in services if s["serviceName"] in names]
         for service in wanted:
             applied.setdefault(service["serviceName"], service["deployments"][0]["id"])
-        line = "  ".join(_progress(s, tasks) for s in wanted)
+        line = "  ".join(
+            f"{s['serviceName']} {rollout_line(s, applied[s['serviceName']], tasks)}" for s in wanted
+        )
         if line != last:
             print(f"waiting: {line}", file=sys.stderr)
             last = line
@@ -130,6 +123,7 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
                 print(
                     f"minecs: service {service['serviceName']}: deployment failed: {reason}", file=sys.stderr
                 )
+                _explain(deployment_tasks(applied[service["serviceName"]], tasks))
                 return 1
         if wanted and all(
             is_steady(s) and s["deployments"][0]["id"] == applied[s["serviceName"]] for s in wanted
@@ -138,7 +132,13 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
             return 0
         await asyncio.sleep(1)
     print("minecs: timed out waiting for services to be steady", file=sys.stderr)
+    _explain(t for deployment in applied.values() for t in deployment_tasks(deployment, tasks))
     return 1
+
+
+def _explain(tasks: Iterable[Any]) -> None:
+    for line in reasons(tasks):
+        print(f"  {line}", file=sys.stderr)
 
 
 def _failure(service: Any, deployment: str) -> str | None:

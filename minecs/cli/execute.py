@@ -50,6 +50,12 @@ def _url(args: argparse.Namespace, command: list[str], tty: bool) -> str:
     return f"{endpoint_of(args).rstrip('/')}/v1/tasks/{quote(args.task, safe='')}/exec?{urlencode(query)}"
 
 
+NOT_ENABLED_HINT = (
+    "(minecs: run the task with 'minecs run-task --enable-execute-command', or set"
+    " enableExecuteCommand: true on its service and let it start new tasks)"
+)
+
+
 async def exec_command(args: argparse.Namespace, config: settings.Settings) -> int:
     command = list(args.argv)
     if not command:
@@ -65,6 +71,8 @@ async def exec_command(args: argparse.Namespace, config: settings.Settings) -> i
         except aiohttp.WSServerHandshakeError as exc:
             refusal = exc.headers.get("Minecs-Error") if exc.headers else None
             refusal = refusal or f"HTTP {exc.status} {exc.message}"
+            if "execute command was not enabled" in refusal:
+                refusal += f" {NOT_ENABLED_HINT}"
             raise MinecsError(refusal) from exc
         except aiohttp.ClientError as exc:
             raise MinecsError(f"controller {endpoint_of(args)} unreachable: {exc}") from exc

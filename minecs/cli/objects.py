@@ -12,11 +12,13 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from minecs import settings
 from minecs.cli.client import admin_call, admin_stream
+from minecs.cli.reasons import reasons
 from minecs.cli.views import describe, events_table, render
 from minecs.errors import MinecsError
 
@@ -80,7 +82,14 @@ async def run_task(args: argparse.Namespace, config: settings.Settings) -> int:
     task_size = {k: v for k, v in (("cpu", args.cpu), ("memory", args.memory)) if v is not None}
     if task_size:
         body["overrides"] = task_size
-    answer = await admin_call(args, config, "POST", "/v1/tasks", body)
+    try:
+        answer = await admin_call(args, config, "POST", "/v1/tasks", body)
+    except MinecsError as exc:
+        if "Unable to describe task definition" in exc.message:
+            raise MinecsError(
+                f"task definition {args.taskdef!r} not found ({exc.message}); 'minecs get taskdefs' lists them"
+            ) from exc
+        raise
     tasks = answer["tasks"]
     print(render("tasks", tasks, args.output))
     if not args.wait:
@@ -89,24 +98,30 @@ async def run_task(args: argparse.Namespace, config: settings.Settings) -> int:
 
 
 async def _wait_running(args: argparse.Namespace, config: settings.Settings, ids: list[str]) -> int:
+    """Until every task is RUNNING; a stop or the timeout ends it with each task's reason (its stop
+    code, stopped reason and exit codes, or why it waits for placement), as ``describe task`` says."""
     deadline = time.monotonic() + args.timeout
+    tasks: list[Any] = []
     while time.monotonic() < deadline:
         tasks = [
             (await admin_call(args, config, "GET", f"/v1/tasks/{i}{_query(args)}", None))["task"] for i in ids
         ]
-        stopped = [t for t in tasks if t["lastStatus"] == "STOPPED"]
-        if stopped:
-            print(
-                f"minecs: task {stopped[0]['taskArn']} stopped: {stopped[0].get('stoppedReason')}",
-                file=sys.stderr,
-            )
+        if any(t["lastStatus"] == "STOPPED" for t in tasks):
+            print("minecs: a task stopped before it ran:", file=sys.stderr)
+            _explain(t for t in tasks if t["lastStatus"] == "STOPPED")
             return 1
         if all(t["lastStatus"] == "RUNNING" for t in tasks):
-            print("all tasks RUNNING")
+            print("all tasks RUNNING", file=sys.stderr if args.output in ("json", "yaml") else sys.stdout)
             return 0
         await asyncio.sleep(0.5)
-    print("minecs: timed out waiting for the tasks to run", file=sys.stderr)
+    print(f"minecs: timed out after {args.timeout:g} s waiting for the tasks to run", file=sys.stderr)
+    _explain(tasks)
     return 1
+
+
+def _explain(tasks: Iterable[Any]) -> None:
+    for line in reasons(tasks):
+        print(f"  {line}", file=sys.stderr)
 
 
 async def stop_task(args: argparse.Namespace, config: settings.Settings) -> int:

@@ -184,16 +184,29 @@ def test_apply_wait_shows_progress_and_fails_with_the_reason(up: Up) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "all services steady"
     progress = [line for line in done.stderr.splitlines() if line.startswith("waiting: waited ")]
-    assert progress[-1] == "waiting: waited 2/2 (RUNNING 2)"
-    assert any("PENDING" in line or "0/2" in line for line in progress)  # it showed the way there
+    # As kubectl rollout status: the revision, its tasks running against the desired count, the old ones.
+    assert progress[-1] == "waiting: waited waited:1 2/2 new running, 0 old"
+    assert any("0/2" in line or "1/2" in line for line in progress)  # it showed the way there
     crashing = {**HEALTHY_WEB, "command": ["sh", "-c", "exit 1"]}
     bad = up.data_dir / "bad.yaml"
     bad.write_text(yaml.safe_dump_all(manifests("waited", crashing, BREAKER)))
     failed = up.cli("apply", "-f", str(bad), "--wait", timeout=240)
     assert failed.returncode == 1
-    assert failed.stderr.splitlines()[-1] == (
+    said = failed.stderr.splitlines()
+    verdict = said.index(
         "minecs: service waited: deployment failed: ECS deployment circuit breaker: tasks failed to start."
     )
+    # Then why, where the user is looking: each failed task's stop code, reason and exit code.
+    why = said[verdict + 1 :]
+    assert why, failed.stderr
+    assert all(
+        line.startswith("  task ")
+        and line.endswith(
+            " STOPPED (EssentialContainerExited): Essential container in task exited; web: exit code 1"
+        )
+        for line in why
+    ), why
+    assert any(line.startswith("waiting: waited waited:2 0/2 new running, ") for line in said), said
 
 
 BREAKER = {
