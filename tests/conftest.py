@@ -97,8 +97,12 @@ def remove_test_objects(client: docker.DockerClient) -> int:
 def _engine_or_none() -> docker.DockerClient | None:
     try:
         client = docker.from_env(timeout=30)
+    except docker.errors.DockerException:
+        return None
+    try:
         client.ping()
     except docker.errors.DockerException:
+        client.close()
         return None
     return client
 
