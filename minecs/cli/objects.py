@@ -111,7 +111,7 @@ async def _wait_running(args: argparse.Namespace, config: settings.Settings, ids
             _explain(t for t in tasks if t["lastStatus"] == "STOPPED")
             return 1
         if all(t["lastStatus"] == "RUNNING" for t in tasks):
-            print("all tasks RUNNING", file=sys.stderr if args.output in ("json", "yaml") else sys.stdout)
+            print("all tasks RUNNING", file=sys.stderr)
             return 0
         await asyncio.sleep(0.5)
     print(f"minecs: timed out after {args.timeout:g} s waiting for the tasks to run", file=sys.stderr)

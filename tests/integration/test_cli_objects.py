@@ -36,7 +36,7 @@ def test_run_get_describe_logs_and_stop_from_the_cli(up: Up) -> None:
     up.ok("POST", "/v1/taskdefinitions", TALKER)
     ran = up.cli("run-task", "talker", "--wait", "--started-by", "cli-test", "-o", "yaml")
     assert ran.returncode == 0, ran.stderr
-    (task,) = yaml.safe_load(ran.stdout.split("all tasks RUNNING")[0])
+    (task,) = yaml.safe_load(ran.stdout)
     task_id = task["taskArn"].rsplit("/", 1)[-1]
 
     wide = up.cli("get", "tasks", "-o", "wide").stdout.splitlines()
@@ -100,7 +100,8 @@ def test_get_every_kind_in_every_output(up: Up) -> None:
     assert yaml.safe_load(described.stdout)["status"] == "ACTIVE"
     sized = up.cli("run-task", "talker", "--cpu", "0.25 vCPU", "--memory", "256", "--wait", "-o", "json")
     assert sized.returncode == 0, sized.stderr
-    (task,) = json.loads(sized.stdout.split("all tasks RUNNING")[0])
+    (task,) = json.loads(sized.stdout)
+    assert "all tasks RUNNING" in sized.stderr
     assert (task["cpu"], task["memory"], task["overrides"]["memory"]) == ("256", "256", "256")
     bad = up.cli("run-task", "talker", "--memory", "lots")
     assert (bad.returncode, bad.stderr.strip()) == (

@@ -46,7 +46,7 @@ SHELL = {
 def _run(up: Up, *flags: str) -> str:
     ran = up.cli("run-task", "shell", "--wait", "-o", "yaml", *flags)
     assert ran.returncode == 0, ran.stderr
-    (task,) = yaml.safe_load(ran.stdout.split("all tasks RUNNING")[0])
+    (task,) = yaml.safe_load(ran.stdout)
     return str(task["taskArn"]).rsplit("/", 1)[-1]
 
 

@@ -52,7 +52,7 @@ def test_cpu_and_memory_agree_with_docker_stats(up: Up, docker_client: docker.Do
     up.ok("POST", "/v1/taskdefinitions", BUSY)
     ran = up.cli("run-task", "busy", "--wait", "-o", "yaml")
     assert ran.returncode == 0, ran.stderr
-    (task,) = yaml.safe_load(ran.stdout.split("all tasks RUNNING")[0])
+    (task,) = yaml.safe_load(ran.stdout)
     task_id = task["taskArn"].rsplit("/", 1)[-1]
     container_id = up.wait_task(task_id, "RUNNING")["containers"][0]["runtimeId"]
     up.wait(
