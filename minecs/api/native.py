@@ -125,15 +125,19 @@ async def list_instances(request: web.Request) -> web.Response:
 
 @routes.post("/v1/apply")
 async def apply_documents(request: web.Request) -> web.Response:
-    """Body: ``{"documents": [<manifest or ECS JSON>, ...], "missingOnly": false}``; every problem is
-    reported before anything changes. ``missingOnly`` creates what does not exist and skips the rest."""
+    """Body: ``{"documents": [<manifest or ECS JSON>, ...], "missingOnly": false, "dryRun": false}``;
+    every problem is reported before anything changes. ``missingOnly`` creates what does not exist
+    and skips the rest; ``dryRun`` answers what apply would do, with ``live`` and ``wanted``, and
+    writes nothing."""
     require_admin(request)
     body = await json_object(request)
     raw = member(body, "documents", list, required=True) or []
     missing_only = bool(member(body, "missingOnly", bool))
+    dry_run = bool(member(body, "dryRun", bool))
     documents = parse_documents((doc, f"documents[{index}]") for index, doc in enumerate(raw))
-    results = await apply(request.app[PLANE], documents, missing_only=missing_only)
-    return web.json_response({"results": [r.__dict__ for r in results]})
+    results = await apply(request.app[PLANE], documents, missing_only=missing_only, dry_run=dry_run)
+    shown = ("kind", "name", "outcome", "detail", *(("live", "wanted") if dry_run else ()))
+    return web.json_response({"results": [{k: getattr(r, k) for k in shown} for r in results]})
 
 
 @routes.get("/v1/clusters/{name}")

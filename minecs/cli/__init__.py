@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from minecs import logs, settings
+from minecs.cli.hints import Parser
+from minecs.cli.parsers import add_client_commands
 from minecs.errors import MinecsError
 
 
@@ -27,7 +29,7 @@ def package_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minecs", description="Amazon ECS semantics for your own boxes.")
+    parser = Parser(prog="minecs", description="Amazon ECS semantics for your own boxes.")
     parser.add_argument("--version", action="version", version=f"minecs {package_version()}")
     parser.add_argument("--config", type=Path, help="settings file (YAML); also MINECS_CONFIG")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("-o", "--output", choices=("summary", "json"), default="summary")
 
     _add_daemon_commands(commands)
-    _add_client_commands(commands)
+    add_client_commands(commands)
 
     static = commands.add_parser(
         "agent-static",
@@ -138,119 +140,6 @@ def _add_daemon_commands(commands: Any) -> None:
     agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
 
 
-def _add_client_commands(commands: Any) -> None:
-    """apply, get, token and the object commands: calls to a running controller."""
-    apply = commands.add_parser("apply", help="make the controller match manifests (declarative)")
-    apply.add_argument("-f", "--filename", action="append", required=True, metavar="PATH")
-    apply.add_argument("--wait", action="store_true", help="wait until the applied services are steady")
-    apply.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
-    apply.add_argument("--endpoint", default=None)
-    _daemon_options(apply)
-
-    get = commands.add_parser("get", help="list objects: clusters, taskdefs, tasks, services, instances")
-    get.add_argument("kind", choices=("clusters", "taskdefs", "tasks", "services", "instances"))
-    get.add_argument("-o", "--output", choices=("table", "wide", "json", "yaml"), default="table")
-    _client_options(get)
-
-    _add_object_commands(commands)
-
-    token = commands.add_parser("token", help="registration tokens for new agents")
-    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    create = token_commands.add_parser("create", help="create a registration token (printed once)")
-    create.add_argument("--ttl", type=float, default=3600.0, metavar="SECONDS")
-    create.add_argument("--uses", type=int, default=1)
-    create.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
-    _daemon_options(create)
-
-
-def _add_object_commands(commands: Any) -> None:
-    """describe, run-task, stop-task, scale, delete, logs, exec and events."""
-    describe = commands.add_parser("describe", help="show one object in full (a service with its events)")
-    describe.add_argument("kind", choices=("cluster", "taskdef", "task", "service", "instance"))
-    describe.add_argument("name", help="name, id or ARN (a taskdef as family or family:revision)")
-    _client_options(describe)
-
-    run = commands.add_parser("run-task", help="run tasks of a task definition (RunTask)")
-    run.add_argument("taskdef", help="family, family:revision or ARN")
-    run.add_argument("--count", type=int, default=1)
-    run.add_argument("--started-by", default=None)
-    run.add_argument("--group", default=None)
-    run.add_argument(
-        "--enable-execute-command", action="store_true", help="allow 'minecs exec' into its containers"
-    )
-    run.add_argument(
-        "--cpu", default=None, help="task-level cpu override (units or vCPU, e.g. 512 or '0.5 vCPU')"
-    )
-    run.add_argument("--memory", default=None, help="task-level memory override (MiB or e.g. '1 GB')")
-    run.add_argument(
-        "--instance",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="StartTask: one task on each (repeatable)",
-    )
-    run.add_argument("--wait", action="store_true", help="wait until the tasks are RUNNING")
-    run.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
-    run.add_argument("-o", "--output", choices=("table", "wide", "json", "yaml"), default="table")
-    _client_options(run)
-
-    stop = commands.add_parser("stop-task", help="stop a task (StopTask)")
-    stop.add_argument("task", help="task id or ARN")
-    stop.add_argument("--reason", default=None)
-    _client_options(stop)
-
-    scale = commands.add_parser("scale", help="set a service's desiredCount")
-    scale.add_argument("service")
-    scale.add_argument("count", type=int)
-    _client_options(scale)
-
-    delete = commands.add_parser("delete", help="delete a service, deregister a taskdef, delete a cluster")
-    delete.add_argument("kind", nargs="?", choices=("cluster", "taskdef", "service"))
-    delete.add_argument("name", nargs="?")
-    delete.add_argument(
-        "-f", "--filename", action="append", metavar="PATH", help="delete what manifests name"
-    )
-    delete.add_argument("--force", action="store_true", help="delete a service still scaled above 0")
-    _client_options(delete)
-
-    logs = commands.add_parser("logs", help="a task container's output, through its agent")
-    logs.add_argument("task", help="task id or ARN")
-    logs.add_argument("-c", "--container", default=None, help="needed when the task has several")
-    logs.add_argument("-f", "--follow", action="store_true")
-    logs.add_argument("--tail", type=int, default=None, metavar="LINES")
-    _client_options(logs)
-
-    execute = commands.add_parser(
-        "exec",
-        help="run a command in a task's container, through its agent (ECS Exec)",
-        description="Run CMD in a container of a RUNNING task launched with enableExecuteCommand. "
-        "A terminal is allocated when stdin and stdout are terminals; the exit status is CMD's.",
-    )
-    execute.add_argument("task", help="task id or ARN")
-    execute.add_argument("-c", "--container", default=None, help="needed when the task has several")
-    execute.add_argument(
-        "-t",
-        "--tty",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="allocate a terminal (default: when stdin and stdout are terminals)",
-    )
-    execute.add_argument("argv", nargs="*", metavar="command", help="-- CMD [ARG...]")
-    _client_options(execute)
-
-    events = commands.add_parser("events", help="service and task events, newest last")
-    events.add_argument("service", nargs="?", default=None)
-    events.add_argument("--limit", type=int, default=50)
-    events.add_argument("-f", "--follow", action="store_true", help="keep printing new events until Ctrl-C")
-    _client_options(events)
-
-
-def _client_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", default=None, help="the controller (also MINECS_ENDPOINT)")
-    parser.add_argument("--cluster", default=None, help="cluster name (default: default)")
-    _daemon_options(parser)
-
-
 def _metrics_port_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metrics-port",
@@ -291,6 +180,12 @@ def _apply(args: argparse.Namespace, config: settings.Settings) -> int:
     from minecs.cli.client import apply_files
 
     return asyncio.run(apply_files(args, config))
+
+
+def _diff(args: argparse.Namespace, config: settings.Settings) -> int:
+    from minecs.cli.diff import diff_files
+
+    return asyncio.run(diff_files(args, config))
 
 
 def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
@@ -342,6 +237,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
     "validate": _validate,
     "token": _token,
     "apply": _apply,
+    "diff": _diff,
     "get": _objects,
     "describe": _objects,
     "run-task": _objects,

@@ -19,6 +19,7 @@ import aiohttp
 
 from minecs import settings
 from minecs.adminclient import admin_headers, admin_request
+from minecs.cli.hints import problem_line
 from minecs.cli.reasons import deployment_tasks, reasons, rollout_line
 from minecs.controlplane.services import is_steady
 from minecs.errors import MinecsError
@@ -65,29 +66,44 @@ async def create_token(args: argparse.Namespace, config: settings.Settings) -> i
     return 0
 
 
-async def apply_files(args: argparse.Namespace, config: settings.Settings) -> int:
-    """``minecs apply -f PATH... [--wait]``: validate locally, apply on the controller, report each object."""
+def read_manifests(paths: list[str]) -> list[Any] | None:
+    """The raw documents of ``paths`` (``-`` is stdin), validated here first; None, with every
+    problem printed on stderr, when one is invalid."""
     from minecs.errors import FieldProblem, ValidationError
     from minecs.manifestfiles import read_sources
     from minecs.manifests import parse_text, raw_documents
 
     problems: list[FieldProblem] = []
     raw: list[Any] = []
-    for name, text in read_sources(args.filename, sys.stdin, problems):
+    for name, text in read_sources(paths, sys.stdin, problems):
         try:
             parse_text(text, name)
             raw.extend(raw_documents(text, name))
         except ValidationError as exc:
             problems.extend(exc.problems)
     for problem in problems:
-        print(f"ERROR {problem.render()}", file=sys.stderr)
-    if problems:
+        print(f"ERROR {problem_line(problem)}", file=sys.stderr)
+    return None if problems else raw
+
+
+async def apply_files(args: argparse.Namespace, config: settings.Settings) -> int:
+    """``minecs apply -f PATH... [--wait] [--dry-run=server|client]``: validate locally, apply on the
+    controller, report each object. A server dry run says what apply would do and writes nothing;
+    a client dry run only validates, as kubectl's."""
+    raw = read_manifests(args.filename)
+    if raw is None:
         return 1
-    answer = await admin_call(args, config, "POST", "/v1/apply", {"documents": raw})
+    if args.dry_run == "client":
+        print(f"{len(raw)} documents valid (client dry run: the controller was not asked)")
+        return 0
+    dry = args.dry_run == "server"
+    answer = await admin_call(args, config, "POST", "/v1/apply", {"documents": raw, "dryRun": dry})
     for result in answer["results"]:
-        print(f"{result['kind'].lower()}/{result['name']} {result['outcome']}")
+        print(
+            f"{result['kind'].lower()}/{result['name']} {result['outcome']}{' (server dry run)' if dry else ''}"
+        )
     services = [r["name"] for r in answer["results"] if r["kind"] == "Service"]
-    if args.wait and services:
+    if args.wait and services and not dry:
         return await _wait_steady(args, config, services)
     return 0
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from minecs.cli.kinds import CANONICAL, PLURAL, resource
+
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:  # argparse keeps subparsers only here
@@ -28,6 +30,8 @@ def _words(parser: argparse.ArgumentParser) -> list[str]:
             and not isinstance(action, argparse._SubParsersAction)
         ):
             words += [str(c) for c in action.choices]
+        if not action.option_strings and action.type is resource:
+            words += [*CANONICAL, *PLURAL.values(), "svc", "td"]
     words += list(_subcommands(parser))
     return sorted(set(words))
 

@@ -18,8 +18,9 @@ from urllib.parse import quote, urlencode
 
 from minecs import settings
 from minecs.cli.client import admin_call, admin_stream
+from minecs.cli.kinds import PLURAL, resolve_task
 from minecs.cli.reasons import reasons
-from minecs.cli.views import describe, events_table, render
+from minecs.cli.views import aligned, describe, events_table, render, rows, widths_of
 from minecs.errors import MinecsError
 
 LISTS = {
@@ -53,20 +54,86 @@ def _query(args: argparse.Namespace, **more: object) -> str:
     return f"?{urlencode(kept)}" if kept else ""
 
 
+def _named(args: argparse.Namespace) -> str | None:
+    """NAME from ``KIND/NAME`` or from the word after KIND."""
+    name: str | None = args.kind.name or args.name
+    return name
+
+
+async def _one(args: argparse.Namespace, config: settings.Settings, kind: str, name: str) -> Any:
+    """One object, as the API describes it; a task named by a unique id prefix."""
+    if kind == "task":
+        name = await resolve_task(args, config, name)
+    path, member = ONE[kind]
+    answer = await admin_call(args, config, "GET", path.format(quote(name, safe="")) + _query(args), None)
+    return answer if kind == "taskdef" else answer[member]
+
+
+async def _listed(args: argparse.Namespace, config: settings.Settings) -> list[Any]:
+    kind, name = args.kind.kind, _named(args)
+    if name is not None:
+        found = await _one(args, config, kind, name)
+        # A task definition lists as its ARN, as ListTaskDefinitions does.
+        return [found["taskDefinition"]["taskDefinitionArn"] if kind == "taskdef" else found]
+    path, member = LISTS[PLURAL[kind]]
+    listed: list[Any] = (await admin_call(args, config, "GET", path + _query(args), None))[member]
+    return listed
+
+
 async def get_objects(args: argparse.Namespace, config: settings.Settings) -> int:
-    path, member = LISTS[args.kind]
-    answer = await admin_call(args, config, "GET", path + _query(args), None)
-    print(render(args.kind, answer[member], args.output))
+    """``get KIND [NAME] [-o ...] [-w]``: a table (or JSON/YAML); with ``-w``, each change after it."""
+    plural = PLURAL[args.kind.kind]
+    items = await _listed(args, config)
+    print(render(plural, items, args.output), flush=True)
+    if args.watch:
+        await watch(args, config, plural, items)
     return 0
+
+
+async def watch(args: argparse.Namespace, config: settings.Settings, plural: str, items: list[Any]) -> None:
+    """As ``kubectl get -w``: the rows that changed since the last look, every second, until Ctrl-C.
+    A table keeps the column widths of the first listing (wider when a value needs it); JSON and
+    YAML print each changed object whole."""
+    wide = args.output == "wide"
+    seen = {_key(item): item for item in items}
+    widths = widths_of(rows(plural, items, wide=wide))
+    while True:
+        await asyncio.sleep(1.0)
+        current = await _listed(args, config)
+        changed = [item for item in current if seen.get(_key(item)) != item]
+        seen = {_key(item): item for item in current}
+        if not changed:
+            continue
+        if args.output in ("json", "yaml"):
+            print(render(plural, changed, args.output), flush=True)
+            continue
+        cells = rows(plural, changed, wide=wide)[1:]
+        widths = [max(w, *(len(row[i]) for row in cells)) for i, w in enumerate(widths)]
+        print("\n".join(aligned(cells, widths)), flush=True)
+
+
+def _key(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    for member in ("taskArn", "serviceArn", "clusterArn", "containerInstanceArn"):
+        if member in item:
+            return str(item[member])
+    return str(item)
 
 
 async def describe_object(args: argparse.Namespace, config: settings.Settings) -> int:
-    path, member = ONE[args.kind]
-    answer = await admin_call(
-        args, config, "GET", path.format(quote(args.name, safe="")) + _query(args), None
-    )
-    print(describe(answer[member]))
+    """One object in full; without a name, every object of the kind, as ``kubectl describe svc``."""
+    kind, name = args.kind.kind, _named(args)
+    names = [name] if name is not None else [_short_name(kind, item) for item in await _listed(args, config)]
+    for index, each in enumerate(names):
+        found = await _one(args, config, kind, each)
+        print(("\n" if index else "") + describe(found["taskDefinition"] if kind == "taskdef" else found))
     return 0
+
+
+def _short_name(kind: str, item: Any) -> str:
+    member = {"cluster": "clusterName", "task": "taskArn", "service": "serviceName", "instance": "instanceId"}
+    return str(item if kind == "taskdef" else item[member[kind]]).rsplit("/", 1)[-1]
 
 
 async def run_task(args: argparse.Namespace, config: settings.Settings) -> int:
@@ -126,7 +193,8 @@ def _explain(tasks: Iterable[Any]) -> None:
 
 async def stop_task(args: argparse.Namespace, config: settings.Settings) -> int:
     body = {"cluster": args.cluster, "reason": args.reason}
-    answer = await admin_call(args, config, "POST", f"/v1/tasks/{quote(args.task, safe='')}/stop", body)
+    task_id = await resolve_task(args, config, args.task)
+    answer = await admin_call(args, config, "POST", f"/v1/tasks/{quote(task_id, safe='')}/stop", body)
     task = answer["task"]
     print(f"task/{task['taskArn'].rsplit('/', 1)[-1]} stopping ({task.get('stoppedReason')})")
     return 0
@@ -140,13 +208,28 @@ async def scale_service(args: argparse.Namespace, config: settings.Settings) -> 
 
 
 async def delete_objects(args: argparse.Namespace, config: settings.Settings) -> int:
-    targets = _targets_from_files(args.filename) if args.filename else [(args.kind, args.name)]
-    if any(kind is None or name is None for kind, name in targets):
-        raise MinecsError("delete needs KIND NAME, or -f PATH")
+    if args.filename:
+        targets = _targets_from_files(args.filename)
+    elif args.kind is not None and (args.kind.name or args.name):
+        targets = [(args.kind.kind, args.kind.name or args.name)]
+    else:
+        raise MinecsError("delete needs KIND NAME (or KIND/NAME), or -f PATH")
     for kind, name in targets:
+        if kind not in DELETES:
+            raise MinecsError(
+                f"delete takes a cluster, taskdef or service, not a {kind}; 'minecs stop-task' stops a task"
+            )
         force = kind == "service" and (args.force or bool(args.filename))
         path = DELETES[str(kind)].format(quote(str(name), safe="")) + _query(args, force=force)
-        await admin_call(args, config, "DELETE", path, None)
+        try:
+            await admin_call(args, config, "DELETE", path, None)
+        except MinecsError as exc:
+            if kind == "service" and "scaled above 0" in exc.message:
+                raise MinecsError(
+                    f"{exc.message} 'minecs scale {name} 0' first, or 'minecs delete service {name} --force' "
+                    "to delete it now (its tasks drain and stop)"
+                ) from exc
+            raise
         print(f"{kind}/{name} deleted")
     return 0
 

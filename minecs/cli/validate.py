@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import TextIO
 
+from minecs.cli.hints import problem_line
 from minecs.errors import FieldProblem, ValidationError
 from minecs.manifestfiles import read_sources
 from minecs.manifests import Document, parse_text
@@ -38,7 +39,7 @@ def run_validate(paths: Sequence[str], output: str, stdin: TextIO, stdout: TextI
         else:
             print(f"{doc.kind.value}/{doc.name}  valid  ({describe(doc)})  {doc.source}", file=stdout)
     for problem in problems:
-        print(f"ERROR {problem.render()}", file=stderr)
+        print(f"ERROR {problem_line(problem)}", file=stderr)
     if problems:
         print(f"{len(problems)} problem(s) found; {len(documents)} valid object(s).", file=stderr)
         return 1

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from minecs.errors import ValidationError
 from minecs.model.taskdef import TaskDefinitionSpec
 from minecs.validation.containers import check_containers
 from minecs.validation.graph import check_cycles, check_references
 from minecs.validation.network import check_network
-from minecs.validation.report import Report, decode_or_raise
+from minecs.validation.report import Report, decode_keeping_unknown
 from minecs.validation.task import (
     TASK_DEFINITION_ENUMS,
     check_document_size,
@@ -38,8 +39,14 @@ def parse_task_definition(data: Any, source: str = "") -> TaskDefinitionSpec:
     report = Report(source)
     check_document_size(data, report)
     report.raise_if_any()
-    spec = decode_or_raise(TaskDefinitionSpec, data, source, TASK_DEFINITION_ENUMS)
-    return check_task_definition(spec, source)
+    spec, unknown = decode_keeping_unknown(TaskDefinitionSpec, data, source, TASK_DEFINITION_ENUMS)
+    try:
+        checked = check_task_definition(spec, source)
+    except ValidationError as exc:
+        raise ValidationError([*unknown, *exc.problems]) from None
+    if unknown:
+        raise ValidationError(unknown)
+    return checked
 
 
 def check_task_definition(spec: TaskDefinitionSpec, source: str = "") -> TaskDefinitionSpec:

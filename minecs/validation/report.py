@@ -46,6 +46,25 @@ def decode_or_raise(
     return decoded
 
 
+UNKNOWN_MEMBER = "Unknown parameter in "
+
+
+def decode_keeping_unknown(
+    cls: type[T],
+    data: Any,
+    source: str = "",
+    narrowed: Mapping[type[StrEnum], tuple[StrEnum, ...]] | None = None,
+) -> tuple[T, list[FieldProblem]]:
+    """As ``decode_or_raise``, except that when every problem is an unknown member (a mistyped
+    name, most often) the decoded object is returned with those problems, so the rules still run
+    and a required member the typo left out is reported too."""
+    decoder = Decoder(source, narrowed)
+    decoded = decoder.decode(cls, data)
+    if any(not p.message.startswith(UNKNOWN_MEMBER) for p in decoder.problems):
+        raise ValidationError(decoder.problems)
+    return decoded, decoder.problems
+
+
 def container_path(index: int, member: str = "") -> str:
     base = f"containerDefinitions[{index}]"
     return f"{base}.{member}" if member else base

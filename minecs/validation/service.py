@@ -27,7 +27,13 @@ from minecs.model.service import (
     SchedulingStrategy,
     ServiceSpec,
 )
-from minecs.validation.report import INVALID_PARAMETER, Report, check_expression, decode_or_raise
+from minecs.validation.report import (
+    INVALID_PARAMETER,
+    Report,
+    check_expression,
+    decode_keeping_unknown,
+    decode_or_raise,
+)
 from minecs.validation.task import check_tags
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -46,8 +52,9 @@ DESIRED_COUNT_RANGE = (
 
 
 def parse_service(data: Any, source: str = "") -> ServiceSpec:
-    spec = decode_or_raise(ServiceSpec, data, source)
+    spec, unknown = decode_keeping_unknown(ServiceSpec, data, source)
     report = Report(source)
+    report.problems.extend(unknown)
     check_service(spec, report)
     report.raise_if_any()
     return spec

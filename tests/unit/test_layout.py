@@ -17,7 +17,7 @@ MOST_FUNCTION_LINES = 50
 # Argparse tables: flat lists of flags that read better whole (docs/layout.md, "Sizes").
 ARGPARSE_TABLES = {
     ("minecs/cli/__init__.py", "build_parser"),
-    ("minecs/cli/__init__.py", "_add_object_commands"),
+    ("minecs/cli/parsers.py", "_add_object_commands"),
 }
 
 

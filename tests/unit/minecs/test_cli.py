@@ -55,6 +55,6 @@ def test_bash_completion_offers_subcommands_options_and_choices(capsys: pytest.C
     script = capsys.readouterr().out
     assert script.rstrip().endswith("complete -F _minecs minecs")
     assert _complete(script, "de") == ["delete", "describe"]
-    assert _complete(script, "get", "se") == ["services"]
+    assert _complete(script, "get", "se") == ["service", "services"]
     assert "--follow" in _complete(script, "logs", "--f")
-    assert _complete(script, "describe", "ta") == ["task", "taskdef"]
+    assert _complete(script, "describe", "ta") == ["task", "taskdef", "taskdefs", "tasks"]

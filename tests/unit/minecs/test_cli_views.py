@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -59,23 +60,54 @@ def test_a_table_aligns_columns_and_wide_adds_its_own() -> None:
     assert wide[1].split()[5:] == ["demo-web:3", "REPLICA", "ACTIVE", "1", "2m"]
 
 
-def test_json_and_yaml_give_the_ecs_shape_back() -> None:
+def test_json_and_yaml_give_the_ecs_shape_back_with_iso_times() -> None:
+    """Times as the aws CLI prints them (ISO 8601 with the offset), everything else as the API gave it."""
     shown = service()
-    assert json.loads(render("services", [shown], "json")) == [shown]
-    assert yaml.safe_load(render("services", [shown], "yaml")) == [shown]
+    expected = {
+        **shown,
+        "createdAt": datetime.fromtimestamp(shown["createdAt"], UTC).isoformat(),
+        "events": [
+            {**e, "createdAt": datetime.fromtimestamp(e["createdAt"], UTC).isoformat()}
+            for e in shown["events"]
+        ],
+    }
+    assert json.loads(render("services", [shown], "json")) == [expected]
+    assert yaml.safe_load(render("services", [shown], "yaml")) == [expected]
+    assert expected["createdAt"].endswith("+00:00")
 
 
-def test_describe_shows_the_object_its_deployments_and_newest_events_first() -> None:
+def test_describe_shows_times_a_person_reads() -> None:
+    text = describe({"serviceName": "x", "createdAt": 1_764_750_611.5}, now=1_764_750_611.5 + 300)
+    assert "createdAt: 2025-12-03 08:30:11 UTC (5m ago)" in text
+
+
+def test_a_stopped_task_shows_no_health() -> None:
+    task = {
+        "taskArn": "arn:aws:ecs:us-east-1:000000000000:task/default/" + "a" * 32,
+        "taskDefinitionArn": "arn:aws:ecs:us-east-1:000000000000:task-definition/web:1",
+        "lastStatus": "STOPPED",
+        "desiredStatus": "STOPPED",
+        "healthStatus": "UNKNOWN",
+        "containers": [{"name": "web", "healthStatus": "UNKNOWN"}],
+    }
+    assert render("tasks", [task], "table").splitlines()[1].split()[4] == "-"
+    assert "healthStatus" not in describe(task)
+    running = {**task, "lastStatus": "RUNNING", "healthStatus": "HEALTHY"}
+    assert render("tasks", [running], "table").splitlines()[1].split()[4] == "HEALTHY"
+    assert "healthStatus: HEALTHY" in describe(running)
+
+
+def test_describe_shows_the_object_its_deployments_and_events_newest_last() -> None:
     text = describe(service())
     assert "serviceName: demo-web" in text
     deployments = text.split("Deployments:\n")[1].split("Events:")[0]
     assert "ecs-svc/0000000000000000001  PRIMARY  COMPLETED" in deployments
     events = [line.split(None, 1) for line in text.split("Events:\n")[1].splitlines()]
     assert [message for _, message in events] == [
-        "(service demo-web) has reached a steady state.",
         "(service demo-web) has started 2 tasks: (task a).",
+        "(service demo-web) has reached a steady state.",
     ]
-    assert events[1][0] == "1m"
+    assert events[0][0] == "1m"
     assert events_table([]) == "<none>"
 
 
