@@ -74,12 +74,14 @@ class Sequence:
     result: dict[str, Any]
 
 
-def run_sequence(ecs: Any, *, checked: bool = True) -> Sequence:
+def run_sequence(ecs: Any, *, checked: bool = True, watch: ServiceWatch | None = None) -> Sequence:
     """Create on revision 1, update to 2 and wait for it, update to the crashing 3, wait for the rollback.
 
     With ``checked`` the revisions have health checks and the update to 2 waits for steady state;
     without, it comes as soon as revision 1 runs, while its tasks are not yet counted healthy (ECS
-    waits 40 s for a task without a health check; the tests' controllers 3 s)."""
+    waits 40 s for a task without a health check; the tests' controllers 3 s). With a ``watch``, the
+    crashing update waits until the watch itself has seen the service on revision 2: on a loaded
+    machine one slow poll could otherwise span the whole of revision 2's phase."""
     seen = Sequence()
     register = ecs.register_task_definition
     seen.arns = [register(**revision(1, checked=checked))["taskDefinition"]["taskDefinitionArn"]]
@@ -97,6 +99,8 @@ def run_sequence(ecs: Any, *, checked: bool = True) -> Sequence:
     seen.arns.append(register(**revision(2, checked=checked))["taskDefinition"]["taskDefinitionArn"])
     ecs.update_service(service=SERVICE, taskDefinition=seen.arns[1])
     wait_for(steady_on(ecs, seen.arns[1]), 180, "steady on revision 2")
+    if watch is not None:
+        wait_for(partial(watch.has_seen, seen.arns[1]), 60, "the watch seeing revision 2")
     crashing = revision(3, checked=checked, crashing=True)
     seen.arns.append(register(**crashing)["taskDefinition"]["taskDefinitionArn"])
     seen.serving_before = serving_tasks(ecs)
@@ -187,8 +191,8 @@ def test_a_bad_deploy_rolls_back_and_never_drops_below_the_minimum(
 ) -> None:
     ecs = ecs_client(up.endpoint, str(up.data_dir / "credentials"), retries=PATIENT)
     with ServiceWatch(up.endpoint, str(up.data_dir / "credentials"), SERVICE) as watch:
-        seen = run_sequence(ecs, checked=checked)
-    print(f"{len(watch.samples)} polls, {watch.failed_polls} failed")
+        seen = run_sequence(ecs, checked=checked, watch=watch)
+    print(f"{len(watch.samples)} polls, {watch.failed_polls} failed: {watch.failures}")
     assert_the_promise_held(watch.samples, seen.arns, checked=checked)
     assert_each_task_kept_its_container(watch.samples)
     assert_rolled_back(ecs, seen)
@@ -237,7 +241,7 @@ def test_kill_9_at_five_random_moments_converges_with_the_same_containers(
     try:
         with ServiceWatch(first.endpoint, str(first.data_dir / "credentials"), SERVICE) as watch:
             killing.start()
-            seen = run_sequence(ecs)
+            seen = run_sequence(ecs, watch=watch)
             killing.join(timeout=120)
             # After the last restart the service is steady on revision 2 and stays so.
             seen.result = dict(wait_for(steady_on(ecs, seen.arns[1]), 180, "steady after the last restart"))

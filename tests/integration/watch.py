@@ -71,14 +71,18 @@ class ServiceWatch(threading.Thread):
         self.service = service
         self.samples: list[Sample] = []
         self.failed_polls = 0
+        self.failures: list[tuple[float, float, str]] = []
+        """Each failed poll: when it began and ended (monotonic) and what it raised."""
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
+            began = time.monotonic()
             try:
                 self.samples.append(self.sample())
-            except (BotoCoreError, ClientError, KeyError, IndexError, ValueError):
+            except (BotoCoreError, ClientError, KeyError, IndexError, ValueError) as exc:
                 self.failed_polls += 1
+                self.failures.append((began, time.monotonic(), f"{type(exc).__name__}: {exc}"[:300]))
             self.done.wait(POLL)
 
     def sample(self) -> Sample:
@@ -111,6 +115,10 @@ class ServiceWatch(threading.Thread):
                 if c.get("runtimeId")
             },
         )
+
+    def has_seen(self, task_definition: str) -> bool:
+        """True once a poll has seen the service on ``task_definition``."""
+        return any(s.task_definition == task_definition for s in list(self.samples))
 
     def __enter__(self) -> ServiceWatch:
         self.start()
