@@ -15,8 +15,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from minecs import logs, settings
+from minecs import settings
 from minecs.errors import MinecsError
+from minecs.logs import configure as configure_logging  # 'logs' here is minecs.cli.logs, the command
 
 
 def package_version() -> str:
@@ -213,9 +214,9 @@ def _add_object_commands(commands: Any) -> None:
     delete.add_argument("--force", action="store_true", help="delete a service still scaled above 0")
     _client_options(delete)
 
-    logs = commands.add_parser("logs", help="a task container's output, through its agent")
-    logs.add_argument("task", help="task id or ARN")
-    logs.add_argument("-c", "--container", default=None, help="needed when the task has several")
+    logs = commands.add_parser("logs", help="a task's or a service's output, through their agents")
+    logs.add_argument("task", help="task id or ARN, or service/NAME (every task of it, prefixed)")
+    logs.add_argument("-c", "--container", default=None, help="default: the only (essential) one")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int, default=None, metavar="LINES")
     _client_options(logs)
@@ -295,6 +296,7 @@ def _apply(args: argparse.Namespace, config: settings.Settings) -> int:
 
 def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
     from minecs.cli import execute, objects
+    from minecs.cli.logs import task_logs
 
     command = {
         "get": objects.get_objects,
@@ -303,7 +305,7 @@ def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
         "stop-task": objects.stop_task,
         "scale": objects.scale_service,
         "delete": objects.delete_objects,
-        "logs": objects.task_logs,
+        "logs": task_logs,
         "exec": execute.exec_command,
         "events": objects.service_events,
     }[args.command]
@@ -373,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.argv = [*args.argv, *tail]
     try:
         config = settings.load(args.config)
-        logs.configure(config.log.level, config.log.format)  # type: ignore[arg-type]
+        configure_logging(config.log.level, config.log.format)  # type: ignore[arg-type]
         return COMMANDS[args.command](args, config)
     except MinecsError as exc:
         print(f"minecs: {exc.message}", file=sys.stderr)
