@@ -236,7 +236,7 @@ def _add_object_commands(commands: Any) -> None:
         default=None,
         help="allocate a terminal (default: when stdin and stdout are terminals)",
     )
-    execute.add_argument("argv", nargs="*", metavar="command", help="-- CMD [ARG...]")
+    execute.add_argument("argv", nargs="*", metavar="command", help="CMD [ARG...], after TASK (or after --)")
     _client_options(execute)
 
     events = commands.add_parser("events", help="service and task events, newest last")
@@ -364,15 +364,17 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    # 'exec TASK -c C -- CMD...': what follows '--' is the command, never options (argparse's
-    # REMAINDER would also swallow the options written between TASK and '--').
-    tail = words[words.index("--") + 1 :] if "--" in words else None
     parser = build_parser()
-    args = parser.parse_args(words[: words.index("--")] if tail is not None else words)
-    if tail is not None:
-        if args.command != "exec":
+    command = None
+    if "exec" in words or "--" in words:  # exec's command is never read as options (see split_command)
+        from minecs.cli.execute import split_command
+
+        words, command = split_command(words)
+        if command is None and "--" in words:
             parser.error("'--' comes only before the command of 'minecs exec'")
-        args.argv = [*args.argv, *tail]
+    args = parser.parse_args(words)
+    if command is not None:
+        args.argv = command
     try:
         config = settings.load(args.config)
         configure_logging(config.log.level, config.log.format)  # type: ignore[arg-type]
