@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from minecs import settings
+from minecs.cli import rollout
 from minecs.errors import MinecsError
 from minecs.logs import configure as configure_logging  # 'logs' here is minecs.cli.logs, the command
 
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_daemon_commands(commands)
     _add_client_commands(commands)
+    for module in (rollout,):  # each adds its parsers, with set_defaults(handler=...)
+        module.add_parsers(commands)
 
     static = commands.add_parser(
         "agent-static",
@@ -378,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = settings.load(args.config)
         configure_logging(config.log.level, config.log.format)  # type: ignore[arg-type]
-        return COMMANDS[args.command](args, config)
+        return (getattr(args, "handler", None) or COMMANDS[args.command])(args, config)
     except MinecsError as exc:
         print(f"minecs: {exc.message}", file=sys.stderr)
         return 1

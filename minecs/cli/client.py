@@ -88,11 +88,17 @@ async def apply_files(args: argparse.Namespace, config: settings.Settings) -> in
         print(f"{result['kind'].lower()}/{result['name']} {result['outcome']}")
     services = [r["name"] for r in answer["results"] if r["kind"] == "Service"]
     if args.wait and services:
-        return await _wait_steady(args, config, services)
+        return await wait_steady(args, config, services)
     return 0
 
 
-async def _wait_steady(args: argparse.Namespace, config: settings.Settings, names: list[str]) -> int:
+async def wait_steady(
+    args: argparse.Namespace,
+    config: settings.Settings,
+    names: list[str],
+    *,
+    done: str = "all services steady",
+) -> int:
     """Wait until the applied deployments are steady; fail with the reason when one of them fails.
 
     The deployment to follow is each service's PRIMARY right after the apply. A circuit breaker with
@@ -128,7 +134,7 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
         if wanted and all(
             is_steady(s) and s["deployments"][0]["id"] == applied[s["serviceName"]] for s in wanted
         ):
-            print("all services steady")
+            print(done)
             return 0
         await asyncio.sleep(1)
     print("minecs: timed out waiting for services to be steady", file=sys.stderr)
