@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from minecs import settings
-from minecs.cli import rollout
+from minecs.cli import down, rollout
 from minecs.errors import MinecsError
 from minecs.logs import configure as configure_logging  # 'logs' here is minecs.cli.logs, the command
 
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_daemon_commands(commands)
     _add_client_commands(commands)
-    for module in (rollout,):  # each adds its parsers, with set_defaults(handler=...)
+    for module in (rollout, down):  # each adds its parsers, with set_defaults(handler=...)
         module.add_parsers(commands)
 
     static = commands.add_parser(
