@@ -4,6 +4,7 @@ Its steps, each said in one line on stdout as it is done:
 
 1. every REPLICA service of every cluster is scaled to 0 and every standalone task is stopped,
    through the controller (a DAEMON service has no count to scale: its tasks go with the agent);
+   only when a ``minecs up`` of the data dir runs, since a controller run otherwise may be a fleet's;
 2. it waits until those tasks are STOPPED (``--timeout``);
 3. the ``minecs up`` daemon whose id is in ``<data-dir>/up.pid`` (``minecs.datadir.pid_file``) gets
    SIGTERM, and ``down`` waits until it has exited;
@@ -33,7 +34,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from minecs import settings
-from minecs.errors import MinecsError
 
 POLL_S = 0.5
 DOWN_REASON = "minecs down"
@@ -67,19 +67,15 @@ async def _down(args: argparse.Namespace, config: settings.Settings) -> int:
 
     data_dir: Path = args.data_dir or config.data_dir
     pid = recorded_pid(data_dir)
-    try:
-        ok = await _stop_tasks(args, config)
-    except MinecsError as exc:
-        if pid is not None and alive(pid):
-            raise
-        say(f"no controller answers ({exc.message}); nothing to stop through it")
-        ok = True
-    if pid is None or not alive(pid):
-        say(f"no minecs up running (no live process in {data_dir / 'up.pid'})")
-    elif not await _stop_daemon(pid, args.timeout):
+    if pid is None or not is_minecs(pid):
+        # Not ours to stop: a controller that no 'minecs up' of this data dir runs may run a fleet.
+        say(f"no minecs up running (no live one in {data_dir / 'up.pid'}): no task to stop")
+        return 0 if await _sweep(config, data_dir / "agent") else 1
+    stopped = await _stop_tasks(args, config)
+    if not await _stop_daemon(pid, args.timeout):
         print(f"minecs: minecs up (pid {pid}) did not exit within {args.timeout:g} s", file=sys.stderr)
         return 1
-    return 0 if await _sweep(config, data_dir / "agent") and ok else 1
+    return 0 if await _sweep(config, data_dir / "agent") and stopped else 1
 
 
 def _query(**values: str) -> str:
@@ -159,6 +155,14 @@ def alive(pid: int) -> bool:
             return False
         return True
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def is_minecs(pid: int) -> bool:
+    """``pid`` runs, and is a minecs process (an id left in a file by a killed one may be reused)."""
+    try:
+        return alive(pid) and b"minecs" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc
+        return alive(pid)
 
 
 async def _stop_daemon(pid: int, within: float) -> bool:

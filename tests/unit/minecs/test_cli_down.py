@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minecs.cli.down import alive
+from minecs.cli.down import alive, is_minecs
 from minecs.datadir import pid_file, recorded_pid
 
 
@@ -30,3 +30,14 @@ def test_an_exited_child_not_yet_reaped_is_not_alive() -> None:
         pass  # it exits at once; until its parent waits for it, it is a zombie
     assert child.wait(timeout=10) == 0
     assert not alive(child.pid)
+
+
+def test_an_id_of_another_program_is_no_minecs_up() -> None:
+    """A killed up's file may name an id the system gave to another program since."""
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        assert alive(other.pid)
+        assert not is_minecs(other.pid)
+    finally:
+        other.kill()
+        other.wait(timeout=10)
