@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -108,12 +109,14 @@ async def wait_steady(
     """
     import time
 
+    cluster = getattr(args, "cluster", None)  # rollout status has --cluster; apply, not yet
+    query = f"?{urlencode({'cluster': cluster})}" if cluster else ""
     deadline = time.monotonic() + args.timeout
     applied: dict[str, str] = {}
     last, tasks = "", []
     while time.monotonic() < deadline:
-        services = (await admin_call(args, config, "GET", "/v1/services", None))["services"]
-        tasks = (await admin_call(args, config, "GET", "/v1/tasks", None))["tasks"]
+        services = (await admin_call(args, config, "GET", f"/v1/services{query}", None))["services"]
+        tasks = (await admin_call(args, config, "GET", f"/v1/tasks{query}", None))["tasks"]
         wanted = [s for s in services if s["serviceName"] in names]
         for service in wanted:
             applied.setdefault(service["serviceName"], service["deployments"][0]["id"])

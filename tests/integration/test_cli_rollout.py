@@ -81,3 +81,15 @@ def test_undo_of_a_service_that_ran_one_revision_says_to_give_it(up: Up) -> None
         1,
         "minecs: ServiceNotFoundException: Service not found.",
     )
+
+
+def test_status_follows_a_service_of_another_cluster(up: Up) -> None:
+    """The agent of ``up`` is in cluster default, so the task waits for an instance: the timeout ends it."""
+    cluster = {"apiVersion": "minecs.dev/v1", "kind": "Cluster", "metadata": {"name": "side"}, "spec": {}}
+    documents = manifests("aside", _revision("over there"), {"desiredCount": 1, "cluster": "side"})
+    up.ok("POST", "/v1/apply", {"documents": [cluster, *documents]})
+    waited = up.cli("rollout", "status", "aside", "--cluster", "side", "--timeout", "3")
+    assert waited.returncode == 1
+    said = waited.stderr.splitlines()
+    assert said[0] == "waiting: aside aside:1 0/1 new running, 0 old"
+    assert "minecs: timed out waiting for services to be steady" in said
