@@ -9,12 +9,17 @@ both start through ``minecs.controller.serve``):
   before SQLite opens it, because SQLite gives ``-wal`` and ``-shm`` the main file's mode;
 * an existing directory or file that group or others may read (or write) gets a warning naming the
   path and the mode found, and is set to 0700 / 0600. A mode tighter than that is left alone.
+
+``minecs up`` also records its process id in ``up.pid`` while it runs (``pid_file``), which is how
+``minecs down`` finds the daemon to stop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from minecs.logs import get_logger
@@ -22,6 +27,7 @@ from minecs.logs import get_logger
 log = get_logger(__name__)
 
 DATABASE = "minecs.db"
+PID_FILE = "up.pid"
 PRIVATE_FILES = (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", "credentials")
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -45,3 +51,27 @@ def _tighten(path: Path, wanted: int) -> None:
     if found & ~wanted:
         log.warning("data path too open; fixed", path=str(path), mode=f"{found:04o}", now=f"{wanted:04o}")
         path.chmod(wanted)
+
+
+@contextlib.contextmanager
+def pid_file(data_dir: Path) -> Iterator[None]:
+    """``<data-dir>/up.pid`` holds this process's id while the block runs; removed when it ends,
+    unless another process has written its own id there meanwhile."""
+    data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    path, mine = data_dir / PID_FILE, f"{os.getpid()}\n"
+    path.write_text(mine)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            if path.read_text() == mine:
+                path.unlink()
+
+
+def recorded_pid(data_dir: Path) -> int | None:
+    """The id in ``<data-dir>/up.pid``, if the file is there and holds one."""
+    try:
+        text = (data_dir / PID_FILE).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None

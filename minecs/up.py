@@ -19,6 +19,7 @@ from minecs.adminclient import admin_request
 from minecs.aiotasks import run_roots, sleep_or_wake
 from minecs.controller import Address, serve
 from minecs.controlplane.apply import SKIPPED
+from minecs.datadir import pid_file
 from minecs.errors import FieldProblem, ValidationError
 from minecs.manifestfiles import read_sources
 from minecs.manifests import raw_documents
@@ -121,5 +122,6 @@ async def run_up(
     roots = {"controller": lambda: serve(config, address, stop, ready), "agent": agent_root}
     if manifests:
         roots["apply"] = apply_root
-    outcomes = await run_roots(roots, stop)
+    with pid_file(config.data_dir):  # how 'minecs down' finds this process
+        outcomes = await run_roots(roots, stop)
     return all(o.error is None for o in outcomes)

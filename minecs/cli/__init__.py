@@ -15,10 +15,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from minecs import logs, settings
+from minecs import settings
+from minecs.cli import down, rollout
 from minecs.cli.hints import Parser
 from minecs.cli.parsers import add_client_commands
 from minecs.errors import MinecsError
+from minecs.logs import configure as configure_logging  # 'logs' here is minecs.cli.logs, the command
 
 
 def package_version() -> str:
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_daemon_commands(commands)
     add_client_commands(commands)
+    for module in (rollout, down):  # each adds its parsers, with set_defaults(handler=...)
+        module.add_parsers(commands)
 
     static = commands.add_parser(
         "agent-static",
@@ -190,6 +194,7 @@ def _diff(args: argparse.Namespace, config: settings.Settings) -> int:
 
 def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
     from minecs.cli import execute, objects
+    from minecs.cli.logs import task_logs
 
     command = {
         "get": objects.get_objects,
@@ -198,7 +203,7 @@ def _objects(args: argparse.Namespace, config: settings.Settings) -> int:
         "stop-task": objects.stop_task,
         "scale": objects.scale_service,
         "delete": objects.delete_objects,
-        "logs": objects.task_logs,
+        "logs": task_logs,
         "exec": execute.exec_command,
         "events": objects.service_events,
     }[args.command]
@@ -258,19 +263,21 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    # 'exec TASK -c C -- CMD...': what follows '--' is the command, never options (argparse's
-    # REMAINDER would also swallow the options written between TASK and '--').
-    tail = words[words.index("--") + 1 :] if "--" in words else None
     parser = build_parser()
-    args = parser.parse_args(words[: words.index("--")] if tail is not None else words)
-    if tail is not None:
-        if args.command != "exec":
+    command = None
+    if "exec" in words or "--" in words:  # exec's command is never read as options (see split_command)
+        from minecs.cli.execute import split_command
+
+        words, command = split_command(words)
+        if command is None and "--" in words:
             parser.error("'--' comes only before the command of 'minecs exec'")
-        args.argv = [*args.argv, *tail]
+    args = parser.parse_args(words)
+    if command is not None:
+        args.argv = command
     try:
         config = settings.load(args.config)
-        logs.configure(config.log.level, config.log.format)  # type: ignore[arg-type]
-        return COMMANDS[args.command](args, config)
+        configure_logging(config.log.level, config.log.format)  # type: ignore[arg-type]
+        return (getattr(args, "handler", None) or COMMANDS[args.command])(args, config)
     except MinecsError as exc:
         print(f"minecs: {exc.message}", file=sys.stderr)
         return 1

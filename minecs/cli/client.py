@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -104,11 +105,17 @@ async def apply_files(args: argparse.Namespace, config: settings.Settings) -> in
         )
     services = [r["name"] for r in answer["results"] if r["kind"] == "Service"]
     if args.wait and services and not dry:
-        return await _wait_steady(args, config, services)
+        return await wait_steady(args, config, services)
     return 0
 
 
-async def _wait_steady(args: argparse.Namespace, config: settings.Settings, names: list[str]) -> int:
+async def wait_steady(
+    args: argparse.Namespace,
+    config: settings.Settings,
+    names: list[str],
+    *,
+    done: str = "all services steady",
+) -> int:
     """Wait until the applied deployments are steady; fail with the reason when one of them fails.
 
     The deployment to follow is each service's PRIMARY right after the apply. A circuit breaker with
@@ -118,12 +125,14 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
     """
     import time
 
+    cluster = getattr(args, "cluster", None)  # rollout status has --cluster; apply, not yet
+    query = f"?{urlencode({'cluster': cluster})}" if cluster else ""
     deadline = time.monotonic() + args.timeout
     applied: dict[str, str] = {}
     last, tasks = "", []
     while time.monotonic() < deadline:
-        services = (await admin_call(args, config, "GET", "/v1/services", None))["services"]
-        tasks = (await admin_call(args, config, "GET", "/v1/tasks", None))["tasks"]
+        services = (await admin_call(args, config, "GET", f"/v1/services{query}", None))["services"]
+        tasks = (await admin_call(args, config, "GET", f"/v1/tasks{query}", None))["tasks"]
         wanted = [s for s in services if s["serviceName"] in names]
         for service in wanted:
             applied.setdefault(service["serviceName"], service["deployments"][0]["id"])
@@ -144,7 +153,7 @@ async def _wait_steady(args: argparse.Namespace, config: settings.Settings, name
         if wanted and all(
             is_steady(s) and s["deployments"][0]["id"] == applied[s["serviceName"]] for s in wanted
         ):
-            print("all services steady")
+            print(done)
             return 0
         await asyncio.sleep(1)
     print("minecs: timed out waiting for services to be steady", file=sys.stderr)

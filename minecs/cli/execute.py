@@ -1,4 +1,8 @@
-"""``minecs exec TASK [-c CONTAINER] -- CMD...``: the ECS Exec analogue (docs/protocol.md, "Exec").
+"""``minecs exec TASK [-c CONTAINER] CMD...``: the ECS Exec analogue (docs/protocol.md, "Exec").
+
+The command is every word from the first one after TASK that is not an option of exec (or every
+word after ``--``), so ``minecs exec TASK sh -c 'echo hi'`` runs ``sh -c 'echo hi'``: exec's options
+go before TASK, or after it and before the command (``split_command``).
 
 The session is a WebSocket to the controller, which joins it to one the task's agent opens. Like
 ``kubectl exec -it``/``docker exec -it``, a terminal is allocated when stdin and stdout are both
@@ -25,7 +29,7 @@ import sys
 import termios
 import threading
 import tty as ttys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -35,9 +39,63 @@ from minecs import settings
 from minecs.adminclient import admin_headers
 from minecs.aiotasks import spawn
 from minecs.cli.client import endpoint_of
+from minecs.cli.kinds import resolve_task
 from minecs.errors import MinecsError
 
 STDIN, STDOUT, STDERR = 0, 1, 2
+
+EXEC_OPTIONS = {
+    "-c": True,
+    "--container": True,
+    "-t": False,
+    "--tty": False,
+    "--no-tty": False,
+    "--endpoint": True,
+    "--cluster": True,
+    "--data-dir": True,
+    "-h": False,
+    "--help": False,
+}
+"""Every option of ``minecs exec``, and whether it takes a value (a unit test holds it to the parser)."""
+GLOBAL_OPTIONS = {"--config": True, "--version": False, "-h": False, "--help": False}
+
+
+def split_command(words: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """``minecs [--config F] exec [OPTIONS] TASK [OPTIONS] CMD...`` -> (what argparse reads, CMD).
+
+    CMD is None when the subcommand is not exec. An option exec does not know, written before TASK,
+    is left to argparse to refuse; after TASK, it is the command's first word."""
+    at = 0
+    while at < len(words) and (width := _option_width(words[at], GLOBAL_OPTIONS)):
+        at += width
+    if at >= len(words) or words[at] != "exec":
+        return list(words), None
+    at, task_at = at + 1, None
+    while at < len(words):
+        word = words[at]
+        if word == "--":
+            if task_at is None:  # 'exec [OPTIONS] -- TASK CMD...'
+                return [*words[:at], *words[at + 1 : at + 2]], list(words[at + 2 :])
+            return list(words[:at]), list(words[at + 1 :])
+        width = _option_width(word, EXEC_OPTIONS)
+        if width or (word.startswith("-") and task_at is None):
+            at += width or 1
+        elif task_at is None:
+            task_at, at = at, at + 1
+        else:
+            return list(words[:at]), list(words[at:])
+    return list(words), []
+
+
+def _option_width(word: str, options: dict[str, bool]) -> int:
+    """How many words the option ``word`` takes up with its value (``-c web``: 2, ``-cweb``: 1);
+    0 when ``word`` is none of ``options``."""
+    name = word.split("=", 1)[0]
+    if name in options:
+        return 2 if options[name] and "=" not in word else 1
+    if not word.startswith("--") and options.get(word[:2]) and len(word) > 2:
+        return 1
+    return 0
 
 
 def _url(args: argparse.Namespace, command: list[str], tty: bool) -> str:
@@ -59,7 +117,8 @@ NOT_ENABLED_HINT = (
 async def exec_command(args: argparse.Namespace, config: settings.Settings) -> int:
     command = list(args.argv)
     if not command:
-        raise MinecsError("exec: give the command after --, for example: minecs exec TASK -- sh")
+        raise MinecsError("exec: give the command after the task, for example: minecs exec TASK sh")
+    args.task = await resolve_task(args, config, args.task)
     tty = args.tty if args.tty is not None else sys.stdin.isatty() and sys.stdout.isatty()
     headers = {
         **admin_headers(args.data_dir or config.data_dir),

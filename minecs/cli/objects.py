@@ -1,4 +1,4 @@
-"""CLI commands on the controller's objects: get, describe, run-task, stop-task, scale, delete, logs, events.
+"""CLI commands on the controller's objects: get, describe, run-task, stop-task, scale, delete, events.
 
 Each is one or two native API calls (``minecs.cli.client.admin_call``) and a view from
 ``minecs.cli.views``. ``delete -f`` reads the same manifests as ``apply`` and removes what they
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from minecs import settings
-from minecs.cli.client import admin_call, admin_stream
+from minecs.cli.client import admin_call
 from minecs.cli.kinds import PLURAL, resolve_task
 from minecs.cli.reasons import reasons
 from minecs.cli.views import aligned, describe, events_table, render, rows, widths_of
@@ -254,14 +254,6 @@ def _targets_from_files(paths: list[str]) -> list[tuple[str | None, str | None]]
         elif (body.cluster_name or "default") != "default":
             targets.append(("cluster", body.cluster_name))
     return targets
-
-
-async def task_logs(args: argparse.Namespace, config: settings.Settings) -> int:
-    query = _query(args, container=args.container, follow=args.follow, tail=args.tail)
-    async for chunk in admin_stream(args, config, f"/v1/tasks/{quote(args.task, safe='')}/logs{query}"):
-        sys.stdout.buffer.write(chunk)
-        sys.stdout.buffer.flush()
-    return 0
 
 
 async def service_events(args: argparse.Namespace, config: settings.Settings) -> int:

@@ -110,9 +110,11 @@ def _add_object_commands(commands: Any) -> None:
     delete.add_argument("--force", action="store_true", help="delete a service still scaled above 0")
     _client_options(delete)
 
-    logs = commands.add_parser("logs", help="a task container's output, through its agent")
-    logs.add_argument("task", help="task id or ARN")
-    logs.add_argument("-c", "--container", default=None, help="needed when the task has several")
+    logs = commands.add_parser("logs", help="a task's or a service's output, through their agents")
+    logs.add_argument(
+        "task", help="task id, ARN or unique id prefix, or service/NAME (every task of it, prefixed)"
+    )
+    logs.add_argument("-c", "--container", default=None, help="default: the only (essential) one")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int, default=None, metavar="LINES")
     _client_options(logs)
@@ -123,7 +125,7 @@ def _add_object_commands(commands: Any) -> None:
         description="Run CMD in a container of a RUNNING task launched with enableExecuteCommand. "
         "A terminal is allocated when stdin and stdout are terminals; the exit status is CMD's.",
     )
-    execute.add_argument("task", help="task id or ARN")
+    execute.add_argument("task", help="task id, ARN or unique id prefix")
     execute.add_argument("-c", "--container", default=None, help="needed when the task has several")
     execute.add_argument(
         "-t",
@@ -132,7 +134,7 @@ def _add_object_commands(commands: Any) -> None:
         default=None,
         help="allocate a terminal (default: when stdin and stdout are terminals)",
     )
-    execute.add_argument("argv", nargs="*", metavar="command", help="-- CMD [ARG...]")
+    execute.add_argument("argv", nargs="*", metavar="command", help="CMD [ARG...], after TASK (or after --)")
     _client_options(execute)
 
     events = commands.add_parser("events", help="service and task events, newest last")

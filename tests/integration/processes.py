@@ -93,9 +93,12 @@ class Minecs:
     def _command(self, *args: str) -> list[str]:
         """The ``minecs`` CLI with ``args``, pointed at this controller as its admin.
 
-        The options go before a ``--`` (``exec TASK -- CMD...``), where they are still options."""
+        The options go right after ``exec`` (``exec TASK CMD...``: after TASK they would be CMD's),
+        else before a ``--``, else at the end."""
         words = list(args)
         at = words.index("--") if "--" in words else len(words)
+        if words[:1] == ["exec"]:
+            at = 1
         options = ["--endpoint", self.endpoint, "--data-dir", str(self.data_dir)]
         return [sys.executable, "-m", "minecs.cli", *words[:at], *options, *words[at:]]
 

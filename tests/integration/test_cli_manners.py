@@ -99,10 +99,14 @@ def test_describe_reads_like_kubectl_times_human_events_newest_last(demo: Up) ->
 
 
 def test_a_task_is_named_by_a_unique_prefix_and_a_stopped_one_shows_no_health(demo: Up) -> None:
-    ran = _ok(demo, "run-task", "demo-web", "--wait")
+    ran = _ok(demo, "run-task", "demo-web", "--enable-execute-command", "--wait")
     (task_id,) = [row[0] for row in _rows(ran.stdout)]
     assert TASK_ID.match(task_id)
     prefix = task_id[:8]
+    # exec and logs take the prefix too; exec's command needs no '--'.
+    page = _ok(demo, "exec", prefix, "-c", "web", "cat", "/www/index.html")
+    assert "minecs demo" in page.stdout
+    _ok(demo, "logs", prefix, "-c", "web", "--tail", "5")
     described = _ok(demo, "describe", "task", prefix).stdout
     assert f"taskArn: arn:aws:ecs:us-east-1:000000000000:task/default/{task_id}" in described
     assert "healthStatus" in described

@@ -177,3 +177,15 @@ def test_an_abandoned_command_is_hung_up(up: Up, docker_client: docker.DockerCli
     (ended,) = up.wait(lambda: _audit(up, "exec ended") or None, 30, "the audit line")
     assert ended["hung_up"] is True
     assert box.status == "running"  # only the command ended; the task's container runs on
+
+
+def test_the_command_starts_at_the_first_word_after_the_task_without_double_dash(up: Up) -> None:
+    """``minecs exec TASK sh -c 'echo hi'``: -c belongs to sh there; exec's -c goes before the command."""
+    up.ok("POST", "/v1/taskdefinitions", SHELL)
+    task_id = _run(up, "--enable-execute-command")
+    said = up.cli("exec", task_id, "-c", "box", "sh", "-c", "echo hi; echo there >&2")
+    assert (said.returncode, said.stdout, said.stderr) == (0, "hi\n", "there\n")
+    before = up.cli("exec", "-c", "box", task_id, "sh", "-c", "exit 4")
+    assert before.returncode == 4, before.stderr
+    still = up.cli("exec", task_id, "-c", "box", "--", "echo", "-c")  # and '--' works as it did
+    assert (still.returncode, still.stdout) == (0, "-c\n"), still.stderr
