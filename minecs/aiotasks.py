@@ -81,6 +81,7 @@ async def run_roots(
     *,
     graceful: float = 10.0,
     hard: float = 5.0,
+    progress_every: float = 3.0,
 ) -> list[RootOutcome]:
     """Run every root until ``stop`` is set or one root exits; then stop the rest (see module doc)."""
     tasks = {asyncio.create_task(guard(name, f), name=name): name for name, f in roots.items()}
@@ -92,13 +93,34 @@ async def run_roots(
         stop_waiter.cancel()
         if not stop_waiter.done():
             await asyncio.wait([stop_waiter])
-    _, pending = await asyncio.wait(tasks, timeout=graceful)
+    pending = await _wait_saying_what(tasks, graceful, progress_every)
     for task in pending:
         task.cancel()
     if pending:
         log.info("roots cancelled after grace", roots=sorted(tasks[t] for t in pending))
         _, pending = await asyncio.wait(pending, timeout=hard)
     return [_outcome(task, tasks[task], task in pending) for task in tasks]
+
+
+async def _wait_saying_what(
+    tasks: Mapping[asyncio.Task[RootOutcome], str], graceful: float, every: float = 3.0
+) -> set[asyncio.Task[RootOutcome]]:
+    """Wait up to ``graceful`` seconds for the roots, saying which are still running every ``every``
+    seconds, so a stop that takes a while is never silent; return the ones still pending."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + graceful
+    pending = {t for t in tasks if not t.done()}
+    if pending:
+        log.info("stopping", waiting_for=sorted(tasks[t] for t in pending), grace_seconds=graceful)
+    while pending and (left := deadline - loop.time()) > 0:
+        _, pending = await asyncio.wait(pending, timeout=min(every, left))
+        if pending and deadline - loop.time() > 0:
+            log.info(
+                "still stopping",
+                waiting_for=sorted(tasks[t] for t in pending),
+                seconds_left=round(deadline - loop.time()),
+            )
+    return pending
 
 
 def spawn(name: str, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

@@ -107,6 +107,8 @@ class DockerDriver:
         self._api = api
         self._base_url = base_url
         self._pool = DaemonThreads(workers, "docker")
+        self._stopping: dict[str, float] = {}
+        """Containers whose stop call is in flight, with the grace period asked for."""
 
     @classmethod
     async def connect(
@@ -207,7 +209,13 @@ class DockerDriver:
 
     async def stop(self, container_id: str, grace: float) -> None:
         # docker-py extends the HTTP timeout by the grace period; 304 (already stopped) is success.
-        await self._call(f"stop container {container_id}", self._api.stop, container_id, max(1, round(grace)))
+        self._stopping[container_id] = grace
+        try:
+            await self._call(
+                f"stop container {container_id}", self._api.stop, container_id, max(1, round(grace))
+            )
+        finally:
+            self._stopping.pop(container_id, None)
 
     async def remove(self, container_id: str, *, force: bool = False) -> None:
         await self._call(
@@ -341,6 +349,14 @@ class DockerDriver:
             await loop.run_in_executor(None, pump.join, 5.0)
 
     async def close(self) -> None:
+        if self._stopping:
+            # Said so a stop that returns at once is not mistaken for containers stopped: these are not.
+            log.info(
+                "container stops left in flight",
+                containers=len(self._stopping),
+                stop_timeout=max(self._stopping.values()),
+                finished_by="docker, or the agent's next start",
+            )
         self._pool.shutdown(wait=False, cancel_futures=True)
         with contextlib.suppress(Exception):
             self._api.close()

@@ -129,6 +129,10 @@ def test_up_exits_within_10_s_of_sigterm_while_a_container_stop_is_in_flight(
     up.process.send_signal(signal.SIGTERM)
     assert up.process.wait(timeout=10) == 0
     assert docker_client.containers.get(runtime_id).status == "running"  # the stop was still in flight
+    said = up.log.read_text() if up.log else ""
+    assert '"event": "stopping"' in said, said[-2000:]  # a stop that takes a while is never silent
+    left = [json.loads(line) for line in said.splitlines() if "container stops left in flight" in line]
+    assert [(e["containers"], e["stop_timeout"]) for e in left] == [(1, 25)], said[-2000:]
     again = Up(up.data_dir, up.port)
     try:
         assert again.wait_task(task_id, "STOPPED", within=90)["desiredStatus"] == "STOPPED"

@@ -72,6 +72,24 @@ async def test_uncooperative_roots_are_cancelled_after_the_grace_period() -> Non
     assert not any_failed(outcomes)
 
 
+async def test_a_slow_stop_says_what_it_waits_for_until_it_ends() -> None:
+    stop = asyncio.Event()
+    stop.set()
+
+    async def slow() -> None:
+        await asyncio.sleep(0.25)
+
+    async def quick() -> None:
+        return None
+
+    with capture_logs() as logs:
+        roots = {"slow": slow, "quick": quick, "deaf": lambda: asyncio.sleep(3600)}
+        await run_roots(roots, stop, graceful=0.5, hard=1, progress_every=0.1)
+    said = [(e["event"], e.get("waiting_for")) for e in logs if "stopping" in e["event"]]
+    assert said[0] == ("stopping", ["deaf", "slow"])  # quick ended first, which began the stop
+    assert ("still stopping", ["deaf"]) in said  # slow has ended by then, deaf never does
+
+
 async def test_a_root_that_survives_cancellation_is_abandoned_after_the_hard_deadline() -> None:
     stop = asyncio.Event()
     stop.set()
