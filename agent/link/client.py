@@ -141,6 +141,10 @@ class ControllerClient:
                 data=chunks if chunks is not None else b"",
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+                # aiohttp holds the request's headers back until the body's first chunk, so a silent
+                # container's follow would reach the controller only with its first line; asking for
+                # 100-continue sends them at once, and the caller's stream attaches at once.
+                expect100=True,
             ) as response:
                 if response.status >= 400:
                     log.warning("log upload refused", status=response.status, body=await response.text())

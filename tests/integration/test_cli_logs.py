@@ -107,3 +107,29 @@ def test_a_services_logs_are_its_tasks_lines_prefixed_and_follow_picks_up_new_ta
     assert code == 130
     said: list[Any] = [line for line in lines.lines if not PREFIXED.match(line)]
     assert said == []
+
+
+LATE = container(
+    "late",
+    memory=16,
+    stopTimeout=2,
+    command=["sh", "-c", "trap 'exit 0' TERM; sleep 20; echo late; sleep 3600 & wait"],
+)
+
+
+def test_following_a_container_that_has_said_nothing_yet_waits_for_its_first_line(up: Up) -> None:
+    """Longer than the 15 s a caller waits for the agent to pick a request up: the agent's answer
+    must arrive before the container's first line (it did not, and the follow ended in an error)."""
+    up.ok("POST", "/v1/taskdefinitions", {"family": "late", "containerDefinitions": [LATE]})
+    task_id = _run(up, "late")
+    with up.follow("logs", "-f", task_id) as follower:
+        lines = Lines(follower)
+        lines.start()
+        try:
+            up.wait(lambda: "late" in lines.lines or follower.poll() is not None, 60, "the late line")
+            assert follower.poll() is None, lines.lines
+        finally:
+            follower.send_signal(signal.SIGINT)
+            code = follower.wait(timeout=30)
+            lines.join(timeout=30)
+    assert (code, lines.lines) == (130, ["late"])
