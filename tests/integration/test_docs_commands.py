@@ -157,6 +157,46 @@ def objects(reader: Reader, up: Up, block: Block) -> None:
     assert "service/demo-web deleted" in deleted
 
 
+def manners(reader: Reader, up: Up, block: Block) -> None:
+    """kubectl's and docker's habits: kinds, KIND/NAME, -w, prefixes, diff, dry run, rollout, logs."""
+    # The block before deleted the demo; what make up created comes back first.
+    reader.ok(".venv/bin/minecs apply -f manifests/examples --wait")
+    assert "demo-web" in reader.ok(block.line(".venv/bin/minecs get svc ")).stdout
+    (service,) = json.loads(reader.ok(block.line(".venv/bin/minecs get svc/demo-web")).stdout)
+    assert service["serviceName"] == "demo-web"
+    watching = reader.start(block.line(".venv/bin/minecs get tasks -w"))
+    assert watching.stdout is not None
+    assert watching.stdout.readline().split()[0] == "ID"
+    interrupt(watching)
+    task = up.live("family:demo-web")[0]["taskArn"].rsplit("/", 1)[-1]
+    reader.filled["3f2a"] = task[:6]
+    assert task in reader.ok(block.line(".venv/bin/minecs describe task")).stdout
+    same = reader.run(block.line(".venv/bin/minecs diff -f"))
+    assert (same.returncode, same.stdout) == (0, ""), same
+    dry = reader.ok(block.line(".venv/bin/minecs apply -f manifests/examples --dry-run=server")).stdout
+    assert "service/demo-web unchanged (server dry run)" in dry
+    _new_demo_revision(reader)
+    status = reader.ok(block.line(".venv/bin/minecs rollout status"), timeout=300)
+    assert "successfully rolled out" in status.stdout + status.stderr
+    history = reader.ok(block.line(".venv/bin/minecs rollout history")).stdout
+    assert "demo-web:" in history
+    undone = reader.ok(block.line(".venv/bin/minecs rollout undo")).stdout
+    assert "rolled back to demo-web:" in undone
+    merged = reader.start(block.line(".venv/bin/minecs logs -f service/demo-web"))
+    assert merged.stdout is not None
+    first = merged.stdout.readline()  # the log sidecar prints the date at once
+    assert re.match(r"^[0-9a-f]{8} \| ", first), first
+    assert interrupt(merged) == 130
+
+
+def _new_demo_revision(reader: Reader) -> None:
+    """A revision 2 of demo-web, as a user's edit and apply makes one."""
+    spec = reader.data_dir.parent / "demo-v2.yaml"
+    text = (REPO_ROOT / "manifests" / "examples" / "demo.yaml").read_text()
+    spec.write_text(text.replace("echo '<h1>minecs demo</h1>'", "echo '<h1>minecs demo v2</h1>'"))
+    assert "configured" in reader.ok(f".venv/bin/minecs apply -f {spec}").stdout
+
+
 def aws_cli(reader: Reader, up: Up, block: Block) -> None:
     """The aws CLI with aws.env sourced and no --endpoint-url: register, run, wait, a stable service."""
     script = "\n".join(["set -e", *block.lines])
@@ -248,6 +288,7 @@ RUNNERS: dict[str, Callable[[Reader, Up, Block], None]] = {
     "export PATH=$PWD/.venv/bin:$PATH MINECS_DATA_DIR=/var/lib/minecs": tour,
     ".venv/bin/minecs validate -f manifests/examples            # a directory, a file, or - for stdin": validate,
     ".venv/bin/minecs apply -f manifests/examples --wait   # declarative; progress, fails with the reason": objects,
+    ".venv/bin/minecs get svc                              # kinds singular, plural or short (svc, td, ci)": manners,
     ". /var/lib/minecs/aws.env       # AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE, AWS_ENDPOINT_URL_ECS": aws_cli,
     "aws ecs register-task-definition --cli-input-json file://manifests/examples/ecs-json/small.json": fargate,
     "DATA=/var/lib/minecs            # minecs-controller.service: DATA=/var/lib/minecs/controller": backup,
