@@ -10,20 +10,21 @@ Wiring only. Registration is ``agent.link.registration``; the roots (run under
   that survive agent restarts too);
 * the engine itself, under ``Engine.running()``;
 
-and two local servers: the task metadata endpoint v4 (``agent.endpoints.metadata``; containers are told its
-address) and the introspection API on 127.0.0.1:51678 (``agent.endpoints.introspection``).
-
-(the metrics server, ``agent.insights.server``, makes three). While the controller is unreachable
-both loops back off (1 s doubling to 30 s) and the engine keeps
-running, restarting and stopping tasks by the usual rules: edge autonomy. A refused registration
-(bad or used token) stops the daemon with the controller's message.
+and three local servers: the task metadata endpoint v4 (``agent.endpoints.metadata``; containers are
+told its address), the introspection API (``agent.endpoints.introspection``) and the metrics server
+(``agent.insights.server``), on ECS's ports 51679, 51678 and 51680 unless ``agent.*_port`` say
+otherwise; the ports bound are logged in one ``agent listening`` line. While the controller is
+unreachable both loops back off (1 s doubling to 30 s) and the engine keeps running, restarting
+and stopping tasks by the usual rules: edge autonomy. A refused registration (bad or used token)
+stops the daemon with the controller's message, and so does a first start without a token, before
+anything else is done (``agent.link.registration.require_token``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +34,10 @@ from prometheus_client import CollectorRegistry
 from agent.endpoints.introspection import build_app as build_introspection
 from agent.endpoints.introspection import serve as serve_introspection
 from agent.endpoints.metadata import Endpoints, MetadataServer, load_key
-from agent.endpoints.server import SmallServer
 from agent.insights.server import AgentHealth, MetricsServer, instance_view
 from agent.link.client import Backoff, ControllerClient, Identity
 from agent.link.polling import poll, report
-from agent.link.registration import AGENT_VERSION, host_resources, register
+from agent.link.registration import AGENT_VERSION, host_resources, register, require_token
 from agent.provision.resources import InstanceFacts
 from agent.runtime.base import Driver
 from agent.runtime.docker import DockerDriver
@@ -73,6 +73,7 @@ async def run_agent(
     driver: Driver | None = None,
 ) -> None:
     """The agent until ``stop``; ``driver`` replaces the Docker Engine (the benchmark's simulated agents)."""
+    require_token(start.data_dir, start.token)
     driver = driver or await DockerDriver.connect(docker.host or None, workers=docker.workers)
     try:
         async with aiohttp.ClientSession() as session:
@@ -104,30 +105,56 @@ async def _serve(
 ) -> None:
     """Registered: the engine, the three local servers and the poll and report loops, until ``stop``."""
     settings = wiring.settings
-    holder: list[Engine] = []
-    metadata = MetadataServer(
-        driver,
-        load_key(wiring.start.data_dir),
-        lambda: holder[0].tasks() if holder else {},
-        port=settings.metadata_port,
-    )
-    endpoints = await metadata.start()
     health = AgentHealth(CollectorRegistry())
     health.contact()  # registration was answered
-    engine = _engine(driver, wiring, identity, endpoints, health)
-    holder.append(engine)
-    metrics = await _start_metrics(settings, identity, engine, health)
-    introspection = await serve_introspection(
-        build_introspection(
-            cluster=identity.cluster,
-            instance_arn=identity.container_instance_arn,
-            version=f"minecs agent {AGENT_VERSION}",
-            lookup=engine.tasks,
-        ),
-        settings.introspection_port,
-    )
+    async with contextlib.AsyncExitStack() as servers:  # each started one is stopped, whatever fails
+        holder: list[Engine] = []
+        metadata = MetadataServer(
+            driver,
+            load_key(wiring.start.data_dir),
+            lambda: holder[0].tasks() if holder else {},
+            port=settings.metadata_port,
+        )
+        servers.push_async_callback(metadata.stop)
+        endpoints = await metadata.start()
+        engine = _engine(driver, wiring, identity, endpoints, health)
+        holder.append(engine)
+        metrics = _metrics(settings, identity, engine, health)
+        servers.push_async_callback(metrics.stop)
+        metrics_port = await metrics.start(settings.metrics_port, settings.metrics_address)
+        introspection, introspection_port = await serve_introspection(
+            build_introspection(
+                cluster=identity.cluster,
+                instance_arn=identity.container_instance_arn,
+                version=f"minecs agent {AGENT_VERSION}",
+                lookup=engine.tasks,
+            ),
+            settings.introspection_port,
+        )
+        servers.push_async_callback(introspection.stop)
+        log.info(
+            "agent listening",
+            metadata=endpoints.loopback,
+            metadata_bridge=endpoints.bridge,
+            introspection=f"http://127.0.0.1:{introspection_port}",
+            metrics=f"http://{settings.metrics_address}:{metrics_port}/metrics",
+        )
+        await _run(wiring, stop, client=client, identity=identity, engine=engine, health=health)
+
+
+async def _run(
+    wiring: _Wiring,
+    stop: asyncio.Event,
+    *,
+    client: ControllerClient,
+    identity: Identity,
+    engine: Engine,
+    health: AgentHealth,
+) -> None:
+    """The engine and the roots, until ``stop``."""
+    settings = wiring.settings
     changes = engine.subscribe()
-    async with engine.running(), _stopping(metadata, introspection, metrics):
+    async with engine.running():
         notify(f"READY=1\nSTATUS=instance {identity.instance_id} registered")
         await run_roots(
             {
@@ -163,11 +190,11 @@ def _engine(
     )
 
 
-async def _start_metrics(
+def _metrics(
     settings: AgentSettings, identity: Identity, engine: Engine, health: AgentHealth
 ) -> MetricsServer:
     resources = host_resources()
-    metrics = MetricsServer(
+    return MetricsServer(
         health,
         engine.tasks,
         engine.pids,
@@ -175,23 +202,8 @@ async def _start_metrics(
             identity.cluster, identity.instance_id, resources, health.connected(settings.connected_within)
         ),
     )
-    metrics_port = await metrics.start(settings.metrics_port)
-    log.info("metrics served", address=f"127.0.0.1:{metrics_port}")
-    return metrics
 
 
 def _backoff(settings: AgentSettings) -> Backoff:
     """Each loop's own retry pacing, from the ``agent`` section."""
     return Backoff(settings.backoff_start, settings.backoff_max)
-
-
-@contextlib.asynccontextmanager
-async def _stopping(
-    metadata: MetadataServer, introspection: SmallServer, metrics: MetricsServer
-) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        await metrics.stop()
-        await introspection.stop()
-        await metadata.stop()

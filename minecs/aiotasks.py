@@ -1,7 +1,8 @@
 """Supervised asyncio tasks: guarded roots, one shutdown orchestrator, interruptible sleeps.
 
 Every long-lived coroutine in a minecs daemon is a *root*: started by ``run_roots`` under a guard
-that logs how it ended (finished, cancelled, failed with the traceback). A short-lived helper task
+that logs how it ended (finished, cancelled, failed with the traceback; a ``MinecsError`` with its
+message alone, which is written for the reader). A short-lived helper task
 that a caller awaits or cancels starts through ``spawn``, which logs its failure under its name.
 Nobody calls a bare ``asyncio.create_task`` whose failure nobody sees.
 
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
+from minecs.errors import MinecsError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
@@ -68,6 +70,9 @@ async def guard(name: str, factory: RootFactory) -> RootOutcome:
     except asyncio.CancelledError:
         log.info("root cancelled", root=name)
         raise
+    except MinecsError as exc:  # ours: its message says what went wrong; a traceback adds nothing
+        log.error("root failed", root=name, error=exc.message)
+        return RootOutcome(name, Ending.FAILED, exc)
     except Exception as exc:
         log.exception("root failed", root=name)
         return RootOutcome(name, Ending.FAILED, exc)

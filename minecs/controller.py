@@ -1,15 +1,18 @@
 """The controller daemon: the store, the HTTP front ends and the reconcile loop, in one event loop.
 
 aiohttp is embedded with ``minecs.api.serving.Serving`` (an ``AppRunner(handle_signals=False)``
-whose own parse-error answers are JSON) so that ``minecs.aiotasks`` owns shutdown; ``ready`` is set
-once the port really accepts connections, and systemd is told ``READY=1`` then (``Type=notify``
-units), with watchdog pings while it runs.
+whose own parse-error answers are JSON) so that ``minecs.aiotasks`` owns shutdown. Two steps:
+``started`` opens the store and binds the port (a port taken fails here, before anything runs,
+which is how ``minecs up`` stops with one line), then ``Started.run`` tells systemd ``READY=1``
+(``Type=notify`` units) and runs the reconcile loop with watchdog pings; ``serve`` is both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
@@ -26,7 +29,7 @@ from minecs.datadir import secure
 from minecs.logs import get_logger
 from minecs.reconciler import reconcile_forever
 from minecs.sdnotify import notify, watchdog
-from minecs.settings import Settings
+from minecs.settings import ControllerTuning, Settings
 
 log = get_logger(__name__)
 
@@ -58,11 +61,34 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(YOUNG_COLLECTION, middle, old)
 
 
-async def serve(
-    settings: Settings, address: Address, stop: asyncio.Event, ready: asyncio.Event | None = None
-) -> None:
-    """The controller until ``stop``: its section ``settings.controller``, the ARNs' region and
-    account and the data dir from the tree; ``ready`` is set once ``address`` accepts connections."""
+@dataclass(frozen=True)
+class Started:
+    """A controller that accepts connections (``started``): what its loops need to run."""
+
+    plane: ControlPlane
+    address: Address
+    wake: asyncio.Event
+    metrics: ControllerMetrics
+    tuning: ControllerTuning
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Tell systemd it is ready, then the reconcile loop and the watchdog until ``stop``."""
+        notify(f"READY=1\nSTATUS=serving on {self.address.endpoint}")
+        await run_roots(
+            {
+                "reconcile": lambda: reconcile_forever(
+                    self.plane, stop, self.wake, self.tuning.reconcile_interval, observer=self.metrics
+                ),
+                "watchdog": lambda: watchdog(stop),
+            },
+            stop,
+        )
+
+
+@contextlib.asynccontextmanager
+async def started(settings: Settings, address: Address) -> AsyncIterator[Started]:
+    """The store open and ``address`` accepting connections while the block runs; closed after.
+    A port that is taken raises here (``PortTakenError``), before any loop has started."""
     identity = Identity(settings.region, settings.account_id)
     tuning = settings.controller
     secure(settings.data_dir)  # 0700 / 0600 before SQLite creates a file (minecs.datadir)
@@ -87,19 +113,19 @@ async def serve(
         write_aws_profile(settings.data_dir, local_endpoint(address.listen, address.port), settings.region)
         settle_garbage_collector()
         log.info("controller listening", endpoint=address.endpoint, data_dir=str(settings.data_dir))
-        if ready is not None:
-            ready.set()
-        notify(f"READY=1\nSTATUS=serving on {address.endpoint}")
-        await run_roots(
-            {
-                "reconcile": lambda: reconcile_forever(
-                    plane, stop, wake, tuning.reconcile_interval, observer=metrics
-                ),
-                "watchdog": lambda: watchdog(stop),
-            },
-            stop,
-        )
+        yield Started(plane, address, wake, metrics, tuning)
     finally:
         notify("STOPPING=1")
         await serving.close()
         await plane.close()
+
+
+async def serve(
+    settings: Settings, address: Address, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """The controller until ``stop``: its section ``settings.controller``, the ARNs' region and
+    account and the data dir from the tree; ``ready`` is set once ``address`` accepts connections."""
+    async with started(settings, address) as controller:
+        if ready is not None:
+            ready.set()
+        await controller.run(stop)

@@ -12,22 +12,31 @@ both start through ``minecs.controller.serve``):
 
 ``minecs up`` also records its process id in ``up.pid`` while it runs (``pid_file``), which is how
 ``minecs down`` finds the daemon to stop.
+
+One daemon per data dir: every daemon (``up``, ``controller``, ``agent``, ``agent-static``) holds
+``<data-dir>/minecs.lock`` while it runs (``lock``), an exclusive ``flock`` taken without waiting,
+so a second one on the same directory stops at once with ``DataDirInUseError`` naming the holder's
+pid and command (written in the file). The kernel releases a ``flock`` with the process, kill -9
+included, so a stale file never blocks a start; that is why it is a lock and not a pid file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from minecs.errors import DataDirInUseError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
 
 DATABASE = "minecs.db"
 PID_FILE = "up.pid"
+LOCK_FILE = "minecs.lock"
 PRIVATE_FILES = (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", "credentials")
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -75,3 +84,31 @@ def recorded_pid(data_dir: Path) -> int | None:
     except FileNotFoundError:
         return None
     return int(text) if text.isdigit() else None
+
+
+@contextlib.contextmanager
+def lock(data_dir: Path, command: str) -> Iterator[None]:
+    """Hold ``<data-dir>/minecs.lock`` while the block runs, or raise ``DataDirInUseError`` at once
+    when another process holds it; the file says who holds it (``<pid> <command>``)."""
+    data_dir.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    descriptor = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataDirInUseError(in_use(data_dir, os.pread(descriptor, 256, 0).decode())) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{os.getpid()} {command}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(descriptor, 0)  # while still held: a newer holder's line is never erased
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def in_use(data_dir: Path, recorded: str) -> str:
+    """The sentence for a data dir whose lock file holds ``recorded`` (``"4242 minecs up"``)."""
+    pid, _, command = recorded.strip().partition(" ")
+    holder = f"{command or 'minecs'} (pid {pid})" if pid.isdigit() else "another minecs process"
+    return f"data dir {data_dir} is in use by {holder}; stop it first, or give this one its own --data-dir"

@@ -6,6 +6,8 @@ aiohttp) are mapped to ours in exactly one place each (``agent/runtime/docker.py
 
     MinecsError
     ├── SettingsError             bad configuration value; the daemon refuses to start
+    ├── PortTakenError            a daemon's port is held by another process; the daemon does not start
+    ├── DataDirInUseError         another daemon holds the data directory's lock; this one does not start
     ├── StoreError                the store failed (I/O, corruption); the operation did not happen
     │   └── VersionConflictError           the object changed since it was read (or exists, or is gone)
     ├── EcsError                  an error with an ECS error code; the API sends it as a 4xx
@@ -36,7 +38,8 @@ aiohttp) are mapped to ours in exactly one place each (``agent/runtime/docker.py
         ├── SecretNotFoundError             a valueFrom names no secret the agent's store has
         ├── PortsExhaustedError             no free host port is left in the dynamic range
         ├── ControllerUnavailableError      the controller did not answer, or failed; try again later
-        └── ControllerRefusedError          the controller refused the agent's call (4xx)
+        ├── ControllerRefusedError          the controller refused the agent's call (4xx)
+        └── TokenMissingError               a never registered agent was started without a token
 
 Design decision: an ``EcsError`` carries its wire ``code`` and HTTP ``status`` as data, so both API
 front ends (native ``/v1`` and ECS JSON 1.1) render it the same way and no handler ever maps errors
@@ -61,6 +64,18 @@ class MinecsError(Exception):
 
 class SettingsError(MinecsError):
     """A setting (file or ``MINECS_*`` variable) has a bad value."""
+
+
+class PortTakenError(MinecsError):
+    """A daemon cannot listen on its port: another process holds it (``minecs.ports`` names it)."""
+
+    def __init__(self, message: str, *, port: int) -> None:
+        super().__init__(message)
+        self.port = port
+
+
+class DataDirInUseError(MinecsError):
+    """Another minecs daemon runs on this data directory (``minecs.datadir.lock``)."""
 
 
 class StoreError(MinecsError):
@@ -261,3 +276,7 @@ class ControllerRefusedError(AgentError):
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
+
+
+class TokenMissingError(AgentError):
+    """The agent has no instance identity in its data dir yet and no registration token to get one."""

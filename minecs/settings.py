@@ -227,14 +227,19 @@ class EngineSettings:
 
 @dataclass(frozen=True)
 class AgentSettings:
-    """The agent daemon: its ports and its poll (``MINECS_AGENT_METRICS_PORT=0`` for any free port)."""
+    """The agent daemon: its ports and its poll (``MINECS_AGENT_METRICS_PORT=0`` for any free port).
 
-    metrics_port: int = 51680
-    """Prometheus ``/metrics`` on 127.0.0.1 (docs/metrics.md)."""
-    metadata_port: int = 51679
-    """The task metadata endpoint that containers are told about (0: any free port)."""
-    introspection_port: int = 51678
-    """The introspection API on 127.0.0.1 (0: any free port)."""
+    A port left unset is ECS's (51678-51680), or any free port while another agent holds it; a port
+    set (0: any free one) is what the agent listens on, and when it is taken the agent does not start."""
+
+    metrics_port: int | None = None
+    """Prometheus ``/metrics`` (docs/metrics.md); unset: 51680."""
+    metrics_address: str = "127.0.0.1"
+    """The address ``/metrics`` listens on (``0.0.0.0`` for a scraper on another host)."""
+    metadata_port: int | None = None
+    """The task metadata endpoint that containers are told about; unset: 51679."""
+    introspection_port: int | None = None
+    """The introspection API on 127.0.0.1; unset: 51678."""
     poll_wait: float = 20.0
     """Longest wait the agent asks of one assignments long-poll (the controller may cap it)."""
     backoff_start: float = 1.0
@@ -249,11 +254,13 @@ class AgentSettings:
 
     def __post_init__(self) -> None:
         for name in ("metrics_port", "metadata_port", "introspection_port"):
-            if not 0 <= getattr(self, name) <= 65535:
+            if getattr(self, name) is not None and not 0 <= getattr(self, name) <= 65535:
                 raise SettingsError(f"agent.{name}: {getattr(self, name)} is not a port (0..65535)")
         for name in ("poll_wait", "backoff_start", "connected_within", "static_rescan"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"agent.{name}: {getattr(self, name)} must be > 0")
+        if not self.metrics_address:
+            raise SettingsError("agent.metrics_address: must not be empty")
         if self.backoff_max < self.backoff_start:
             raise SettingsError(
                 f"agent.backoff_max: {self.backoff_max} must be >= backoff_start ({self.backoff_start})"

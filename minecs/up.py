@@ -17,10 +17,10 @@ from typing import Any
 from agent.daemon import AgentStart, run_agent
 from minecs.adminclient import admin_request
 from minecs.aiotasks import run_roots, sleep_or_wake
-from minecs.controller import Address, serve
+from minecs.controller import Address, started
 from minecs.controlplane.apply import SKIPPED
 from minecs.datadir import pid_file
-from minecs.errors import FieldProblem, ValidationError
+from minecs.errors import FieldProblem, MinecsError, ValidationError
 from minecs.manifestfiles import read_sources
 from minecs.manifests import raw_documents
 from minecs.settings import Settings
@@ -102,12 +102,14 @@ async def run_up(
     stop: asyncio.Event,
     manifests: Manifests | None = None,
 ) -> bool:
-    """Run both until ``stop``, each on its section of ``config``; True when everything ended cleanly."""
-    ready = asyncio.Event()
+    """Run both until ``stop``, each on its section of ``config``; True when everything ended cleanly.
+
+    The controller binds its port before any root starts, so a port taken is a ``PortTakenError``
+    at once; an error of ours that ends a root (an agent port taken) is raised once the rest have
+    stopped, for the command to print as one line."""
     controller = _Local(address.endpoint, config.data_dir)
 
     async def agent_root() -> None:
-        await ready.wait()
         token = (
             agent.token
             or (await _admin(controller, "POST", "/v1/tokens", {"ttlSeconds": 600, "uses": 1}))["token"]
@@ -116,12 +118,15 @@ async def run_up(
         await run_agent(config.agent, config.docker, start, stop)
 
     async def apply_root() -> None:
-        await ready.wait()
         await _apply_when_ready(controller, manifests or Manifests(), stop)
 
-    roots = {"controller": lambda: serve(config, address, stop, ready), "agent": agent_root}
-    if manifests:
-        roots["apply"] = apply_root
     with pid_file(config.data_dir):  # how 'minecs down' finds this process
-        outcomes = await run_roots(roots, stop)
+        async with started(config, address) as serving:
+            roots = {"controller": lambda: serving.run(stop), "agent": agent_root}
+            if manifests:
+                roots["apply"] = apply_root
+            outcomes = await run_roots(roots, stop)
+    for outcome in outcomes:
+        if isinstance(outcome.error, MinecsError):
+            raise outcome.error
     return all(o.error is None for o in outcomes)

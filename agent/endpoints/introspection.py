@@ -59,8 +59,8 @@ def task_json(assignment: TaskAssignment, snapshot: TaskSnapshot | None) -> dict
     }
 
 
-async def serve(app: web.Application, port: int = DEFAULT_PORT) -> SmallServer:
-    """Listen on 127.0.0.1:``port`` (any free port when it is taken, e.g. by a second agent)."""
-    server = SmallServer(app, what="introspection API")
-    await server.start(port)
-    return server
+async def serve(app: web.Application, port: int | None = None) -> tuple[SmallServer, int]:
+    """Listen on 127.0.0.1:``port`` (None: 51678, or any free port while a second agent holds it);
+    the server and the port bound."""
+    server = SmallServer(app, what="introspection API", flag="--introspection-port")
+    return server, await server.start(port, default=DEFAULT_PORT)

@@ -12,8 +12,9 @@ Paths (``ecs-semantics.md`` §9): ``<uri>`` the container, ``/task``, ``/taskWit
 unknown id is a 404 whose JSON string body starts ``V4 container metadata handler: ``.
 
 Choice: the ECS agent listens on 51679 behind 169.254.170.2; minecs listens on the bridge gateway and
-127.0.0.1 directly (port ``metadata_port``, 51679 by default; if it is taken, e.g. by a second agent on
-the same host, an ephemeral port is used and logged, and the URIs carry that port).
+127.0.0.1 directly (port ``agent.metadata_port``, ``--metadata-port``; unset, 51679, and when that is
+taken, e.g. by a second agent on the same host, an ephemeral port, logged; the URIs carry the port
+bound). A port set explicitly that is taken stops the agent (``agent.endpoints.server``).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ Lookup = Callable[[], Mapping[str, tuple[TaskAssignment, TaskSnapshot | None]]]
 
 class MetadataServer:
     def __init__(
-        self, driver: Driver, endpoints_key: bytes, lookup: Lookup, *, port: int = DEFAULT_PORT
+        self, driver: Driver, endpoints_key: bytes, lookup: Lookup, *, port: int | None = None
     ) -> None:
         self.driver, self.key, self.lookup, self.port = driver, endpoints_key, lookup, port
         self._server: SmallServer | None = None
@@ -94,8 +95,8 @@ class MetadataServer:
             app.router.add_get(f"/{version}/{{id}}/taskWithTags", self._task_with_tags)
             app.router.add_get(f"/{version}/{{id}}/stats", self._stats)
             app.router.add_get(f"/{version}/{{id}}/task/stats", self._task_stats)
-        self._server = SmallServer(app, what="task metadata endpoint")
-        port = await self._server.start(self.port)
+        self._server = SmallServer(app, what="task metadata endpoint", flag="--metadata-port")
+        port = await self._server.start(self.port, default=DEFAULT_PORT)
         gateway = await self.driver.bridge_gateway()
         bridge = None
         if gateway:
@@ -106,7 +107,6 @@ class MetadataServer:
                 log.warning(
                     "metadata endpoint not reachable from bridge containers", gateway=gateway, error=str(exc)
                 )
-        log.info("task metadata endpoint serving", port=port, bridge=bridge)
         return Endpoints(self.key, bridge, f"http://127.0.0.1:{port}")
 
     async def stop(self) -> None:

@@ -1,4 +1,5 @@
-"""The agent's metrics endpoint, ``GET /metrics`` on 127.0.0.1 (51680 by default), and its own health.
+"""The agent's metrics endpoint, ``GET /metrics`` on 127.0.0.1:51680 by default (``agent.metrics_address``
+and ``agent.metrics_port``), and its own health.
 
 A scrape (``MetricsServer.render``) takes the engine's views on the event loop, then reads the kernel
 and renders in a worker thread (``agent.insights.metrics``), one scrape at a time so the cgroup-directory cache
@@ -19,7 +20,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
 
-from agent.endpoints.server import SmallServer
+from agent.endpoints.server import LOOPBACK, SmallServer
 from agent.insights.exposition import CONTENT_TYPE, render
 from agent.insights.metrics import MIB, DirCache, InstanceView, TaskView, collect, task_views
 from minecs.model.task import TaskAssignment, TaskSnapshot
@@ -112,11 +113,13 @@ class MetricsServer:
     async def _handle(self, request: web.Request) -> web.Response:
         return web.Response(body=await self.render(), headers={"Content-Type": CONTENT_TYPE})
 
-    async def start(self, port: int = DEFAULT_PORT) -> int:
+    async def start(self, port: int | None = None, host: str = LOOPBACK) -> int:
+        """Serve ``/metrics`` on ``host:port`` (None: 51680, or a free port while another agent
+        holds it); the port bound."""
         app = web.Application()
         app.router.add_get("/metrics", self._handle)
-        self._server = SmallServer(app, what="metrics")
-        return await self._server.start(port)
+        self._server = SmallServer(app, what="metrics", flag="--metrics-port")
+        return await self._server.start(port, default=DEFAULT_PORT, host=host)
 
     async def stop(self) -> None:
         if self._server is not None:

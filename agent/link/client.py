@@ -1,17 +1,20 @@
 """The agent's side of the controller protocol (docs/protocol.md), over aiohttp.
 
 ``ControllerClient`` is the HTTP seam: register, long-poll assignments, post reports, upload logs,
-and open the agent's end of an exec session (a WebSocket). Connection
-failures and 5xx answers are ``ControllerUnavailableError`` (retry later, keep running tasks: edge
-autonomy); a 4xx is ``ControllerRefusedError`` with the controller's code (a bad token will not get
-better by retrying). The instance's identity is kept in ``<data-dir>/instance.json`` (0600), so a
-restarted agent re-registers as the same container instance.
+and open the agent's end of an exec session (a WebSocket). Connection failures and 5xx answers are
+``ControllerUnavailableError`` (retry later, keep running tasks: edge autonomy), whose message says
+in a few words what happened (``controller http://h:7450 unreachable: connection refused``:
+``failure`` words aiohttp's errors, whose reprs are ConnectionKey dumps); a 4xx is
+``ControllerRefusedError`` with the controller's code (a bad token will not get better by retrying).
+The instance's identity is kept in ``<data-dir>/instance.json`` (0600), so a restarted agent
+re-registers as the same container instance.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -84,6 +87,27 @@ def save_identity(path: Path, identity: Identity) -> None:
     os.replace(temporary, path)
 
 
+_PLAIN_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (TimeoutError, "no answer within the timeout"),
+    (aiohttp.ServerDisconnectedError, "the connection was closed before an answer"),
+    (ValueError, "the answer is not JSON"),
+)
+
+
+def failure(exc: BaseException) -> str:
+    """What went wrong on the way to the controller, in a few words: ``connection refused``,
+    ``no answer within the timeout``; never aiohttp's repr (a ConnectionKey dump)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error
+        if isinstance(cause, socket.gaierror) or not cause.errno:
+            return f"cannot connect: {cause.strerror or cause}"
+        return os.strerror(cause.errno).lower()
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"answered {exc.status} {exc.message}".strip()
+    plain = (text for kind, text in _PLAIN_FAILURES if isinstance(exc, kind))
+    return next(plain, str(exc) or type(exc).__name__)
+
+
 class ControllerClient:
     def __init__(self, endpoint: str, session: aiohttp.ClientSession) -> None:
         self.endpoint = endpoint.rstrip("/")
@@ -107,7 +131,9 @@ class ControllerClient:
                     )
                 return payload
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise ControllerUnavailableError(f"controller {self.endpoint} unreachable: {exc!r}") from exc
+            raise ControllerUnavailableError(
+                f"controller {self.endpoint} unreachable: {failure(exc)}"
+            ) from exc
 
     async def register(
         self, body: dict[str, Any], *, token: str | None, identity: Identity | None
@@ -149,7 +175,7 @@ class ControllerClient:
                 if response.status >= 400:
                     log.warning("log upload refused", status=response.status, body=await response.text())
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ControllerUnavailableError(f"log upload to {self.endpoint} failed: {exc!r}") from exc
+            raise ControllerUnavailableError(f"log upload to {self.endpoint} failed: {failure(exc)}") from exc
         finally:
             if chunks is not None and hasattr(chunks, "aclose"):
                 await chunks.aclose()  # the container's log reader lets go at once
@@ -168,7 +194,9 @@ class ControllerClient:
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10),
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ControllerUnavailableError(f"exec channel to {self.endpoint} failed: {exc!r}") from exc
+            raise ControllerUnavailableError(
+                f"exec channel to {self.endpoint} failed: {failure(exc)}"
+            ) from exc
         try:
             yield socket
         finally:

@@ -124,7 +124,9 @@ async def _poll_assignments(
             answer = await client.assignments(identity, since, wait)
         except (ControllerUnavailableError, ControllerRefusedError) as exc:
             delay = backoff.failed()
-            log.warning("assignments not fetched; tasks keep running", error=exc.message, retry_in=delay)
+            log.warning(
+                "assignments not fetched; tasks keep running", error=exc.message, retry_in_seconds=delay
+            )
             await sleep_or_wake(delay, stop)
             continue
         backoff.answered()
@@ -165,7 +167,10 @@ async def report(
         except ControllerUnavailableError as exc:
             delay = backoff.failed()
             log.warning(
-                "state not reported yet", error=exc.message, pending=len(unacknowledged), retry_in=delay
+                "state not reported yet",
+                error=exc.message,
+                pending=len(unacknowledged),
+                retry_in_seconds=delay,
             )
             await sleep_or_wake(delay, stop)
             continue

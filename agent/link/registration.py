@@ -1,6 +1,8 @@
 """Registration: how the agent introduces itself to the controller and gets its instance identity.
 
-The body says what this host offers (cpu units, memory MiB, reserved ports) and can run (ECS
+A first start (no identity saved in the data dir) needs a registration token; without one the agent
+stops at once and says how to get one (``require_token``), rather than asking the controller and
+reporting its refusal. The body says what this host offers (cpu units, memory MiB, reserved ports) and can run (ECS
 capability attributes, which placement matches against ``requiresAttributes``). The identity the
 controller answers is saved in the data directory, so a restarted agent registers again as the same
 instance instead of a new one.
@@ -23,12 +25,13 @@ from agent.link.client import (
 )
 from agent.provision.ports import DEFAULT_RESERVED
 from minecs.aiotasks import sleep_or_wake
-from minecs.errors import ControllerUnavailableError
+from minecs.errors import ControllerUnavailableError, TokenMissingError
 from minecs.logs import get_logger
 
 log = get_logger(__name__)
 
 AGENT_VERSION = "0.1.0"
+IDENTITY_FILE = "instance.json"
 
 # What this agent can run, as ECS capability attributes (placement matches requiresAttributes).
 CAPABILITIES = (
@@ -84,6 +87,17 @@ def registration_body(cluster: str, docker_version: str) -> dict[str, Any]:
     }
 
 
+def require_token(data_dir: Path, token: str | None) -> None:
+    """Raise ``TokenMissingError`` when the agent has neither a token nor an identity to register with."""
+    if token or (data_dir / IDENTITY_FILE).exists():
+        return
+    raise TokenMissingError(
+        f"the agent needs a registration token to register: {data_dir} holds no instance identity yet. "
+        "Create one on the controller with 'minecs token create' and start the agent with --token TOKEN "
+        "(once: it saves its identity and signs in with it from then on)"
+    )
+
+
 async def register(
     client: ControllerClient,
     *,
@@ -96,7 +110,7 @@ async def register(
 ) -> Identity | None:
     """Register (or re-register as the saved instance), retrying while the controller is away; the
     identity, saved in ``data_dir``, or None when ``stop`` came first. A refusal raises."""
-    path = data_dir / "instance.json"
+    path = data_dir / IDENTITY_FILE
     saved = load_identity(path)
     backoff = backoff or Backoff()
     while not stop.is_set():
@@ -106,7 +120,9 @@ async def register(
             )
         except ControllerUnavailableError as exc:
             delay = backoff.failed()
-            log.warning("controller unreachable, registration retried", error=exc.message, retry_in=delay)
+            log.warning(
+                "controller unreachable; registration retried", error=exc.message, retry_in_seconds=delay
+            )
             await sleep_or_wake(delay, stop)
             continue
         identity = Identity(

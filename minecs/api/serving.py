@@ -24,6 +24,7 @@ a traceback. A handler fault that escapes every middleware (there should be none
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 from typing import Any
 
@@ -31,7 +32,9 @@ from aiohttp import http_exceptions, web
 from aiohttp.web_request import BaseRequest
 
 from minecs.api.middleware import SERVER_FAULT
+from minecs.errors import MinecsError
 from minecs.logs import get_logger
+from minecs.ports import port_taken
 
 log = get_logger(__name__)
 
@@ -103,7 +106,8 @@ class Serving:
         self._shutdown_timeout = shutdown_timeout
 
     async def start(self, host: str, port: int) -> int:
-        """Listen on ``host:port`` (0: any free port); the port really bound."""
+        """Listen on ``host:port`` (0: any free port); the port really bound. A port that cannot
+        be had is one ``MinecsError`` line: taken (``PortTakenError``, naming its holder), or why not."""
         await self._app_runner.setup()
         inner = self._app_runner.server
         assert inner is not None  # set by setup()
@@ -112,7 +116,12 @@ class Serving:
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise port_taken("the controller API", host, port, "--port") from exc
+            raise MinecsError(f"the controller API cannot listen on {host}:{port}: {exc.strerror}") from exc
         return int(self._runner.addresses[0][1])
 
     async def close(self) -> None:

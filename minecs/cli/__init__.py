@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     static.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
     )
+    _log_format_option(static)
 
     completion = commands.add_parser("completion", help="print a shell completion script (bash)")
     completion.add_argument("shell", choices=("bash",))
@@ -102,7 +104,7 @@ def _add_daemon_commands(commands: Any) -> None:
     _controller_options(up)
     up.add_argument("--port", type=int, default=7450)
     up.add_argument("--publish-address", default=None, help="address task ports are published on")
-    _metrics_port_option(up)
+    _agent_port_options(up)
     up.add_argument("--pull-behavior", default=None, choices=("default", "always", "once", "prefer-cached"))
     up.add_argument(
         "--label", action="append", default=[], metavar="KEY=VALUE", help="extra label on every container"
@@ -134,23 +136,38 @@ def _add_daemon_commands(commands: Any) -> None:
     agent.add_argument(
         "--endpoint", default="http://127.0.0.1:7450", help="the controller (also MINECS_ENDPOINT)"
     )
-    agent.add_argument("--token", default=None, help="registration token, for the first start")
+    agent.add_argument(
+        "--token", default=None, help="registration token for the first start ('minecs token create')"
+    )
     agent.add_argument("--cluster", default="default")
     agent.add_argument("--publish-address", default=None)
-    _metrics_port_option(agent)
+    _agent_port_options(agent)
     agent.add_argument(
         "--pull-behavior", default=None, choices=("default", "always", "once", "prefer-cached")
     )
     agent.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
 
 
-def _metrics_port_option(parser: argparse.ArgumentParser) -> None:
+def _agent_port_options(parser: argparse.ArgumentParser) -> None:
+    """The agent's three servers: each port unset is ECS's, or a free one while another agent holds
+    it; a port given that is taken stops the agent (0: any free port)."""
+    for name, default, what in (
+        ("metadata", 51679, "the task metadata endpoint containers are told about"),
+        ("introspection", 51678, "the introspection API on 127.0.0.1"),
+        ("metrics", 51680, "Prometheus /metrics"),
+    ):
+        parser.add_argument(
+            f"--{name}-port",
+            type=int,
+            default=None,
+            metavar="PORT",
+            help=f"{what} (default {default}, or a free port while taken; 0: any free port)",
+        )
     parser.add_argument(
-        "--metrics-port",
-        type=int,
+        "--metrics-address",
         default=None,
-        metavar="PORT",
-        help="the agent's Prometheus /metrics on 127.0.0.1 (default 51680, 0: any free port)",
+        metavar="ADDRESS",
+        help="the address /metrics listens on (default 127.0.0.1)",
     )
 
 
@@ -166,6 +183,16 @@ def _controller_options(parser: argparse.ArgumentParser) -> None:
 
 def _daemon_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help="state directory (also MINECS_DATA_DIR)")
+    _log_format_option(parser)
+
+
+def _log_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        default=None,
+        choices=("auto", "json", "console"),
+        help="auto: human lines on a terminal, JSON lines otherwise (default; also MINECS_LOG_FORMAT)",
+    )
 
 
 def _validate(args: argparse.Namespace, config: settings.Settings) -> int:
@@ -261,6 +288,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, settings.Settings], int]] = {
 }
 
 
+def _with_log_format(args: argparse.Namespace, config: settings.Settings) -> settings.Settings:
+    """The daemons' ``--log-format`` over ``log.format``: applied here, not in ``daemons.with_flags``
+    with the other flags, because logging is configured before any command runs."""
+    if getattr(args, "log_format", None) is None:
+        return config
+    return replace(config, log=replace(config.log, format=args.log_format))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -275,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is not None:
         args.argv = command
     try:
-        config = settings.load(args.config)
+        config = _with_log_format(args, settings.load(args.config))
         configure_logging(config.log.level, config.log.format)  # type: ignore[arg-type]
         return (getattr(args, "handler", None) or COMMANDS[args.command])(args, config)
     except MinecsError as exc:

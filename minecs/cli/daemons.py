@@ -2,15 +2,22 @@
 a daemon until SIGTERM.
 
 Each daemon is handed its section of the settings tree as it is; the flags that override a setting
-(``--agent-timeout``, ``--publish-address``, ``--pull-behavior``, ``--metrics-port``) are applied to
-the tree here, in ``with_flags``, and nowhere else. What is not a setting (the listen address and
-port, the controller URL, the token, the cluster, labels, the data dir's paths) goes as arguments.
+(``--agent-timeout``, ``--publish-address``, ``--pull-behavior``, the agent's ``--metadata-port``,
+``--introspection-port``, ``--metrics-port`` and ``--metrics-address``) are applied to the tree
+here, in ``with_flags``, and nowhere else (``--log-format`` alone in ``minecs.cli.main``, which
+configures logging before any command). What is not a setting (the listen address and port, the
+controller URL, the token, the cluster, labels, the data dir's paths) goes as arguments.
+
+Each daemon holds its data dir's lock (``minecs.datadir.lock``) while it runs, so a second one on the
+same directory stops at once with one line; ``minecs up`` holds its own and its agent's directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +28,7 @@ from minecs.aiotasks import install_stop_signals
 from minecs.cli.client import endpoint_of
 from minecs.cli.smoke import key_value
 from minecs.controller import Address, serve
+from minecs.datadir import lock
 from minecs.settings import PullBehavior
 from minecs.up import Manifests, run_up
 
@@ -30,8 +38,9 @@ def with_flags(args: argparse.Namespace, config: settings.Settings) -> settings.
     controller, agent, docker = config.controller, config.agent, config.docker
     if getattr(args, "agent_timeout", None) is not None:
         controller = replace(controller, agent_timeout=args.agent_timeout)
-    if getattr(args, "metrics_port", None) is not None:
-        agent = replace(agent, metrics_port=args.metrics_port)
+    for port in ("metadata_port", "introspection_port", "metrics_port", "metrics_address"):
+        if getattr(args, port, None) is not None:
+            agent = replace(agent, **{port: getattr(args, port)})
     if getattr(args, "pull_behavior", None) is not None:
         agent = replace(agent, engine=replace(agent.engine, pull_behavior=PullBehavior(args.pull_behavior)))
     if getattr(args, "publish_address", None):
@@ -50,8 +59,23 @@ def _agent_start(args: argparse.Namespace, data_dir: Path) -> AgentStart:
     )
 
 
+@contextlib.contextmanager
+def _locked(*data_dirs: Path, command: str) -> Iterator[None]:
+    """Each of ``data_dirs`` locked for this process while the block runs (``minecs.datadir.lock``)."""
+    with contextlib.ExitStack() as held:
+        for data_dir in data_dirs:
+            held.enter_context(lock(data_dir, f"minecs {command}"))
+        yield
+
+
 async def run_daemon(args: argparse.Namespace, config: settings.Settings) -> int:
     config = with_flags(args, config)
+    own = (config.data_dir, config.data_dir / "agent") if args.command == "up" else (config.data_dir,)
+    with _locked(*own, command=args.command):
+        return await _run_daemon(args, config)
+
+
+async def _run_daemon(args: argparse.Namespace, config: settings.Settings) -> int:
     stop = asyncio.Event()
     uninstall = install_stop_signals(stop)
     try:
@@ -78,9 +102,10 @@ async def run_static_command(args: argparse.Namespace, config: settings.Settings
     stop = asyncio.Event()
     uninstall = install_stop_signals(stop)
     try:
-        await run_static(
-            config.agent.engine, facts, args.data_dir, args.tasks, stop, rescan=config.agent.static_rescan
-        )
+        with _locked(args.data_dir, command="agent-static"):
+            await run_static(
+                config.agent.engine, facts, args.data_dir, args.tasks, stop, rescan=config.agent.static_rescan
+            )
     finally:
         uninstall()
     return 0

@@ -284,6 +284,44 @@ def static_tasks(reader: Reader, up: Up, block: Block) -> None:
         interrupt(agent)
 
 
+def second_agent(reader: Reader, up: Up, block: Block) -> None:
+    """A token, a second agent beside make up's on its own data dir and ports, which it logs in one
+    line, and its introspection API naming a container instance of its own."""
+    local = {"/opt/minecs/venv/bin/": ".venv/bin/"}
+    ports = {port: str(free_port()) for port in ("51688", "51689", "51690")}
+    token = reader.ok(_swapped(block.line("/opt/minecs/venv/bin/minecs token create"), local))
+    reader.filled = {**ports, "mcr-...": token.stdout.strip()}
+    assert reader.filled["mcr-..."].startswith("mcr-"), token.stdout
+    agent = reader.start(
+        _swapped(block.line("/opt/minecs/venv/bin/minecs agent "), local) + " " + shlex.join(AGENT_OPTIONS)
+    )
+    try:
+        assert agent.stdout is not None
+        for line in agent.stdout:
+            if '"agent listening"' in line:
+                listening = json.loads(line)
+                break
+        else:
+            raise AssertionError("the second agent ended before it listened")
+        assert (listening["metadata"], listening["introspection"], listening["metrics"]) == (
+            f"http://127.0.0.1:{ports['51689']}",
+            f"http://127.0.0.1:{ports['51688']}",
+            f"http://127.0.0.1:{ports['51690']}/metrics",
+        )
+        own = json.loads(reader.ok(block.line("curl ")).stdout)["ContainerInstanceArn"]
+        arns = {i["containerInstanceArn"] for i in up.instances()}
+        assert own in arns, (own, arns)
+        assert len(arns) == 2, arns
+    finally:
+        assert interrupt(agent) == 0
+
+
+def _swapped(line: str, swaps: dict[str, str]) -> str:
+    for old, new in swaps.items():
+        line = line.replace(old, new)
+    return line
+
+
 RUNNERS: dict[str, Callable[[Reader, Up, Block], None]] = {
     "export PATH=$PWD/.venv/bin:$PATH MINECS_DATA_DIR=/var/lib/minecs": tour,
     ".venv/bin/minecs validate -f manifests/examples            # a directory, a file, or - for stdin": validate,
@@ -298,6 +336,9 @@ RUNNERS: dict[str, Callable[[Reader, Up, Block], None]] = {
     ".venv/bin/minecs up --publish-address 127.0.0.1          # controller + agent on this host, 127.0.0.1:7450": daemons,
     ".venv/bin/minecs agent-static --tasks manifests/static --data-dir /var/lib/minecs-static "
     "--publish-address 127.0.0.1 --pull-behavior prefer-cached": static_tasks,
+    "/opt/minecs/venv/bin/minecs token create --data-dir /var/lib/minecs   # on the controller; prints mcr-...": (
+        second_agent
+    ),
 }
 
 
