@@ -238,8 +238,18 @@ def test_run_task_wait_ends_with_the_reason_where_the_user_looks(up: Up) -> None
     missing = up.cli("run-task", "nosuchtd", "--wait")
     assert missing.returncode == 1
     assert "task definition 'nosuchtd' not found" in missing.stderr, missing.stderr
-    app: dict[str, Any] = {**_containers(SCRATCH)[0], "command": ["sh", "-c", "exit 3"]}
-    crashing = {**SCRATCH, "family": "crashing", "containerDefinitions": [app]}
+    # 'later' waits for app to be HEALTHY, which it never is (it exits long before its first check),
+    # so the task is never RUNNING (the minimum over its containers) and the wait cannot end on a
+    # RUNNING seen between app's start and its exit.
+    check = {"command": ["CMD-SHELL", "true"], "interval": 30, "startPeriod": 60}
+    app: dict[str, Any] = {**_containers(SCRATCH)[0], "command": ["sh", "-c", "exit 3"], "healthCheck": check}
+    later = {
+        **_containers(SCRATCH)[0],
+        "name": "later",
+        "command": ["sleep", "60"],
+        "dependsOn": [{"containerName": "app", "condition": "HEALTHY"}],
+    }
+    crashing = {**SCRATCH, "family": "crashing", "containerDefinitions": [app, later]}
     up.ok("POST", "/v1/taskdefinitions", crashing)
     crashed = up.cli("run-task", "crashing", "--wait", timeout=120)
     assert crashed.returncode == 1
