@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -35,6 +36,14 @@ LOOPBACK = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 T = TypeVar("T")
+
+
+def pytest_configure() -> None:
+    """Ctrl-C reaches the processes the tests start even when pytest runs as a background job of a
+    non-interactive shell, which starts it with SIGINT ignored: an ignored signal is inherited across
+    exec, so every 'logs -f' a test interrupts would run on, while a handler is reset to the default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
