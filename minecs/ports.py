@@ -4,7 +4,7 @@ A daemon that cannot listen on the port it was told to stops with ``PortTakenErr
 that names the port and, when this user can see it, the process listening there (its ``comm`` and
 pid): ``metrics cannot listen on 127.0.0.1:9100: the port is taken by python (pid 4242); stop it or
 choose another with --metrics-port``. The controller's API port and every agent port the user chose
-use it (``minecs.api.serving``, ``agent.endpoints.server``).
+use it, through ``cannot_listen`` (``minecs.api.serving``, ``agent.endpoints.server``).
 
 How the holder is found, Linux only: the listening sockets of ``/proc/net/tcp`` and ``tcp6`` with
 that local port give socket inodes, and the process with a descriptor ``socket:[inode]`` in
@@ -17,11 +17,12 @@ daemon that starts well.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from minecs.errors import PortTakenError
+from minecs.errors import MinecsError, PortTakenError
 
 PROC = Path("/proc")
 LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's "st" column
@@ -97,3 +98,11 @@ def port_taken(what: str, host: str, port: int, flag: str | None = None) -> Port
     if flag:
         message += f"; stop it or choose another with {flag}"
     return PortTakenError(message, port=port)
+
+
+def cannot_listen(what: str, host: str, port: int, exc: OSError, flag: str | None = None) -> MinecsError:
+    """The one line a daemon stops with when binding ``host:port`` failed: a port taken is a
+    ``PortTakenError`` naming its holder, anything else the system's reason."""
+    if exc.errno == errno.EADDRINUSE:
+        return port_taken(what, host, port, flag)
+    return MinecsError(f"{what} cannot listen on {host}:{port}: {exc.strerror or exc}")

@@ -16,9 +16,8 @@ import errno
 
 from aiohttp import web
 
-from minecs.errors import MinecsError
 from minecs.logs import get_logger
-from minecs.ports import holder_of, named, port_taken
+from minecs.ports import cannot_listen, holder_of, named
 
 log = get_logger(__name__)
 LOOPBACK = "127.0.0.1"
@@ -65,10 +64,8 @@ async def listen(
     try:
         return await _bind(runner, host, wanted)
     except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
-            raise MinecsError(f"{what} cannot listen on {host}:{wanted}: {exc.strerror or exc}") from exc
-        if port is not None:
-            raise port_taken(what, host, wanted, flag) from exc
+        if exc.errno != errno.EADDRINUSE or port is not None:  # only ECS's default port falls back
+            raise cannot_listen(what, host, wanted, exc, flag) from exc
     log.warning(
         "default port taken; using a free one", what=what, port=wanted, holder=named(holder_of(wanted))
     )

@@ -24,7 +24,6 @@ a traceback. A handler fault that escapes every middleware (there should be none
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 from typing import Any
 
@@ -32,9 +31,8 @@ from aiohttp import http_exceptions, web
 from aiohttp.web_request import BaseRequest
 
 from minecs.api.middleware import SERVER_FAULT
-from minecs.errors import MinecsError
 from minecs.logs import get_logger
-from minecs.ports import port_taken
+from minecs.ports import cannot_listen
 
 log = get_logger(__name__)
 
@@ -119,9 +117,7 @@ class Serving:
         try:
             await site.start()
         except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise port_taken("the controller API", host, port, "--port") from exc
-            raise MinecsError(f"the controller API cannot listen on {host}:{port}: {exc.strerror}") from exc
+            raise cannot_listen("the controller API", host, port, exc, "--port") from exc
         return int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
